@@ -1,0 +1,15 @@
+# Code shared by the shim and the analyzer: /proc and bpffs readers.
+COMMON_SRCS := common/fdinfo.c common/mountinfo.c common/snapshot.c
+# Built twice: PIC + hidden for the shim, plain for the analyzer and tests.
+COMMON_PIC_OBJS := $(COMMON_SRCS:%.c=$(B)/pic/%.o)
+COMMON_OBJS     := $(COMMON_SRCS:%.c=$(B)/obj/%.o)
+
+$(B)/pic/%.o: %.c $(B)/.deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -MMD -MP -c -o $@ $<
+
+$(B)/obj/%.o: %.c $(B)/.deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)
