@@ -61,6 +61,7 @@ enum bpfleak_event_flag {
 "CREATE TABLE IF NOT EXISTS process(\n" \
 "  id INTEGER PRIMARY KEY,      -- one row per process image\n" \
 "  pid INTEGER NOT NULL, ppid INTEGER, exe TEXT, cmdline TEXT, boot_id TEXT,\n" \
+"  start_ticks INTEGER,         -- /proc/PID/stat starttime: tells exec from pid reuse\n" \
 "  origin TEXT,                 -- start | fork | exec\n" \
 "  started_ns INTEGER,          -- CLOCK_MONOTONIC\n" \
 "  realtime_base_ns INTEGER,    -- CLOCK_REALTIME - CLOCK_MONOTONIC at start\n" \
@@ -68,7 +69,9 @@ enum bpfleak_event_flag {
 "CREATE INDEX IF NOT EXISTS process_pid ON process(pid);\n" \
 "CREATE TABLE IF NOT EXISTS module(\n" \
 "  id INTEGER PRIMARY KEY, pid INTEGER NOT NULL, ts_ns INTEGER,\n" \
-"  path TEXT, build_id TEXT, base INTEGER, size INTEGER);\n" \
+"  path TEXT, build_id TEXT,   -- build_id: hex of NT_GNU_BUILD_ID\n" \
+"  base INTEGER,               -- load bias (dlpi_addr): ip - base = ELF vaddr\n" \
+"  size INTEGER);              -- end of the highest PT_LOAD, from base\n" \
 "CREATE INDEX IF NOT EXISTS module_pid ON module(pid);\n" \
 "CREATE TABLE IF NOT EXISTS stack(\n" \
 "  id INTEGER PRIMARY KEY, hash INTEGER NOT NULL UNIQUE,\n" \

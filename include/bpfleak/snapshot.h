@@ -87,6 +87,9 @@ int bpfleak_snapshot_take(pid_t pid, int (*skip_fd)(int fd),
 			  struct bpfleak_snapshot *out);
 void bpfleak_snapshot_free(struct bpfleak_snapshot *snap);
 
+/* FDs only: the bpf FDs in /proc/PID/fd (out->pid must be set). */
+int bpfleak_snapshot_fds(pid_t pid, int (*skip_fd)(int fd), struct bpfleak_snapshot *out);
+
 /* Pins only: walk every bpffs in /proc/PID/mountinfo. */
 int bpfleak_snapshot_pins(pid_t pid, struct bpfleak_snapshot *out);
 

@@ -1,0 +1,370 @@
+/* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
+/*
+ * bpfleak-report's model: the journal loaded into memory, one replay per
+ * process, the findings.  The pipeline is
+ *
+ *   journal_open/journal_load -> (live snapshot) -> replay_all
+ *     -> classify_* -> symbolize + suppress -> report_{text,json,folded}
+ *
+ * and each stage lives in its own file.
+ */
+#ifndef BPFLEAK_ANALYZER_H
+#define BPFLEAK_ANALYZER_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <sqlite3.h>
+#include <bpfleak/journal.h>
+#include <bpfleak/snapshot.h>
+#include "hmap.h"
+#include "util.h"
+
+#define NS_OPEN INT64_MAX
+#define BPFLEAK_JSON_VERSION 1
+
+enum fmt { FMT_TEXT, FMT_JSON, FMT_FOLDED };
+
+enum cls {
+	CLS_DUPLICATE,
+	CLS_GROWTH,
+	CLS_STALE,
+	CLS_DOUBLE_CLOSE,
+	CLS_UNPINNED,
+	CLS_OUTSTANDING,
+	CLS_UNKNOWN_ORIGIN,
+	CLS_MAX,
+};
+
+const char *cls_name(int cls);
+int cls_from_name(const char *name);     /* -1 when unknown */
+
+struct opts {
+	const char *journal;
+	int format;
+	long top;                /* 0 = all */
+	unsigned class_mask;     /* 1 << cls */
+	int pid;                 /* 0 = every process */
+	const char *suppressions;
+	int quiet;
+	int expect_pinned;
+	int64_t min_age_ns;      /* -1 = not given */
+	int symbolize;
+	int growth_min;          /* FDs a site must hold to be "growth" */
+};
+
+/* One journal event, as replayed.  Kept small: a journal may hold millions. */
+struct ev {
+	int64_t ts;
+	int64_t seq;
+	int64_t stack_id;        /* 0 = none */
+	int32_t fd, fd2, cmd, result;
+	uint32_t obj_id;
+	uint16_t flags;
+	uint8_t op, kind;
+	char *detail;            /* only pin/inherited/exec carry one */
+};
+
+/* Where an FD came from. */
+enum origin {
+	OR_CREATE,
+	OR_DUP,
+	OR_INHERIT_START,        /* open when the first traced image started */
+	OR_INHERIT_EXEC,         /* listed after an exec, unknown before it */
+	OR_INHERIT_FORK,         /* copy of the parent's FD */
+	OR_SNAPSHOT,             /* only the snapshot knows it */
+	OR_CLOSE_EVENT,          /* pseudo record for a double close */
+};
+
+enum close_how {
+	H_OPEN,
+	H_CLOSE,
+	H_IMPLICIT,              /* dup2/dup3 over it */
+	H_RANGE,                 /* close_range / closefrom */
+	H_EXEC,                  /* O_CLOEXEC at exec */
+	H_VANISHED,              /* closed behind the journal's back */
+	H_EXIT,                  /* the pid was reused: the earlier process exited */
+};
+
+enum stale_why {
+	STALE_NONE,
+	STALE_REUSED,            /* a create/dup landed on an FD we thought open */
+	STALE_EBADF,             /* a close said EBADF while we thought it open */
+	STALE_SNAP_CLOSED,       /* open in the journal, absent from the snapshot */
+	STALE_SNAP_OTHER,        /* the snapshot shows another object there */
+};
+
+/* The life of one FD number holding one object, from birth to close. */
+struct fdrec {
+	int fd;
+	int kind;
+	uint32_t obj_id;
+	int origin;
+	int cmd;
+	int64_t stack_id;        /* creation (or dup) call site; 0 = none */
+	int stack_pid;           /* whose modules symbolize it (fork: the parent) */
+	int64_t stack_ts;
+	int64_t created_ns;      /* -1 = unknown (snapshot only) */
+	int64_t closed_ns;       /* NS_OPEN while open */
+	int how;
+	int64_t close_stack;
+	int cloexec;
+	int src_fd;              /* dup: the source FD; fork: the parent's FD */
+	int parent_pid;          /* fork: the parent */
+	int exec_pending;
+	int stale;               /* enum stale_why */
+	int64_t stale_ns;
+	uint32_t other_id;       /* STALE_SNAP_OTHER: what the snapshot holds */
+	int other_kind;
+	int after_drop;          /* events had been lost when this went wrong */
+	int64_t last_rec;        /* OR_CLOSE_EVENT: index of the FD it closed, or -1 */
+	const struct snap_fd *sfd;
+};
+
+struct snap_fd {
+	int fd;
+	int kind;
+	uint32_t obj_id;
+	int cloexec;
+	char *target;
+	int has_info;
+	struct bpfleak_fdinfo info;
+};
+
+struct snap_pin {
+	char *path;
+	int kind;
+	uint32_t obj_id;
+	char *name;
+	int error;
+};
+
+struct snap {
+	int64_t id;
+	int64_t ts;
+	const char *source;      /* "exit" | "live" */
+	char *reason;
+	struct snap_fd *fds;
+	size_t n_fds;
+	struct snap_pin *pins;
+	size_t n_pins;
+};
+
+/* Pins by object: (kind << 32 | id) -> index into paths lists. */
+struct pinset {
+	struct hmap idx;
+	char ***paths;           /* NULL-terminated lists */
+	size_t n, cap;
+};
+
+struct warning {
+	char *text;
+	long count;
+};
+
+struct proc {
+	int pid;
+	int ppid;
+	char *exe;
+	char *cmdline;
+	int exited;              /* the last image exited (process row) */
+	int in_journal;          /* any event or process row */
+	struct ev *evs;
+	size_t n_ev, cap_ev;
+	int64_t first_ns, last_ns;
+	uint64_t dropped;
+	int64_t first_drop_ns;   /* 0 = no drop */
+	long failed_creates;
+	/* replay */
+	int replay_state;        /* 0 new, 1 running, 2 done */
+	struct fdrec *recs;
+	size_t n_recs, cap_recs;
+	int32_t *open;           /* fd -> rec index + 1 */
+	size_t open_cap;
+	int32_t *last;           /* fd -> last rec index + 1 ever there */
+	size_t last_cap;
+	int64_t fork_ts;
+	int64_t exec_ts;
+	int exec_pending;
+	/* snapshot */
+	struct snap *snap;       /* NULL = journal only */
+	const char *snap_note;   /* why there is none, or where it came from */
+	int64_t end_ns;          /* reference time for ages */
+	size_t *final;           /* rec indices open at the end */
+	size_t n_final;
+	struct pinset *pins;     /* what reaches objects: snapshot or journal */
+	int pins_from_journal;
+	struct warning *warns;
+	size_t n_warns, cap_warns;
+};
+
+struct object_info {
+	int kind;
+	uint32_t id;
+	int has_row;
+	int type;
+	char *name;
+	uint32_t key_size, value_size, max_entries, flags;
+	char *tag;
+	uint32_t prog_id;
+};
+
+struct module {
+	int64_t id;
+	int pid;
+	int64_t ts;
+	char *path;
+	char *build_id;
+	uint64_t base, size;
+};
+
+struct frame {
+	char *function;
+	char *file;
+	int line;
+	int inlined;             /* inlined into the next frame */
+	const char *module;      /* path, owned by the module row */
+	uint64_t ip;
+	uint64_t offset;
+	int resolved;            /* 0: only module+offset (or a raw ip) */
+};
+
+struct rstack {
+	struct frame *f;
+	size_t n;
+};
+
+struct finding {
+	int cls;
+	int leak;
+	struct proc *p;
+	int64_t stack_id;
+	int stack_pid;
+	int64_t stack_ts;
+	int origin;              /* for stack-less groups */
+	int flag;                /* class-specific grouping (stale after a drop) */
+	size_t *recs;            /* rec indices in p */
+	size_t n, cap;
+	int64_t oldest_age, newest_age;
+	double rate_per_s;
+	int64_t first_ns, last_ns;
+	char *detail;
+	struct rstack rs;
+	const char *suppressed_by;
+};
+
+struct model {
+	const char *path;
+	sqlite3 *db;
+	int writable;
+	char *boot_id;
+	int schema_version;
+	long n_events;
+	int64_t first_ns, last_ns;
+	uint64_t dropped;
+	struct proc **procs;
+	size_t n_procs, cap_procs;
+	struct hmap pid_idx;
+	struct hmap objects;         /* kind << 32 | id -> index + 1 */
+	struct object_info *objs;
+	size_t n_objs, cap_objs;
+	struct module *mods;         /* sorted by pid, ts */
+	size_t n_mods, cap_mods;
+	struct proc *load_last;
+	struct hmap mod_idx;         /* pid -> first index + 1 */
+	struct hmap stacks;          /* stack id -> uint64_t* (depth first) */
+	struct pinset journal_pins;
+	struct finding *findings;
+	size_t n_findings, cap_findings;
+	long n_suppressed;
+	struct symbolizer *sym;
+	struct warning *warns;       /* journal-wide */
+	size_t n_warns, cap_warns;
+	sqlite3_stmt *st_stack, *st_frame;
+};
+
+/* journal_read.c */
+int journal_open(struct model *m, const char *path, int writable, char *err, size_t errlen);
+int journal_load(struct model *m, char *err, size_t errlen);
+void model_free(struct model *m);
+struct proc *model_proc(struct model *m, int pid, int create);
+const struct object_info *model_object(const struct model *m, int kind, uint32_t id);
+const uint64_t *model_stack(struct model *m, int64_t stack_id, uint32_t *depth);
+
+/* snapshot_load.c */
+int snapshot_load_stored(struct model *m, char *err, size_t errlen);
+int snapshot_take_live(struct model *m, struct proc *p, char *err, size_t errlen);
+void snap_free(struct snap *s);
+void pinset_add(struct pinset *ps, int kind, uint32_t id, const char *path);
+char *const *pinset_get(const struct pinset *ps, int kind, uint32_t id);
+void pinset_free(struct pinset *ps);
+
+/* replay.c */
+void replay_all(struct model *m);
+void replay_proc(struct model *m, struct proc *p);
+void reconcile_proc(struct model *m, struct proc *p);
+void proc_warn(struct proc *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void model_warn(struct model *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int rec_open_at(const struct fdrec *r, int64_t t);
+
+/* findings.c */
+struct finding *finding_for(struct model *m, struct hmap *groups, int cls, struct proc *p,
+			    const struct fdrec *site, int flag);
+void finding_add_rec(struct finding *f, size_t rec);
+void findings_finish(struct model *m, const struct opts *o);
+int finding_is_leak(const struct finding *f, const struct opts *o);
+
+/* classify_*.c: each adds its findings for one process. */
+void classify_duplicate(struct model *m, struct proc *p, const struct opts *o);
+void classify_unpinned(struct model *m, struct proc *p, const struct opts *o);
+void classify_outstanding(struct model *m, struct proc *p, const struct opts *o);
+void classify_growth(struct model *m, struct proc *p, const struct opts *o);
+void classify_unknown_origin(struct model *m, struct proc *p, const struct opts *o);
+void classify_double_close(struct model *m, struct proc *p, const struct opts *o);
+void classify_stale(struct model *m, struct proc *p, const struct opts *o);
+void classify_all(struct model *m, const struct opts *o);
+
+/* objects.c: what is known about a kernel object, from every source. */
+struct obj_view {
+	int kind;
+	uint32_t id;
+	const char *name;
+	const char *type;        /* map/prog/link type name */
+	int has_map;
+	uint32_t key_size, value_size, max_entries, flags;
+	const char *tag;
+	uint32_t prog_id;
+	char *const *pins;
+	char type_buf[32];
+	char tag_buf[17];
+	char name_buf[16];
+};
+void object_view(const struct model *m, const struct proc *p, const struct fdrec *r,
+		 struct obj_view *v);
+
+/* symbolize.c */
+struct symbolizer *symbolizer_new(struct model *m);
+void symbolizer_free(struct symbolizer *s);
+/* Resolve a stack of pid at ts; shim and libc syscall-wrapper frames cut. */
+void symbolize_stack(struct symbolizer *s, int64_t stack_id, int pid, int64_t ts,
+		     struct rstack *out);
+void rstack_free(struct rstack *rs);
+/* --symbolize: resolve every recorded stack into the frame table. */
+int symbolize_store_all(struct symbolizer *s, char *err, size_t errlen);
+
+/* suppress.c */
+struct suppressions;
+struct suppressions *suppressions_load(const char *path, char *err, size_t errlen);
+const char *suppressions_match(const struct suppressions *s, int cls, const struct rstack *rs);
+void suppressions_free(struct suppressions *s);
+
+/* report_*.c */
+void report_text(const struct model *m, const struct opts *o, FILE *out);
+void report_json(const struct model *m, const struct opts *o, FILE *out);
+void report_folded(const struct model *m, const struct opts *o, FILE *out);
+size_t report_shown(const struct model *m, const struct opts *o);
+const char *frame_label(const struct frame *fr, char *buf, size_t len);
+
+/* report.c */
+int report_main(int argc, char **argv, FILE *out, FILE *err);
+
+#endif

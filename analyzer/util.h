@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
+#ifndef BPFLEAK_ANALYZER_UTIL_H
+#define BPFLEAK_ANALYZER_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);          /* NULL stays NULL */
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Grow *arr (element size sz) so that index need-1 fits. */
+void grow_array(void *arr, size_t *cap, size_t need, size_t sz);
+#define GROW(arr, cap, need) grow_array(&(arr), &(cap), (need), sizeof(*(arr)))
+
+/* "30s", "500ms", "2m", "1h", "250us", "10ns", or bare seconds. -1 on error. */
+int64_t parse_duration_ns(const char *s);
+/* "1.25s", "340ms", "12us" into buf. */
+const char *fmt_duration(int64_t ns, char *buf, size_t len);
+
+const char *path_base(const char *path);
+int ends_with(const char *s, const char *suffix);
+
+/* JSON string literal with escapes (NULL prints null). */
+void json_str(FILE *f, const char *s);
+
+int64_t now_monotonic_ns(void);
+
+#endif

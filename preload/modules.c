@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * The module map (path, load bias, size, build-id) that lets bpfleak-report
+ * symbolize raw IPs offline.  Collected with dl_iterate_phdr at start and
+ * by the writer before each batch (which picks up dlopen'd libraries) —
+ * never from the bpf/close hooks, which may run while the host holds the
+ * loader lock.
+ */
+#include <link.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "shim.h"
+
+#define MAX_MODULES 1024
+
+struct module {
+	const char *path;         /* arena */
+	char build_id[41 * 2];    /* hex; 40 bytes of id is the longest in use */
+	uintptr_t base, size;
+	uint64_t ts;
+	bool written;
+};
+
+static struct module modules[MAX_MODULES];
+static int n_modules;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static const char *exe_path;
+
+static void hex(const unsigned char *p, size_t n, char *out, size_t cap)
+{
+	static const char d[] = "0123456789abcdef";
+	size_t i = 0;
+	for (; i < n && 2 * i + 2 < cap; i++) {
+		out[2 * i] = d[p[i] >> 4];
+		out[2 * i + 1] = d[p[i] & 15];
+	}
+	out[2 * i] = '\0';
+}
+
+/* NT_GNU_BUILD_ID from the PT_NOTE segments already mapped in memory. */
+static void find_build_id(const struct dl_phdr_info *info, char *out, size_t cap)
+{
+	out[0] = '\0';
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_NOTE)
+			continue;
+		const char *p = (const char *)(info->dlpi_addr + ph->p_vaddr);
+		const char *end = p + ph->p_memsz;
+		while (p + sizeof(ElfW(Nhdr)) <= end) {
+			const ElfW(Nhdr) *nh = (const ElfW(Nhdr) *)p;
+			size_t name_sz = (nh->n_namesz + 3) & ~3u, desc_sz = (nh->n_descsz + 3) & ~3u;
+			const char *name = p + sizeof(*nh);
+			const unsigned char *desc = (const unsigned char *)name + name_sz;
+			if ((const char *)desc + desc_sz > end)
+				break;
+			if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 && !memcmp(name, "GNU", 4)) {
+				hex(desc, nh->n_descsz, out, cap);
+				return;
+			}
+			p = (const char *)desc + desc_sz;
+		}
+	}
+}
+
+static int on_module(struct dl_phdr_info *info, size_t size, void *ctx)
+{
+	(void)size;
+	uintptr_t self = (uintptr_t)ctx;
+	const char *path = info->dlpi_name;
+	bool is_exe = !path || !path[0];
+	if (is_exe)
+		path = exe_path;
+	if (!path || !path[0] || !strncmp(path, "linux-vdso", 10) || !strncmp(path, "linux-gate", 10))
+		return 0;
+
+	uintptr_t lo = UINTPTR_MAX, hi = 0;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_LOAD)
+			continue;
+		if (ph->p_vaddr < lo)
+			lo = ph->p_vaddr;
+		if (ph->p_vaddr + ph->p_memsz > hi)
+			hi = ph->p_vaddr + ph->p_memsz;
+	}
+	if (hi == 0)
+		return 0;
+	uintptr_t base = info->dlpi_addr;
+	if (self >= base + lo && self < base + hi)
+		stack_set_self_range(base + lo, base + hi);
+
+	for (int i = 0; i < n_modules; i++)
+		if (modules[i].base == base && !strcmp(modules[i].path, path))
+			return 0;
+	if (n_modules == MAX_MODULES)
+		return 0;
+	struct module *m = &modules[n_modules];
+	m->path = arena_strdup(path, 4096);
+	if (!m->path)
+		return 0;
+	m->base = base;
+	m->size = hi;
+	m->ts = shim_now_ns();
+	m->written = false;
+	find_build_id(info, m->build_id, sizeof(m->build_id));
+	n_modules++;
+	return 0;
+}
+
+void modules_refresh(void)
+{
+	shim_guard++;
+	pthread_mutex_lock(&lock);
+	if (!exe_path) {
+		char buf[4096];
+		ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+		if (n > 0) {
+			buf[n] = '\0';
+			exe_path = arena_strdup(buf, sizeof(buf));
+		}
+	}
+	dl_iterate_phdr(on_module, (void *)(uintptr_t)&modules_refresh);
+	pthread_mutex_unlock(&lock);
+	shim_guard--;
+}
+
+void modules_each_unwritten(void (*fn)(const char *path, const char *build_id, uintptr_t base,
+				       uintptr_t size, uint64_t ts, void *ctx),
+			    void *ctx)
+{
+	pthread_mutex_lock(&lock);
+	for (int i = 0; i < n_modules; i++) {
+		if (modules[i].written)
+			continue;
+		fn(modules[i].path, modules[i].build_id, modules[i].base, modules[i].size,
+		   modules[i].ts, ctx);
+		modules[i].written = true;
+	}
+	pthread_mutex_unlock(&lock);
+}
+
+void modules_mark_unwritten(void)
+{
+	pthread_mutex_lock(&lock);
+	for (int i = 0; i < n_modules; i++)
+		modules[i].written = false;
+	pthread_mutex_unlock(&lock);
+}
+
+/* The child has the same mappings, but its own pid: write them again. */
+void modules_after_fork_child(void)
+{
+	pthread_mutex_init(&lock, NULL);
+	for (int i = 0; i < n_modules; i++)
+		modules[i].written = false;
+}

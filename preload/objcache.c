@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * Object type and name per kernel id, so that a GET_FD_BY_ID of an object
+ * seen before costs no extra bpf_obj_get_info_by_fd syscall (DESIGN.md §5).
+ * Lock-free open addressing; entries are never removed (ids are not reused
+ * within a boot for a long time, and a stale name is only cosmetic).
+ */
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/mman.h>
+#include "shim.h"
+
+#define CACHE_SLOTS (1u << 14)
+
+static _Atomic(struct obj_node *) *cache;
+static atomic_flag init_lock = ATOMIC_FLAG_INIT;
+
+static uint64_t key_of(int kind, uint32_t id)
+{
+	return (uint64_t)kind << 32 | id;
+}
+
+static uint32_t slot_of(uint64_t key)
+{
+	return (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> 50) & (CACHE_SLOTS - 1);
+}
+
+static _Atomic(struct obj_node *) *get_cache(void)
+{
+	_Atomic(struct obj_node *) *c = atomic_load_explicit(&cache, memory_order_acquire);
+	if (c)
+		return c;
+	while (atomic_flag_test_and_set_explicit(&init_lock, memory_order_acquire))
+		;
+	c = atomic_load_explicit(&cache, memory_order_acquire);
+	if (!c) {
+		void *p = mmap(NULL, CACHE_SLOTS * sizeof(*c), PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p != MAP_FAILED) {
+			c = p;
+			atomic_store_explicit(&cache, c, memory_order_release);
+		}
+	}
+	atomic_flag_clear_explicit(&init_lock, memory_order_release);
+	return c;
+}
+
+const struct obj_node *objcache_find(int kind, uint32_t id)
+{
+	_Atomic(struct obj_node *) *c = atomic_load_explicit(&cache, memory_order_acquire);
+	if (!c || !id)
+		return NULL;
+	uint64_t key = key_of(kind, id);
+	for (uint32_t probe = 0, s = slot_of(key); probe < 32; probe++, s = (s + 1) & (CACHE_SLOTS - 1)) {
+		struct obj_node *n = atomic_load_explicit(&c[s], memory_order_acquire);
+		if (!n)
+			return NULL;
+		if (n->key == key)
+			return n;
+	}
+	return NULL;
+}
+
+const struct obj_node *objcache_add(const struct bpfleak_obj_info *info)
+{
+	struct obj_node *fresh = arena_alloc(sizeof(*fresh));
+	if (!fresh)
+		return NULL;
+	fresh->key = key_of(info->kind, info->id);
+	atomic_init(&fresh->written, 0);
+	fresh->first_seen_ns = shim_now_ns();
+	fresh->info = *info;
+	_Atomic(struct obj_node *) *c = get_cache();
+	if (!c || !info->id)
+		return fresh;
+	for (uint32_t probe = 0, s = slot_of(fresh->key); probe < 32; probe++, s = (s + 1) & (CACHE_SLOTS - 1)) {
+		struct obj_node *expected = NULL;
+		if (atomic_compare_exchange_strong(&c[s], &expected, fresh))
+			return fresh;
+		if (expected->key == fresh->key)
+			return expected;
+	}
+	return fresh;   /* crowded: uncached, still recorded */
+}
+
+void objcache_forget_written(void)
+{
+	_Atomic(struct obj_node *) *c = atomic_load(&cache);
+	if (!c)
+		return;
+	for (uint32_t i = 0; i < CACHE_SLOTS; i++) {
+		struct obj_node *n = atomic_load(&c[i]);
+		if (n)
+			atomic_store(&n->written, 0);
+	}
+}

@@ -1,0 +1,24 @@
+# bpfleak, the front end: `bpfleak run -- CMD` and `bpfleak report`.
+#
+# The binary looks for libbpfleak.so beside itself (in-tree: build/), then
+# in ../lib/bpfleak/ from itself (a relocated install), then in the install
+# directory compiled in here.  The stamp holds that directory, so changing
+# PREFIX (make install PREFIX=/usr) rebuilds bpfleak.
+BPFLEAK_LIBDIR = $(PREFIX)/lib/bpfleak
+
+$(B)/tools/libdir.stamp: FORCE-libdir
+	@mkdir -p $(dir $@)
+	@echo '$(BPFLEAK_LIBDIR)' | cmp -s - $@ 2>/dev/null || echo '$(BPFLEAK_LIBDIR)' > $@
+.PHONY: FORCE-libdir
+FORCE-libdir:
+
+$(B)/bpfleak: tools/bpfleak.c $(B)/tools/libdir.stamp $(B)/.deps-ok
+	$(CC) $(ALL_CFLAGS) -DBPFLEAK_LIBDIR='"$(BPFLEAK_LIBDIR)"' -o $@ $< $(LDFLAGS)
+
+ALL_TARGETS += $(B)/bpfleak
+
+.PHONY: install-tools
+install-tools: $(B)/bpfleak
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(B)/bpfleak $(DESTDIR)$(PREFIX)/bin/bpfleak
+install: install-tools
