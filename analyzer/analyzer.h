@@ -117,6 +117,7 @@ struct fdrec {
 	int other_kind;
 	int after_drop;          /* events had been lost when this went wrong */
 	int64_t last_rec;        /* OR_CLOSE_EVENT: index of the FD it closed, or -1 */
+	int same_as_fd;          /* duplicate: the older FD on the object, or -1 */
 	const struct snap_fd *sfd;
 };
 
@@ -249,7 +250,6 @@ struct finding {
 	int64_t first_ns, last_ns;
 	char *detail;
 	struct rstack rs;
-	const char *suppressed_by;
 };
 
 struct model {
@@ -310,7 +310,8 @@ int rec_open_at(const struct fdrec *r, int64_t t);
 struct finding *finding_for(struct model *m, struct hmap *groups, int cls, struct proc *p,
 			    const struct fdrec *site, int flag);
 void finding_add_rec(struct finding *f, size_t rec);
-void findings_finish(struct model *m, const struct opts *o);
+struct suppressions;
+void findings_finish(struct model *m, const struct opts *o, const struct suppressions *supp);
 int finding_is_leak(const struct finding *f, const struct opts *o);
 
 /* classify_*.c: each adds its findings for one process. */
@@ -352,7 +353,6 @@ void rstack_free(struct rstack *rs);
 int symbolize_store_all(struct symbolizer *s, char *err, size_t errlen);
 
 /* suppress.c */
-struct suppressions;
 struct suppressions *suppressions_load(const char *path, char *err, size_t errlen);
 const char *suppressions_match(const struct suppressions *s, int cls, const struct rstack *rs);
 void suppressions_free(struct suppressions *s);

@@ -115,7 +115,9 @@ static int ensure_schema(sqlite3 *db, char *err, size_t errcap)
 	}
 	if (app == BPFLEAK_APPLICATION_ID && version == BPFLEAK_SCHEMA_VERSION)
 		return 0;
-	if (app != 0 && app != BPFLEAK_APPLICATION_ID) {
+	int tables = 0;
+	pragma_int(db, "SELECT count(*) FROM sqlite_schema", &tables);
+	if (app != BPFLEAK_APPLICATION_ID && (app != 0 || tables != 0)) {
 		snprintf(err, errcap, "file exists and is not a bpfleak journal");
 		return -1;
 	}

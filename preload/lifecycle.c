@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 /*
- * Start-up, configuration, fork handling and exit of the shim.
+ * Start-up, configuration, fork handling and exit of the shim: the parts
+ * that run on their own when the library is loaded.  Unit tests link every
+ * other object of the shim, but not this one or interpose.c.
  */
 #include <errno.h>
 #include <limits.h>
@@ -15,85 +17,6 @@
 #include <libunwind.h>
 #include <bpfleak/journal.h>
 #include "shim.h"
-
-_Atomic int shim_state;
-struct shim_config shim_cfg = { .depth = SHIM_DEFAULT_DEPTH };
-__thread int shim_guard __attribute__((tls_model("initial-exec")));
-
-static pid_t cached_pid;
-static __thread pid_t cached_tid __attribute__((tls_model("initial-exec")));
-
-pid_t shim_pid(void)
-{
-	pid_t p = __atomic_load_n(&cached_pid, __ATOMIC_RELAXED);
-	if (!p) {
-		p = getpid();
-		__atomic_store_n(&cached_pid, p, __ATOMIC_RELAXED);
-	}
-	return p;
-}
-
-pid_t shim_tid(void)
-{
-	if (!cached_tid)
-		cached_tid = gettid();
-	return cached_tid;
-}
-
-uint64_t shim_now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-void shim_warn(const char *fmt, ...)
-{
-	char buf[512];
-	int n = snprintf(buf, sizeof(buf), "bpfleak[%d]: ", (int)getpid());
-	va_list ap;
-	va_start(ap, fmt);
-	int m = vsnprintf(buf + n, sizeof(buf) - (size_t)n - 1, fmt, ap);
-	va_end(ap);
-	size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m);
-	if (len > sizeof(buf) - 2)
-		len = sizeof(buf) - 2;
-	buf[len++] = '\n';
-	shim_guard++;
-	ssize_t w = write(STDERR_FILENO, buf, len);
-	(void)w;
-	shim_guard--;
-}
-
-void shim_fail(const char *why)
-{
-	int expected = SHIM_ACTIVE;
-	if (atomic_compare_exchange_strong(&shim_state, &expected, SHIM_DISABLED) ||
-	    expected == SHIM_UNINIT) {
-		atomic_store(&shim_state, SHIM_DISABLED);
-		shim_warn("not recording (%s); the program runs unaffected", why);
-	}
-}
-
-void event_init(struct shim_event *ev, int op, uint64_t ts_ns)
-{
-	memset(ev, 0, sizeof(*ev));
-	ev->op = (uint8_t)op;
-	ev->ts_ns = ts_ns;
-	ev->pid = shim_pid();
-	ev->tid = shim_tid();
-	ev->cmd = -1;
-}
-
-void event_submit(const struct shim_event *ev)
-{
-	queue_push(ev);
-	/* Creates start the writer; a queue past half full wakes it early. */
-	if (ev->op == BPFLEAK_OP_CREATE || ev->op == BPFLEAK_OP_PIN)
-		writer_start_if_needed();
-	if (queue_depth() > queue_capacity() / 2)
-		writer_kick();
-}
 
 static void default_journal(char *out, size_t cap)
 {
@@ -149,9 +72,9 @@ static void on_fork_parent(void)
 
 static void on_fork_child(void)
 {
-	pid_t parent = cached_pid;
-	cached_pid = 0;
-	cached_tid = 0;
+	pid_t parent = shim_cached_pid;
+	shim_cached_pid = 0;
+	shim_cached_tid = 0;
 	arena_after_fork_child();
 	if (atomic_load(&shim_state) != SHIM_ACTIVE)
 		return;

@@ -60,6 +60,9 @@ static inline bool shim_recording(void)
 	       !shim_guard;
 }
 
+/* Reset by the fork child handler. */
+extern pid_t shim_cached_pid;
+extern __thread pid_t shim_cached_tid __attribute__((tls_model("initial-exec")));
 pid_t shim_pid(void);
 pid_t shim_tid(void);
 uint64_t shim_now_ns(void);
@@ -172,6 +175,8 @@ void writer_start_if_needed(void);
 void writer_kick(void);
 /* Write everything queued now, from the calling thread. */
 void journal_drain_now(void);
+/* The journal file changed (tests): rows must be written again. */
+void journal_forget_written(void);
 /* Exit: stop the writer, drain, write the exit snapshot. */
 void journal_finish(int exit_status, bool have_status);
 /* Held while the shim has journal FDs open; mass closes wait for it. */

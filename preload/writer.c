@@ -234,7 +234,17 @@ static int write_one(struct jdb *j, const struct shim_event *ev)
 }
 
 /* A batch that did not commit: ids it handed out are not in the file. */
-static void forget_batch(void)
+static void forget_batch(bool process_row_in_batch)
+{
+	int64_t row = self.row;
+	journal_forget_written();
+	/* A row committed by an earlier batch is still there. */
+	if (!process_row_in_batch)
+		self.row = row;
+}
+
+/* Nothing this process wrote is known to be in the journal any more. */
+void journal_forget_written(void)
 {
 	stack_forget_db_ids();
 	objcache_forget_written();
@@ -265,6 +275,7 @@ static int write_batch(struct jdb *j, bool *more)
 {
 	if (jdb_exec(j, "BEGIN IMMEDIATE") != SQLITE_OK)
 		return -1;
+	bool new_row = self.row == 0;
 	int rc = write_process_row(j);
 	struct module_ctx mctx = { j, 0 };
 	if (!rc) {
@@ -277,8 +288,9 @@ static int write_batch(struct jdb *j, bool *more)
 		rc = write_one(j, &ev);
 		n++;
 	}
-	uint64_t dropped = queue_take_drops();
-	if (!rc && dropped) {
+	/* Drops happened while the queue was full, i.e. after what it held. */
+	uint64_t dropped = !rc && n < BATCH_MAX ? queue_take_drops() : 0;
+	if (dropped) {
 		struct jdb_event e = { .ts_ns = shim_now_ns(), .pid = getpid(), .tid = shim_tid(),
 				       .op = BPFLEAK_OP_DROP, .has_fd2 = true, .fd2 = (int)dropped,
 				       .cmd = -1 };
@@ -288,7 +300,7 @@ static int write_batch(struct jdb *j, bool *more)
 		rc = jdb_exec(j, "COMMIT") == SQLITE_OK ? 0 : -1;
 	if (rc) {
 		jdb_exec(j, "ROLLBACK");
-		forget_batch();
+		forget_batch(new_row);
 		return -1;
 	}
 	events_written += (uint64_t)n;

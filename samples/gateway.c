@@ -938,12 +938,16 @@ int main(int argc, char **argv)
 	iterations = o.ticks > o.reloads ? o.ticks : o.reloads;
 
 	/* Signals are read from a signalfd in the main loop, so a reload runs
-	 * in normal context, not in a handler. */
+	 * in normal context, not in a handler.  The gateway owns these three:
+	 * a disposition of SIG_IGN inherited from the shell (background jobs,
+	 * nohup) would discard them before the signalfd sees them. */
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
 	if (sigprocmask(SIG_BLOCK, &mask, NULL) ||
+	    signal(SIGHUP, SIG_DFL) == SIG_ERR || signal(SIGINT, SIG_DFL) == SIG_ERR ||
+	    signal(SIGTERM, SIG_DFL) == SIG_ERR ||
 	    (sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK)) < 0 ||
 	    (tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK)) < 0) {
 		err("cannot set up signals and timer: %s", strerror(errno));
@@ -956,8 +960,12 @@ int main(int argc, char **argv)
 		goto out;
 	if (o.probe && probe_open(&gw.probe))
 		goto out;
-	msg("ready: %s%u tick(s) of %u ms, %u reload(s)", iterations ? "" : "until signalled, ",
-	    iterations ? iterations : 0, o.interval_ms, o.reloads);
+	if (iterations)
+		msg("ready: %u tick(s) of %u ms, %u reload(s)", iterations, o.interval_ms,
+		    o.reloads);
+	else
+		msg("ready: a tick every %u ms until SIGINT/SIGTERM; SIGHUP reloads",
+		    o.interval_ms);
 
 	its.it_value.tv_sec = o.interval_ms / 1000;
 	its.it_value.tv_nsec = (long)(o.interval_ms % 1000) * 1000000L;

@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * growth: call sites whose open-FD count only climbs over the process's
+ * journal span -- the shape of a per-request leak.
+ *
+ * "Only climbs" means no FD made at the site was ever closed.  That alone
+ * would also flag a start-up burst (libbpf creating all maps of an object
+ * from one stack), so the climb must also be spread over time: the span is
+ * cut into GROWTH_WINDOWS equal windows and creations must fall into at
+ * least GROWTH_MIN_WINDOWS of them.  A site must hold at least
+ * opts.growth_min FDs (default 3).  The rate is FDs per second between the
+ * site's first and last creation.
+ */
+#include <stdlib.h>
+#include "analyzer.h"
+
+#define GROWTH_WINDOWS 8
+#define GROWTH_MIN_WINDOWS 3
+
+struct site {
+	size_t n, closed;
+	int64_t first, last;
+	unsigned windows;
+};
+
+void classify_growth(struct model *m, struct proc *p, const struct opts *o)
+{
+	struct hmap idx = { 0 }, groups = { 0 };
+	struct site *sites = NULL;
+	size_t n_sites = 0, cap = 0;
+	int64_t start = p->first_ns, end = p->end_ns > p->last_ns ? p->end_ns : p->last_ns;
+	int64_t span = end - start;
+
+	if (span <= 0)
+		return;
+	for (size_t i = 0; i < p->n_recs; i++) {
+		const struct fdrec *r = &p->recs[i];
+		if (r->stack_id <= 0 || r->origin == OR_CLOSE_EVENT || r->origin == OR_SNAPSHOT)
+			continue;
+		bool fresh;
+		uint64_t *slot = hmap_slot(&idx, (uint64_t)r->stack_id, n_sites, &fresh);
+		if (fresh) {
+			GROW(sites, cap, n_sites + 1);
+			sites[n_sites] = (struct site){ 0, 0, r->created_ns, r->created_ns, 0 };
+			n_sites++;
+		}
+		struct site *s = &sites[*slot];
+		s->n++;
+		if (r->closed_ns != NS_OPEN || r->stale)
+			s->closed++;
+		if (r->created_ns < s->first)
+			s->first = r->created_ns;
+		if (r->created_ns > s->last)
+			s->last = r->created_ns;
+		int64_t w = (r->created_ns - start) * GROWTH_WINDOWS / span;
+		if (w < 0)
+			w = 0;
+		if (w >= GROWTH_WINDOWS)
+			w = GROWTH_WINDOWS - 1;
+		s->windows |= 1u << w;
+	}
+	for (size_t i = 0; i < p->n_final; i++) {
+		const struct fdrec *r = &p->recs[p->final[i]];
+		uint64_t k;
+		if (r->stack_id <= 0 || r->origin == OR_SNAPSHOT ||
+		    !hmap_get(&idx, (uint64_t)r->stack_id, &k))
+			continue;
+		const struct site *s = &sites[k];
+		if (s->closed || s->n < (size_t)o->growth_min ||
+		    __builtin_popcount(s->windows) < GROWTH_MIN_WINDOWS)
+			continue;
+		struct finding *f = finding_for(m, &groups, CLS_GROWTH, p, r, 0);
+		finding_add_rec(f, p->final[i]);
+		f->first_ns = s->first;
+		f->last_ns = s->last;
+		f->rate_per_s = s->last > s->first ? (double)(s->n - 1) * 1e9 / (double)(s->last - s->first)
+						    : 0;
+	}
+	free(sites);
+	hmap_free(&idx);
+	hmap_free(&groups);
+}

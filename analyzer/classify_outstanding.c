@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * outstanding: every FD the journal explains that is still open at the end
+ * (the snapshot's instant, else the last event), grouped by creation site
+ * with count and age range, memleak style.  FDs inherited at start form
+ * their own stack-less group.  --min-age keeps only FDs at least that old.
+ */
+#include "analyzer.h"
+
+void classify_outstanding(struct model *m, struct proc *p, const struct opts *o)
+{
+	struct hmap groups = { 0 };
+	for (size_t i = 0; i < p->n_final; i++) {
+		const struct fdrec *r = &p->recs[p->final[i]];
+		if (r->origin == OR_SNAPSHOT)
+			continue;
+		int64_t age = p->end_ns >= r->created_ns ? p->end_ns - r->created_ns : 0;
+		if (o->min_age_ns >= 0 && age < o->min_age_ns)
+			continue;
+		struct finding *f = finding_for(m, &groups, CLS_OUTSTANDING, p, r, 0);
+		finding_add_rec(f, p->final[i]);
+		if (f->oldest_age < 0 || age > f->oldest_age)
+			f->oldest_age = age;
+		if (f->newest_age < 0 || age < f->newest_age)
+			f->newest_age = age;
+	}
+	hmap_free(&groups);
+}

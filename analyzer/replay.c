@@ -1,0 +1,486 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * Replay: walk one process's events in (ts, seq) order and rebuild the life
+ * of every FD (struct fdrec: born where, closed when and how), then
+ * reconcile the FDs open at the snapshot's instant with what the kernel
+ * reported.  Every disagreement is kept: stale records, snapshot-only FDs,
+ * and warnings for journal-internal oddities, so nothing is dropped
+ * silently.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include "analyzer.h"
+
+/* Same message twice is counted, not repeated: a journal can be huge. */
+static void warn_into(struct warning **w, size_t *n, size_t *cap, const char *text)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp((*w)[i].text, text) == 0) {
+			(*w)[i].count++;
+			return;
+		}
+	GROW(*w, *cap, *n + 1);
+	(*w)[*n].text = xstrdup(text);
+	(*w)[*n].count = 1;
+	(*n)++;
+}
+
+void proc_warn(struct proc *p, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	warn_into(&p->warns, &p->n_warns, &p->cap_warns, buf);
+}
+
+void model_warn(struct model *m, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	warn_into(&m->warns, &m->n_warns, &m->cap_warns, buf);
+}
+
+int rec_open_at(const struct fdrec *r, int64_t t)
+{
+	return r->origin != OR_CLOSE_EVENT && r->created_ns <= t && r->closed_ns > t;
+}
+
+static void fdslot(int32_t **arr, size_t *cap, int fd)
+{
+	if ((size_t)fd >= *cap) {
+		size_t n = *cap ? *cap : 64;
+		while (n <= (size_t)fd)
+			n *= 2;
+		*arr = xrealloc(*arr, n * sizeof(**arr));
+		memset(*arr + *cap, 0, (n - *cap) * sizeof(**arr));
+		*cap = n;
+	}
+}
+
+static struct fdrec *open_rec(struct proc *p, int fd)
+{
+	if (fd < 0 || (size_t)fd >= p->open_cap || !p->open[fd])
+		return NULL;
+	return &p->recs[p->open[fd] - 1];
+}
+
+static struct fdrec *new_rec(struct proc *p, int fd, int64_t ts)
+{
+	GROW(p->recs, p->cap_recs, p->n_recs + 1);
+	struct fdrec *r = &p->recs[p->n_recs++];
+	memset(r, 0, sizeof(*r));
+	r->fd = fd;
+	r->created_ns = ts;
+	r->closed_ns = NS_OPEN;
+	r->stack_pid = p->pid;
+	r->stack_ts = ts;
+	r->src_fd = -1;
+	r->last_rec = -1;
+	r->same_as_fd = -1;
+	r->after_drop = p->first_drop_ns != 0;
+	if (fd >= 0) {
+		fdslot(&p->open, &p->open_cap, fd);
+		fdslot(&p->last, &p->last_cap, fd);
+		p->open[fd] = (int32_t)p->n_recs;
+		p->last[fd] = (int32_t)p->n_recs;
+	}
+	return r;
+}
+
+static void close_rec(struct proc *p, struct fdrec *r, int64_t ts, int how)
+{
+	r->closed_ns = ts;
+	r->how = how;
+	r->exec_pending = 0;
+	if (r->fd >= 0 && (size_t)r->fd < p->open_cap && p->open[r->fd] &&
+	    &p->recs[p->open[r->fd] - 1] == r)
+		p->open[r->fd] = 0;
+}
+
+/* The journal believed r open, yet the kernel reused or refused its number. */
+static void vanish(struct proc *p, struct fdrec *r, int64_t ts, int why)
+{
+	close_rec(p, r, ts, H_VANISHED);
+	r->stale = why;
+	r->stale_ns = ts;
+	r->after_drop = p->first_drop_ns != 0 && p->first_drop_ns <= ts;
+}
+
+/* Find the parent's FD that a fork child's inherited fd is a copy of. */
+static const struct fdrec *parent_rec(struct model *m, struct proc *p, const struct ev *e)
+{
+	struct proc *pp = p->ppid ? model_proc(m, p->ppid, 0) : NULL;
+	if (!pp || pp == p)
+		return NULL;
+	replay_proc(m, pp);
+	const struct fdrec *best = NULL;
+	int64_t at = p->fork_ts ? p->fork_ts : e->ts;
+	for (size_t i = 0; i < pp->n_recs; i++) {
+		const struct fdrec *r = &pp->recs[i];
+		if (r->fd != e->fd || r->origin == OR_CLOSE_EVENT || r->created_ns > at)
+			continue;
+		if (e->obj_id && r->obj_id != e->obj_id)
+			continue;
+		/* Open at the fork, or the latest one before it (clock ties). */
+		if (!best || r->created_ns >= best->created_ns)
+			best = r;
+	}
+	return best;
+}
+
+/* After an exec, FDs the new image did not list again died by O_CLOEXEC. */
+static void settle_exec(struct proc *p, int traced_after)
+{
+	if (!p->exec_pending)
+		return;
+	p->exec_pending = 0;
+	for (size_t i = 0; i < p->n_recs; i++) {
+		struct fdrec *r = &p->recs[i];
+		if (!r->exec_pending)
+			continue;
+		r->exec_pending = 0;
+		if (traced_after || r->cloexec)
+			close_rec(p, r, p->exec_ts, H_EXEC);
+	}
+	if (!traced_after)
+		proc_warn(p, "pid %d exec'd an image the shim did not trace: FDs without "
+			  "O_CLOEXEC are assumed to survive", p->pid);
+}
+
+static void do_create(struct proc *p, const struct ev *e)
+{
+	struct fdrec *old = open_rec(p, e->fd);
+	if (old)
+		vanish(p, old, e->ts, STALE_REUSED);
+	struct fdrec *r = new_rec(p, e->fd, e->ts);
+	r->kind = e->kind;
+	r->obj_id = e->obj_id;
+	r->origin = OR_CREATE;
+	r->cmd = e->cmd;
+	r->stack_id = e->stack_id;
+	r->cloexec = e->flags & BPFLEAK_EF_CLOEXEC;
+}
+
+static void do_dup(struct proc *p, const struct ev *e)
+{
+	struct fdrec *src = open_rec(p, e->fd2);
+	struct fdrec *old = open_rec(p, e->fd);
+	/* dup2 over a tracked FD without the shim's implicit close first. */
+	if (old && old != src)
+		close_rec(p, old, e->ts, H_IMPLICIT);
+	else if (old == src && src)
+		return;  /* dup2(fd, fd) is a no-op */
+	if (!src)
+		proc_warn(p, "dup of fd %d that the journal does not show open%s", e->fd2,
+			  p->first_drop_ns ? " (events were dropped)" : "");
+	int src_cmd = src ? src->cmd : -1;
+	struct fdrec *r = new_rec(p, e->fd, e->ts);
+	r->kind = e->kind;
+	r->obj_id = e->obj_id;
+	if (!r->kind && src) {
+		r->kind = src->kind;
+		r->obj_id = src->obj_id;
+	}
+	r->origin = OR_DUP;
+	r->cmd = src_cmd;
+	r->stack_id = e->stack_id;
+	r->src_fd = e->fd2;
+	r->cloexec = e->flags & BPFLEAK_EF_CLOEXEC;
+}
+
+static void do_close(struct proc *p, const struct ev *e)
+{
+	struct fdrec *r = open_rec(p, e->fd);
+	if (e->result == -EBADF) {
+		int64_t last = -1;
+		if (r) {
+			/* The kernel says it was not open: something closed it unseen. */
+			vanish(p, r, e->ts, STALE_EBADF);
+			last = r - p->recs;
+		} else if (e->fd >= 0 && (size_t)e->fd < p->last_cap && p->last[e->fd]) {
+			last = p->last[e->fd] - 1;
+		}
+		struct fdrec *d = new_rec(p, -1, e->ts);
+		d->fd = e->fd;
+		d->origin = OR_CLOSE_EVENT;
+		d->kind = e->kind;
+		d->obj_id = e->obj_id;
+		d->closed_ns = e->ts;
+		d->how = H_CLOSE;
+		d->close_stack = e->stack_id;
+		d->last_rec = last;
+		if (!d->kind && last >= 0) {
+			d->kind = p->recs[last].kind;
+			d->obj_id = p->recs[last].obj_id;
+		}
+		return;
+	}
+	if (!r) {
+		proc_warn(p, "close of fd %d that the journal does not show open%s", e->fd,
+			  p->first_drop_ns ? " (events were dropped)" : "");
+		return;
+	}
+	if (e->obj_id && r->obj_id && e->obj_id != r->obj_id)
+		proc_warn(p, "close of fd %d: the shim saw %s %u, the replay %s %u", e->fd,
+			  bpfleak_kind_name(e->kind), e->obj_id, bpfleak_kind_name(r->kind),
+			  r->obj_id);
+	int how = e->flags & BPFLEAK_EF_IMPLICIT ? H_IMPLICIT
+		: e->flags & BPFLEAK_EF_RANGE ? H_RANGE : H_CLOSE;
+	close_rec(p, r, e->ts, how);
+	r->close_stack = e->stack_id;
+}
+
+static void do_inherited(struct model *m, struct proc *p, const struct ev *e)
+{
+	const char *why = e->detail ? e->detail : "start";
+	struct fdrec *cur = open_rec(p, e->fd);
+
+	if (strcmp(why, "exec") == 0 && cur && cur->exec_pending &&
+	    cur->kind == e->kind && cur->obj_id == e->obj_id) {
+		cur->exec_pending = 0;  /* survived the exec: keep its birth site */
+		return;
+	}
+	if (cur && cur->kind == e->kind && cur->obj_id == e->obj_id && strcmp(why, "exec") != 0)
+		return;  /* listed twice */
+	if (cur)
+		vanish(p, cur, e->ts, STALE_REUSED);
+	struct fdrec *r = new_rec(p, e->fd, e->ts);
+	r->kind = e->kind;
+	r->obj_id = e->obj_id;
+	r->cloexec = e->flags & BPFLEAK_EF_CLOEXEC;
+	r->cmd = -1;
+	if (strcmp(why, "fork") == 0) {
+		r->origin = OR_INHERIT_FORK;
+		r->parent_pid = p->ppid;
+		r->src_fd = e->fd;
+		const struct fdrec *pr = parent_rec(m, p, e);
+		if (pr) {
+			/* The child's copy was made where the parent's FD was made. */
+			r->stack_id = pr->stack_id;
+			r->stack_pid = pr->stack_pid;
+			r->stack_ts = pr->stack_ts;
+			r->cmd = pr->cmd;
+			if (!r->kind) {
+				r->kind = pr->kind;
+				r->obj_id = pr->obj_id;
+			}
+		} else {
+			proc_warn(p, "fd %d inherited from parent %d, which the journal does not "
+				  "show holding it", e->fd, p->ppid);
+		}
+	} else if (strcmp(why, "exec") == 0) {
+		r->origin = OR_INHERIT_EXEC;
+		proc_warn(p, "fd %d survived an exec but was unknown before it", e->fd);
+	} else {
+		r->origin = OR_INHERIT_START;
+	}
+}
+
+static void do_fork(struct proc *p, const struct ev *e)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < p->n_recs; i++)
+		if (p->recs[i].closed_ns == NS_OPEN && p->recs[i].origin != OR_CLOSE_EVENT) {
+			close_rec(p, &p->recs[i], e->ts, H_EXIT);
+			n++;
+		}
+	if (n)
+		proc_warn(p, "pid %d was reused: %zu FDs of the earlier process ended with it",
+			  p->pid, n);
+	p->ppid = e->fd2;
+	p->fork_ts = e->ts;
+}
+
+static void do_exec(struct proc *p, const struct ev *e)
+{
+	settle_exec(p, 1);
+	p->exec_pending = 1;
+	p->exec_ts = e->ts;
+	for (size_t i = 0; i < p->n_recs; i++)
+		if (p->recs[i].closed_ns == NS_OPEN && p->recs[i].origin != OR_CLOSE_EVENT)
+			p->recs[i].exec_pending = 1;
+	if (e->detail) {
+		free(p->exe);
+		p->exe = xstrdup(e->detail);
+	}
+}
+
+void replay_proc(struct model *m, struct proc *p)
+{
+	if (p->replay_state == 2)
+		return;
+	if (p->replay_state == 1) {
+		/* A fork loop can only come from pid reuse; break it here. */
+		proc_warn(p, "pid %d appears as its own ancestor (pid reuse)", p->pid);
+		return;
+	}
+	p->replay_state = 1;
+	for (size_t i = 0; i < p->n_ev; i++) {
+		const struct ev *e = &p->evs[i];
+		if (p->exec_pending && e->op != BPFLEAK_OP_INHERITED)
+			settle_exec(p, 1);
+		switch (e->op) {
+		case BPFLEAK_OP_CREATE:
+			if (e->fd >= 0)
+				do_create(p, e);
+			break;
+		case BPFLEAK_OP_DUP:
+			if (e->fd >= 0)
+				do_dup(p, e);
+			break;
+		case BPFLEAK_OP_CLOSE:
+			do_close(p, e);
+			break;
+		case BPFLEAK_OP_PIN:
+			if (e->detail && e->obj_id)
+				pinset_add(&m->journal_pins, e->kind, e->obj_id, e->detail);
+			break;
+		case BPFLEAK_OP_INHERITED:
+			if (e->fd >= 0)
+				do_inherited(m, p, e);
+			break;
+		case BPFLEAK_OP_EXEC:
+			do_exec(p, e);
+			break;
+		case BPFLEAK_OP_FORK:
+			do_fork(p, e);
+			break;
+		case BPFLEAK_OP_DROP:
+			p->dropped += (uint64_t)(e->fd2 > 0 ? e->fd2 : 0);
+			if (!p->first_drop_ns)
+				p->first_drop_ns = e->ts ? e->ts : 1;
+			break;
+		case BPFLEAK_OP_ERROR:
+			p->failed_creates++;
+			break;
+		case BPFLEAK_OP_CLOEXEC: {
+			struct fdrec *r = open_rec(p, e->fd);
+			if (r)
+				r->cloexec = 1;
+			break;
+		}
+		default:
+			proc_warn(p, "event op %d is not understood by this bpfleak-report", e->op);
+		}
+	}
+	/*
+	 * An exec with no event after it: the new image either had no bpf FD
+	 * to list or was not traced; with nothing to tell them apart, trust the
+	 * FDs' own O_CLOEXEC flags, which is what the kernel did.
+	 */
+	settle_exec(p, 0);
+	p->replay_state = 2;
+}
+
+void replay_all(struct model *m)
+{
+	for (size_t i = 0; i < m->n_procs; i++)
+		replay_proc(m, m->procs[i]);
+}
+
+static int same_object(const struct fdrec *r, const struct snap_fd *f)
+{
+	if (r->kind && f->kind && r->kind != f->kind)
+		return 0;
+	return !r->obj_id || !f->obj_id || r->obj_id == f->obj_id;
+}
+
+static size_t add_final(struct proc *p, size_t cap, size_t idx)
+{
+	GROW(p->final, cap, p->n_final + 1);
+	p->final[p->n_final++] = idx;
+	return cap;
+}
+
+/*
+ * Compare the journal's FDs open at the snapshot's instant with the
+ * snapshot, by FD number and object id.  Then the final open set: what the
+ * journal still has open at its end (minus what the kernel contradicted)
+ * plus what only the kernel knows.
+ */
+void reconcile_proc(struct model *m, struct proc *p)
+{
+	(void)m;
+	size_t cap = 0, n_before = p->n_recs;
+	free(p->final);
+	p->final = NULL;
+	p->n_final = 0;
+	p->end_ns = p->snap ? p->snap->ts : p->last_ns;
+
+	if (p->snap) {
+		int64_t t = p->snap->ts;
+		int32_t *at = NULL;
+		size_t at_cap = 0;
+		for (size_t i = 0; i < n_before; i++) {
+			struct fdrec *r = &p->recs[i];
+			if (!rec_open_at(r, t) || r->fd < 0)
+				continue;
+			fdslot(&at, &at_cap, r->fd);
+			at[r->fd] = (int32_t)i + 1;
+		}
+		for (size_t k = 0; k < p->snap->n_fds; k++) {
+			const struct snap_fd *f = &p->snap->fds[k];
+			struct fdrec *r = f->fd >= 0 && (size_t)f->fd < at_cap && at[f->fd]
+					? &p->recs[at[f->fd] - 1] : NULL;
+			if (r && same_object(r, f)) {
+				r->sfd = f;
+				if (!r->kind)
+					r->kind = f->kind;
+				if (!r->obj_id)
+					r->obj_id = f->obj_id;
+				r->cloexec = f->cloexec;
+				at[f->fd] = 0;
+				continue;
+			}
+			if (r) {
+				r->stale = STALE_SNAP_OTHER;
+				r->stale_ns = t;
+				r->other_kind = f->kind;
+				r->other_id = f->obj_id;
+				r->after_drop = p->first_drop_ns != 0;
+				at[f->fd] = 0;
+			}
+			/* new_rec would claim the FD slot: keep the replay's table intact. */
+			GROW(p->recs, p->cap_recs, p->n_recs + 1);
+			struct fdrec *u = &p->recs[p->n_recs++];
+			memset(u, 0, sizeof(*u));
+			u->fd = f->fd;
+			u->kind = f->kind;
+			u->obj_id = f->obj_id;
+			u->origin = OR_SNAPSHOT;
+			u->created_ns = -1;
+			u->closed_ns = NS_OPEN;
+			u->src_fd = -1;
+			u->same_as_fd = -1;
+			u->last_rec = f->fd >= 0 && (size_t)f->fd < p->last_cap && p->last[f->fd]
+				    ? p->last[f->fd] - 1 : -1;
+			u->cloexec = f->cloexec;
+			u->sfd = f;
+			u->stack_pid = p->pid;
+		}
+		for (size_t fd = 0; fd < at_cap; fd++) {
+			if (!at[fd])
+				continue;
+			struct fdrec *r = &p->recs[at[fd] - 1];
+			r->stale = STALE_SNAP_CLOSED;
+			r->stale_ns = t;
+			r->after_drop = p->first_drop_ns != 0;
+		}
+		free(at);
+	}
+	for (size_t i = 0; i < p->n_recs; i++) {
+		const struct fdrec *r = &p->recs[i];
+		if (r->origin == OR_CLOSE_EVENT || r->closed_ns != NS_OPEN || r->stale)
+			continue;
+		cap = add_final(p, cap, i);
+	}
+	if (!p->snap && p->n_ev && p->end_ns < 0)
+		p->end_ns = p->last_ns;
+}
