@@ -360,11 +360,14 @@ static void drain(const struct bpfleak_snapshot *snap, bool exiting)
 	}
 	/*
 	 * Fold the WAL into the main file at exit, so the .db alone (the file
-	 * people attach to tickets) holds everything.  PASSIVE: never wait for
-	 * other processes still appending.
+	 * people attach to tickets) holds everything, and empty the WAL file.
+	 * Waits at most 100 ms for other processes still appending; if they
+	 * are, the last of them to exit does it.
 	 */
-	if (exiting)
-		jdb_exec(&j, "PRAGMA wal_checkpoint(PASSIVE)");
+	if (exiting) {
+		sqlite3_busy_timeout(j.db, 100);
+		jdb_exec(&j, "PRAGMA wal_checkpoint(TRUNCATE)");
+	}
 	jdb_close(&j);
 	writer_unlock();
 }
