@@ -51,6 +51,8 @@ include preload/build.mk
 -include samples/build.mk
 -include tests/build.mk
 -include bench/build.mk
+-include tests/hostile/build.mk
+-include fuzz/build.mk
 -include man/build.mk
 
 all: $(B)/.deps-ok $(ALL_TARGETS)

@@ -12,7 +12,8 @@
 
 #define CACHE_SLOTS (1u << 14)
 
-static _Atomic(struct obj_node *) *cache;
+typedef _Atomic(struct obj_node *) obj_slot;
+static _Atomic(obj_slot *) cache;
 static atomic_flag init_lock = ATOMIC_FLAG_INIT;
 
 static uint64_t key_of(int kind, uint32_t id)
@@ -25,9 +26,9 @@ static uint32_t slot_of(uint64_t key)
 	return (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> 50) & (CACHE_SLOTS - 1);
 }
 
-static _Atomic(struct obj_node *) *get_cache(void)
+static obj_slot *get_cache(void)
 {
-	_Atomic(struct obj_node *) *c = atomic_load_explicit(&cache, memory_order_acquire);
+	obj_slot *c = atomic_load_explicit(&cache, memory_order_acquire);
 	if (c)
 		return c;
 	while (atomic_flag_test_and_set_explicit(&init_lock, memory_order_acquire))
@@ -47,7 +48,7 @@ static _Atomic(struct obj_node *) *get_cache(void)
 
 const struct obj_node *objcache_find(int kind, uint32_t id)
 {
-	_Atomic(struct obj_node *) *c = atomic_load_explicit(&cache, memory_order_acquire);
+	obj_slot *c = atomic_load_explicit(&cache, memory_order_acquire);
 	if (!c || !id)
 		return NULL;
 	uint64_t key = key_of(kind, id);
@@ -70,7 +71,7 @@ const struct obj_node *objcache_add(const struct bpfleak_obj_info *info)
 	atomic_init(&fresh->written, 0);
 	fresh->first_seen_ns = shim_now_ns();
 	fresh->info = *info;
-	_Atomic(struct obj_node *) *c = get_cache();
+	obj_slot *c = get_cache();
 	if (!c || !info->id)
 		return fresh;
 	for (uint32_t probe = 0, s = slot_of(fresh->key); probe < 32; probe++, s = (s + 1) & (CACHE_SLOTS - 1)) {
@@ -85,7 +86,7 @@ const struct obj_node *objcache_add(const struct bpfleak_obj_info *info)
 
 void objcache_forget_written(void)
 {
-	_Atomic(struct obj_node *) *c = atomic_load(&cache);
+	obj_slot *c = atomic_load(&cache);
 	if (!c)
 		return;
 	for (uint32_t i = 0; i < CACHE_SLOTS; i++) {

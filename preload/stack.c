@@ -14,7 +14,8 @@
 
 #define TABLE_SLOTS (1u << 16)
 
-static _Atomic(struct stack_node *) *table;
+typedef _Atomic(struct stack_node *) stack_slot;
+static _Atomic(stack_slot *) table;
 static atomic_flag table_init_lock = ATOMIC_FLAG_INIT;
 static uintptr_t self_lo, self_hi;
 
@@ -36,9 +37,9 @@ uint64_t stack_hash(const uintptr_t *ips, uint32_t depth)
 	return h ? h : 1;
 }
 
-static _Atomic(struct stack_node *) *get_table(void)
+static stack_slot *get_table(void)
 {
-	_Atomic(struct stack_node *) *t = atomic_load_explicit(&table, memory_order_acquire);
+	stack_slot *t = atomic_load_explicit(&table, memory_order_acquire);
 	if (t)
 		return t;
 	while (atomic_flag_test_and_set_explicit(&table_init_lock, memory_order_acquire))
@@ -63,14 +64,14 @@ static bool same(const struct stack_node *n, uint64_t h, const uintptr_t *ips, u
 
 const struct stack_node *stack_intern(const uintptr_t *ips, uint32_t depth)
 {
-	_Atomic(struct stack_node *) *t = get_table();
+	stack_slot *t = get_table();
 	if (!t)
 		return NULL;
 	uint64_t h = stack_hash(ips, depth);
 	struct stack_node *fresh = NULL;
 
 	for (uint32_t probe = 0; probe < 64; probe++) {
-		_Atomic(struct stack_node *) *slot = &t[(h + probe) & (TABLE_SLOTS - 1)];
+		stack_slot *slot = &t[(h + probe) & (TABLE_SLOTS - 1)];
 		struct stack_node *n = atomic_load_explicit(slot, memory_order_acquire);
 		if (n) {
 			if (same(n, h, ips, depth))
@@ -126,7 +127,7 @@ const struct stack_node *stack_capture(void)
 /* A rolled-back batch, or a new journal: every stack must be written again. */
 void stack_forget_db_ids(void)
 {
-	_Atomic(struct stack_node *) *t = atomic_load(&table);
+	stack_slot *t = atomic_load(&table);
 	if (!t)
 		return;
 	for (uint32_t i = 0; i < TABLE_SLOTS; i++) {
