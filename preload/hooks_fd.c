@@ -26,7 +26,12 @@ static void submit_close(int fd, uint64_t slot, uint64_t ts, int result, uint16_
 	ev.obj_id = SLOT_ID(slot);
 	ev.result = result;
 	ev.flags = flags;
-	if (shim_cfg.close_stacks)
+	/*
+	 * With the guard up, this close comes from a signal handler that
+	 * interrupted the shim on this thread: the unwinder and the stack
+	 * table may be mid-update, so the close goes without a stack.
+	 */
+	if (shim_cfg.close_stacks && shim_guard == 1)
 		ev.stack = stack_capture();
 	event_submit(&ev);
 }
@@ -63,11 +68,17 @@ static void after_close(int fd, _Atomic uint64_t *slot, uint64_t g, uint64_t ts,
 	/* A success means N was reused by a non-bpf file: a normal close. */
 }
 
+/*
+ * The guard is not consulted here: the shim's own code never closes a
+ * tracked FD, so a tracked close with the guard up is the host's, from a
+ * signal handler that interrupted a hook.  Everything on this path (CAS,
+ * lock-free queue, vDSO clock) is async-signal-safe.
+ */
 int hook_close(int fd)
 {
 	_Atomic uint64_t *slot = fdtable_peek(fd);
 	uint64_t g = slot ? atomic_load_explicit(slot, memory_order_acquire) : 0;
-	if (!g || !shim_recording())
+	if (!g || atomic_load_explicit(&shim_state, memory_order_relaxed) != SHIM_ACTIVE)
 		return real.close(fd);
 	shim_guard++;
 	uint64_t ts = shim_now_ns();

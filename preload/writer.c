@@ -391,7 +391,8 @@ static void *writer_main(void *arg)
 
 void writer_start_if_needed(void)
 {
-	if (atomic_load_explicit(&writer_running, memory_order_relaxed))
+	if (atomic_load_explicit(&writer_running, memory_order_relaxed) ||
+	    atomic_load_explicit(&writer_stop, memory_order_relaxed))
 		return;
 	int expected = 0;
 	if (!atomic_compare_exchange_strong(&writer_running, &expected, 1))
@@ -412,8 +413,9 @@ void journal_finish(int exit_status, bool have_status)
 {
 	(void)exit_status;
 	(void)have_status;
+	/* From here on no thread may start a writer: exit writes the rest. */
+	atomic_store(&writer_stop, 1);
 	if (atomic_load(&writer_running)) {
-		atomic_store(&writer_stop, 1);
 		writer_kick();
 		pthread_join(writer_thread, NULL);
 		atomic_store(&writer_running, 0);
