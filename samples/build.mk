@@ -25,7 +25,9 @@ install: install-samples
 # then its report.  The report's exit status 1 (leaks found) is the
 # expected outcome; demo.sh fails on anything else.
 demo: $(B)/.deps-ok all
-	@sh samples/demo.sh
+	@B=$(B) sh samples/demo.sh
 
+# Tests of the sample, bpfleak run and the whole chain (tests/sample/).
 TEST_SCRIPTS += tests/sample/gateway-leaks.sh tests/sample/gateway-signals.sh \
-	tests/sample/bpfleak-run.sh tests/sample/cli.sh tests/sample/make-demo.sh
+	tests/sample/gateway-acl.sh tests/sample/bpfleak-run.sh tests/sample/cli.sh \
+	tests/sample/make-demo.sh

@@ -99,7 +99,7 @@ struct probe {
 struct gw {
 	struct gateway *skel;
 	int ifindex;
-	bool attached;
+	bool loaded, attached;
 	bool made_pin_dir, made_progs_dir;
 	bool progs_pinned[3];
 	char pin_dir[PATH_MAX - 128];   /* room for /progs/NAME in PATH_MAX */
@@ -662,6 +662,7 @@ static int gw_setup(struct gw *gw, const struct options *o)
 		    strerror(errno), gw->pin_dir);
 		return -1;
 	}
+	gw->loaded = true;
 
 	snprintf(path, sizeof(path), "%s/%s", gw->pin_dir, PROGS_SUBDIR);
 	if (ensure_dir(path, &gw->made_progs_dir))
@@ -764,7 +765,7 @@ static int gw_teardown(struct gw *gw, const struct options *o)
 	if (gw->skel) {
 		/* Unpins every map that has a pin path, whether this run or an
 		 * earlier one created the pin. */
-		if (gw->skel->obj && bpf_object__unpin_maps(gw->skel->obj, NULL) &&
+		if (gw->loaded && bpf_object__unpin_maps(gw->skel->obj, NULL) &&
 		    errno != ENOENT) {
 			err("cannot unpin the maps: %s", strerror(errno));
 			rc = -1;

@@ -45,9 +45,8 @@
 #define EXIT_FAIL 125
 #define EXIT_CANNOT_RUN 126
 #define EXIT_NOT_FOUND 127
-#define DEPTH_MAX 1024
-/* TASK_COMM_LEN - 1: what the kernel keeps of an executable's name. */
-#define COMM_MAX 15
+/* The shim caps BPFLEAK_DEPTH at 128 frames (SHIM_MAX_DEPTH). */
+#define DEPTH_MAX 128
 
 static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
 static volatile pid_t child_pid;
@@ -62,12 +61,12 @@ static void usage(FILE *f)
 "\n"
 "run: record every bpf FD that CMD creates, duplicates and closes, with the\n"
 "call stack, into a journal (LD_PRELOAD=" SHIM_NAME ").\n"
-"  -o, --output JOURNAL  journal path (default: ./bpfleak.COMM.PID.db, PID\n"
-"                        being CMD's); an existing file is renamed JOURNAL.old\n"
+"  -o, --output JOURNAL  journal path (default: ./bpfleak.NAME.PID.db, NAME and\n"
+"                        PID being CMD's); an existing file becomes JOURNAL.old\n"
 "  -a, --append          append to an existing JOURNAL instead\n"
-"  -d, --depth N         frames kept per stack (BPFLEAK_DEPTH; shim default 32)\n"
+"  -d, --depth N         frames kept per stack, 1-128 (BPFLEAK_DEPTH; default 32)\n"
 "  -c, --close-stacks    also keep the stack of every close (BPFLEAK_CLOSE_STACKS)\n"
-"  -q, --quiet           no messages from the shim or from bpfleak (BPFLEAK_QUIET)\n"
+"  -q, --quiet           no summary lines from bpfleak or the shim (BPFLEAK_QUIET)\n"
 "\n"
 "report: run " REPORT_NAME " (found beside bpfleak, else on PATH) with the same\n"
 "arguments; see " REPORT_NAME " --help.\n"
@@ -162,6 +161,11 @@ static int rotate_journal(const char *path, bool quiet)
 
 	if (lstat(path, &st) != 0)
 		return errno == ENOENT ? 0 : -1;
+	/* Never move a directory, device or symlink aside: only an old journal. */
+	if (!S_ISREG(st.st_mode)) {
+		errno = EEXIST;
+		return -1;
+	}
 	for (size_t i = 0; i < sizeof(side) / sizeof(side[0]); i++) {
 		snprintf(from, sizeof(from), "%s%s", path, side[i]);
 		snprintf(to, sizeof(to), "%s.old%s", path, side[i]);
@@ -207,16 +211,20 @@ static void absolute_journal(const char *path, char *out, size_t len)
 		die(EXIT_FAIL, "journal path too long: %s", path);
 }
 
-/* The shim's own default name, for the child's pid (see DESIGN.md §2). */
+/*
+ * The shim's own default name (preload/lifecycle.c): bpfleak.NAME.PID.db in
+ * the working directory, NAME being the basename of CMD's argv[0] (glibc's
+ * program_invocation_short_name, not truncated like the kernel's comm) and
+ * PID the child's.
+ */
 static void default_journal(const char *cwd, const char *cmd, pid_t pid, char *out, size_t len)
 {
 	const char *base = strrchr(cmd, '/');
-	char comm[COMM_MAX + 1];
 
 	base = base ? base + 1 : cmd;
-	snprintf(comm, sizeof(comm), "%s", base);
-	snprintf(out, len, "%s%sbpfleak.%s.%d.db", cwd, strcmp(cwd, "/") ? "/" : "", comm,
-		 (int)pid);
+	if ((size_t)snprintf(out, len, "%s%sbpfleak.%s.%d.db", cwd, strcmp(cwd, "/") ? "/" : "",
+			     base, (int)pid) >= len)
+		snprintf(out, len, "/tmp/bpfleak.%d.db", (int)pid);
 }
 
 static int setenv_append_preload(const char *shim)
@@ -355,7 +363,8 @@ static int cmd_run(int argc, char **argv, const char *argv0)
 	if (output) {
 		absolute_journal(output, journal, sizeof(journal));
 		if (!append && rotate_journal(journal, quiet))
-			die(EXIT_FAIL, "cannot move %s aside: %s", journal, strerror(errno));
+			die(EXIT_FAIL, "cannot move %s aside: %s", journal,
+			    errno == EEXIST ? "it is not a regular file" : strerror(errno));
 	}
 
 	if (setenv_append_preload(shim) ||

@@ -4,12 +4,22 @@ against the leaks the sample gateway is known to have.
 usage: python3 check_report.py REPORT.json --none
        python3 check_report.py REPORT.json SITE [SITE...]
 
-SITE is LINE:COUNT:NAME=N[,NAME=N...]: the findings attributed to
-samples/gateway.c:LINE hold COUNT distinct FDs, all maps, N of them
-referencing the map called NAME.  A finding is attributed to the first
-frame of its stack that lies in gateway.c (the frames inside libbpf come
-first).  Every finding must belong to one of the SITEs, and the SITEs'
-FDs must be all the FDs the process still had open at exit.
+SITE is LINE:OPEN:NAME=N[,NAME=N...]:DUP.  A finding belongs to the site
+of the first frame of its stack that lies in gateway.c (libbpf's frames
+come first).  For each SITE, at samples/gateway.c:LINE:
+
+  - the findings there name OPEN distinct FDs, all maps, N of them on the
+    map called NAME (an FD may appear in several classes: counted once);
+  - one `outstanding` finding holds all OPEN FDs (open at exit);
+  - one `duplicate` finding, a leak, holds DUP FDs: every FD there beyond
+    the oldest on its object (DESIGN.md: "every FD beyond the oldest is
+    attributed to its creation site"); DUP 0 means none;
+  - a `growth` finding, if the analyzer saw one, is a leak of all OPEN FDs;
+  - every finding's count is the number of FDs it lists.
+
+Every finding must belong to one of the SITEs and no FD to two of them;
+the SITEs' FDs are all the FDs the process still had open at exit, and
+summary.leaked_fds counts the distinct FDs of the leak findings.
 
 Exit 0 when the report matches, 1 (with the reasons) when it does not.
 """
@@ -42,13 +52,13 @@ def describe(f):
 
 
 def parse_site(arg):
-    line, count, names = arg.split(":", 2)
+    line, count, names, dup = arg.split(":")
     want = collections.Counter()
     for item in names.split(","):
         name, n = item.split("=")
         want[name] = int(n)
     assert sum(want.values()) == int(count), arg
-    return int(line), int(count), want
+    return int(line), int(count), want, int(dup)
 
 
 def main(argv):
@@ -78,7 +88,7 @@ def main(argv):
     if argv[2] == "--none":
         if findings:
             bad("expected no findings, got %d" % len(findings))
-        for key in ("findings", "leaked_fds", "open_bpf_fds"):
+        for key in ("findings", "leaks", "leaked_fds", "open_bpf_fds"):
             if summary.get(key) != 0:
                 bad("summary.%s is %r, not 0" % (key, summary.get(key)))
         return finish()
@@ -97,10 +107,16 @@ def main(argv):
                 % (f.get("count"), len(f.get("fds") or []), describe(f)))
 
     owner = {}
-    for line, count, want in sites:
+    leaked = {}
+    for f in findings:
+        if f.get("leak") is True:
+            for d in f.get("fds") or []:
+                leaked[d.get("fd")] = d
+    for line, count, want, dup in sites:
+        where = "%s:%d" % (SOURCE, line)
         fs = by_site.get(line)
         if not fs:
-            bad("no finding at %s:%d" % (SOURCE, line))
+            bad("no finding at " + where)
             continue
         fds = {}
         for f in fs:
@@ -108,29 +124,46 @@ def main(argv):
                 fds[d.get("fd")] = d
         for fd in fds:
             if fd in owner:
-                bad("fd %r is attributed to both %s:%d and %s:%d"
-                    % (fd, SOURCE, owner[fd], SOURCE, line))
+                bad("fd %r is attributed to both %s:%d and %s" % (fd, SOURCE, owner[fd], where))
             owner[fd] = line
         kinds = {d.get("kind") for d in fds.values()}
         names = collections.Counter(d.get("name") for d in fds.values())
         if len(fds) != count:
-            bad("%s:%d: %d distinct FDs, expected %d" % (SOURCE, line, len(fds), count))
+            bad("%s: %d distinct FDs, expected %d" % (where, len(fds), count))
         if kinds != {"map"}:
-            bad("%s:%d: FD kinds %r, expected only maps" % (SOURCE, line, kinds))
+            bad("%s: FD kinds %r, expected only maps" % (where, kinds))
         if names != want:
-            bad("%s:%d: maps %r, expected %r" % (SOURCE, line, dict(names), dict(want)))
-        # The leak is named once with its full size: the finding that holds
-        # every FD of the site carries count == COUNT.
-        if not any(f.get("count") == count for f in fs):
-            bad("%s:%d: no finding with count %d (counts: %r)"
-                % (SOURCE, line, count, [f.get("count") for f in fs]))
+            bad("%s: maps %r, expected %r" % (where, dict(names), dict(want)))
+
+        def of_class(cls):
+            return [f for f in fs if f.get("class") == cls]
+        outst = of_class("outstanding")
+        if [f.get("count") for f in outst] != [count]:
+            bad("%s: outstanding counts %r, expected [%d]"
+                % (where, [f.get("count") for f in outst], count))
+        dups = of_class("duplicate")
+        if [f.get("count") for f in dups] != ([dup] if dup else []):
+            bad("%s: duplicate counts %r, expected %r"
+                % (where, [f.get("count") for f in dups], [dup] if dup else []))
+        if any(f.get("leak") is not True for f in dups):
+            bad("%s: a duplicate finding is not marked as a leak" % where)
+        for f in of_class("growth"):
+            if f.get("count") != count or f.get("leak") is not True:
+                bad("%s: growth finding of %r FDs (leak %r), expected a leak of %d"
+                    % (where, f.get("count"), f.get("leak"), count))
+        if not any(f.get("leak") is True for f in fs):
+            bad("%s: no leak among the findings there (%r)"
+                % (where, [f.get("class") for f in fs]))
 
     total = sum(s[1] for s in sites)
-    if summary.get("leaked_fds") != total:
-        bad("summary.leaked_fds is %r, expected %d" % (summary.get("leaked_fds"), total))
     if summary.get("open_bpf_fds") != total:
         bad("summary.open_bpf_fds is %r, expected %d (only the leaks stay open at exit)"
             % (summary.get("open_bpf_fds"), total))
+    if summary.get("leaked_fds") != len(leaked):
+        bad("summary.leaked_fds is %r, but the leak findings list %d distinct FDs"
+            % (summary.get("leaked_fds"), len(leaked)))
+    if not summary.get("leaks"):
+        bad("summary.leaks is %r" % summary.get("leaks"))
     return finish()
 
 

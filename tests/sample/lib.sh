@@ -21,8 +21,9 @@ T=
 NS=
 BPFFS=
 
+# The reason must be the last line printed, on one line.
 skip() {
-	echo "SKIP: $*"
+	printf 'SKIP: %s\n' "$(printf '%s' "$*" | tr '\n' ' ')"
 	exit 77
 }
 
@@ -76,7 +77,7 @@ sandbox_cleanup() {
 sandbox() {
 	[ "$(id -u)" = 0 ] || skip "needs root (bpf(), bpffs mounts, network namespaces)"
 	command -v ip >/dev/null 2>&1 || skip "iproute2 (ip) is not installed"
-	T=$(mktemp -d "${TMPDIR:-/tmp}/bpfleak-test.XXXXXX") || fail "mktemp"
+	T=$(mktemp -d "${TMPDIR:-/tmp}/bpfleak-sample.XXXXXX") || fail "mktemp"
 	trap sandbox_cleanup EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
@@ -91,7 +92,9 @@ sandbox() {
 		NS=
 		skip "cannot create a network namespace: $out"
 	fi
-	ip -n "$NS" link set dev lo up || fail "cannot bring lo up in $NS"
+	if ! out=$(ip -n "$NS" link set dev lo up 2>&1); then
+		skip "cannot configure lo in a network namespace: $out"
+	fi
 	# Can we load and attach an XDP program at all?  A three-line program,
 	# not the gateway, so that a gateway the verifier rejects fails the
 	# test instead of skipping it.

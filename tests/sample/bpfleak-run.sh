@@ -1,0 +1,198 @@
+#!/bin/sh
+# `bpfleak run` and `bpfleak report` as a user meets them, with the real
+# shim but no bpf: children here are plain shell commands.
+#
+#  - the environment the child gets: LD_PRELOAD appended after an existing
+#    value (shim by absolute path, once), BPFLEAK_JOURNAL absolute (-o
+#    relative to the cwd; default ./bpfleak.COMM.PID.db with the child's
+#    pid), BPFLEAK_DEPTH, BPFLEAK_CLOSE_STACKS=1, BPFLEAK_QUIET=1;
+#  - options after CMD belong to CMD; `--` is optional;
+#  - exit statuses: CMD's, 128+N when signal N killed it, 126/127 when it
+#    cannot run or is not found, 125 for bpfleak's own errors;
+#  - SIGHUP/INT/QUIT/USR1/USR2/TERM sent to bpfleak reach the child;
+#  - stderr names the journal and the command that reads it (and --quiet
+#    silences both bpfleak and the shim);
+#  - an existing -o journal (and its -wal) is moved to .old, or kept with
+#    --append;
+#  - the shim is found beside bpfleak and in ../lib/bpfleak/ (a relocated
+#    install); `bpfleak report` runs the bpfleak-report beside it, else the
+#    one on PATH, with the same arguments.
+set -u
+. "$(dirname "$0")/lib.sh"
+
+require_built bpfleak libbpfleak.so
+BL=$B/bpfleak
+SHIM=$(realpath "$B/libbpfleak.so")
+T=$(mktemp -d "${TMPDIR:-/tmp}/bpfleak-run.XXXXXX") || fail mktemp
+trap 'rm -rf "$T"' EXIT
+cd "$T" || fail "cd $T"
+
+expect_rc() { # WANT GOT WHAT
+	[ "$2" = "$1" ] || { cat "$T/err" 2>/dev/null; fail "$3: exit $2, expected $1"; }
+}
+getenv() { # NAME FILE
+	sed -n "s/^$1=//p" "$2"
+}
+
+note "environment"
+cc -shared -fPIC -x c -o "$T/libdummy.so" - <<'EOC' || fail "cannot build a dummy preload"
+int bpfleak_test_dummy;
+EOC
+mkdir sub
+LD_PRELOAD=$T/libdummy.so "$BL" run -o sub/j.db --depth 7 --close-stacks --quiet -- \
+	sh -c 'echo "PID=$$"; env; exit 3' >env.out 2>err
+expect_rc 3 $? "run sh -c 'exit 3'"
+[ "$(getenv LD_PRELOAD env.out)" = "$T/libdummy.so:$SHIM" ] ||
+	fail "LD_PRELOAD is '$(getenv LD_PRELOAD env.out)', expected '$T/libdummy.so:$SHIM'"
+[ "$(getenv BPFLEAK_JOURNAL env.out)" = "$T/sub/j.db" ] ||
+	fail "BPFLEAK_JOURNAL is '$(getenv BPFLEAK_JOURNAL env.out)', expected $T/sub/j.db"
+[ "$(getenv BPFLEAK_DEPTH env.out)" = 7 ] || fail "BPFLEAK_DEPTH is not 7"
+[ "$(getenv BPFLEAK_CLOSE_STACKS env.out)" = 1 ] || fail "BPFLEAK_CLOSE_STACKS is not 1"
+[ "$(getenv BPFLEAK_QUIET env.out)" = 1 ] || fail "BPFLEAK_QUIET is not 1"
+[ ! -s err ] || { cat err; fail "--quiet: something was printed on stderr"; }
+
+# Nested: the shim is not added twice.  Unasked options stay unset.
+env -u BPFLEAK_DEPTH -u BPFLEAK_CLOSE_STACKS -u BPFLEAK_QUIET LD_PRELOAD="$SHIM" \
+	"$BL" run -o j2.db sh -c env >env2.out 2>err
+expect_rc 0 $? "nested run"
+[ "$(getenv LD_PRELOAD env2.out)" = "$SHIM" ] ||
+	fail "nested: LD_PRELOAD is '$(getenv LD_PRELOAD env2.out)', expected '$SHIM' once"
+for v in BPFLEAK_DEPTH BPFLEAK_CLOSE_STACKS BPFLEAK_QUIET; do
+	! grep -q "^$v=" env2.out || fail "$v set although not asked for"
+done
+
+note "default journal name: ./bpfleak.COMM.PID.db, PID being the child's"
+env -u LD_PRELOAD "$BL" run -- sh -c 'echo "PID=$$"; env' >env3.out 2>err
+expect_rc 0 $? "default journal run"
+pid=$(getenv PID env3.out)
+want=$T/bpfleak.sh.$pid.db
+[ "$(getenv BPFLEAK_JOURNAL env3.out)" = "$want" ] ||
+	fail "default journal is '$(getenv BPFLEAK_JOURNAL env3.out)', expected $want"
+[ "$(getenv LD_PRELOAD env3.out)" = "$SHIM" ] || fail "LD_PRELOAD is not the shim alone"
+grep -q "^bpfleak: journal: $want\$" err || { cat err; fail "stderr does not name $want"; }
+grep -q "^bpfleak: read it with: $BL report $want\$" err ||
+	{ cat err; fail "stderr does not give the report command"; }
+# COMM is the basename of argv[0], whole (the shim's program_invocation_short_name).
+ln -s /bin/sh ./a-rather-long-command-name
+"$BL" run -q ./a-rather-long-command-name -c 'echo "PID=$$"; env' >env4.out 2>err
+expect_rc 0 $? "long name"
+pid=$(getenv PID env4.out)
+[ "$(getenv BPFLEAK_JOURNAL env4.out)" = "$T/bpfleak.a-rather-long-command-name.$pid.db" ] ||
+	fail "long name: journal is '$(getenv BPFLEAK_JOURNAL env4.out)'"
+
+note "options after CMD are CMD's"
+"$BL" run -q -o j5.db sh -c 'echo "$1 $2"' x --depth -o >args.out 2>err
+expect_rc 0 $? "run with CMD options"
+[ "$(cat args.out)" = "--depth -o" ] || fail "CMD's arguments were changed: $(cat args.out)"
+
+note "exit statuses"
+"$BL" run -q -o j6.db -- sh -c 'kill -USR1 $$' 2>err
+expect_rc 138 $? "child killed by SIGUSR1"
+"$BL" run -o j6.db -- sh -c 'kill -TERM $$' 2>err
+expect_rc 143 $? "child killed by SIGTERM"
+grep -q 'killed by signal 15' err || { cat err; fail "no word of the child's death by signal"; }
+"$BL" run -o j7.db -- ./no-such-command 2>err
+expect_rc 127 $? "missing command"
+grep -q 'cannot run ./no-such-command' err || { cat err; fail "missing command not reported"; }
+printf 'x\n' >not-executable
+"$BL" run -o j7.db -- ./not-executable 2>err
+expect_rc 126 $? "non-executable command"
+for bad in "run" "run --depth 0 true" "run --depth 129 true" "run --depth x true" "run --bogus true" "frobnicate" ""; do
+	# shellcheck disable=SC2086
+	"$BL" $bad >/dev/null 2>err
+	expect_rc 125 $? "bpfleak $bad"
+done
+
+note "signals are forwarded"
+"$BL" run -q -o j8.db -- sh -c '
+	for s in HUP INT QUIT USR1 USR2; do trap "echo $s >>sigs" $s; done
+	trap "echo TERM >>sigs; exit 42" TERM
+	echo ready >ready
+	while :; do sleep 0.05; done' 2>err &
+bpid=$!
+i=0
+until [ -s ready ]; do
+	i=$((i + 1)); [ $i -le 100 ] || fail "the child did not start"; sleep 0.1
+done
+n=0
+for s in HUP INT QUIT USR1 USR2 TERM; do
+	kill -s $s $bpid
+	n=$((n + 1))
+	i=0
+	until [ "$(cat sigs 2>/dev/null | wc -l)" -ge $n ]; do
+		i=$((i + 1)); [ $i -le 100 ] || fail "SIG$s did not reach the child"; sleep 0.1
+	done
+done
+wait $bpid
+expect_rc 42 $? "child exiting 42 on SIGTERM"
+[ "$(tr '\n' ' ' <sigs)" = "HUP INT QUIT USR1 USR2 TERM " ] || fail "signals seen: $(cat sigs)"
+
+note "an existing journal is moved aside, or appended to"
+echo old >rot.db
+echo oldwal >rot.db-wal
+"$BL" run -o rot.db -- true 2>err
+expect_rc 0 $? "run over an existing journal"
+[ "$(cat rot.db.old)" = old ] && [ "$(cat rot.db.old-wal)" = oldwal ] ||
+	fail "rot.db / rot.db-wal were not moved to rot.db.old / rot.db.old-wal"
+grep -q "rot.db existed: renamed to $T/rot.db.old" err || { cat err; fail "the move was not told"; }
+cp rot.db keep.db
+"$BL" run -q -a -o rot.db -- true 2>err
+expect_rc 0 $? "run --append"
+[ ! -e rot.db.old.old ] && [ "$(cat rot.db.old)" = old ] || fail "--append moved the journal"
+
+# Only regular files are moved aside: never a directory or a symlink.
+mkdir adir
+ln -s adir alink
+for o in adir alink; do
+	"$BL" run -o $o -- true 2>err
+	expect_rc 125 $? "run -o $o"
+	grep -q "cannot move $T/$o aside: it is not a regular file" err || { cat err; fail "-o $o: wrong message"; }
+	[ ! -e $o.old ] || fail "-o $o was moved aside"
+done
+[ -d adir ] && [ -L alink ] || fail "-o moved a directory or a symlink"
+
+note "where the shim is found"
+mkdir -p inst/bin inst/lib/bpfleak bare
+cp "$BL" inst/bin/bpfleak
+cp "$B/libbpfleak.so" inst/lib/bpfleak/
+inst/bin/bpfleak run -q -o j9.db -- sh -c 'echo "$LD_PRELOAD"' >pre.out 2>err
+expect_rc 0 $? "relocated install"
+[ "$(cat pre.out)" = "$T/inst/lib/bpfleak/libbpfleak.so" ] ||
+	fail "relocated install preloads '$(cat pre.out)'"
+cp "$BL" bare/bpfleak
+bare/bpfleak run -q -o j9.db -- sh -c 'echo "$LD_PRELOAD"' >pre.out 2>err
+rc=$?
+case $rc in
+125) grep -q 'cannot find libbpfleak.so' err || { cat err; fail "no shim: wrong message"; } ;;
+0) case $(cat pre.out) in
+   "$T"/*) fail "bare copy preloads '$(cat pre.out)'" ;;
+   */lib/bpfleak/libbpfleak.so) note "bare copy uses the installed shim $(cat pre.out)" ;;
+   *) fail "bare copy preloads '$(cat pre.out)'" ;;
+   esac ;;
+*) fail "bare copy: exit $rc" ;;
+esac
+
+note "bpfleak report"
+mkdir fakebin
+cat >fakebin/bpfleak-report <<'EOC'
+#!/bin/sh
+echo "fake report: $*"
+exit 7
+EOC
+chmod +x fakebin/bpfleak-report
+PATH=$T/fakebin:$PATH bare/bpfleak report --format json 'a b.db' >rep.out 2>err
+expect_rc 7 $? "report through PATH"
+[ "$(cat rep.out)" = "fake report: --format json a b.db" ] || fail "report got: $(cat rep.out)"
+PATH=/nonexistent bare/bpfleak report x.db 2>err
+expect_rc 127 $? "report with no bpfleak-report anywhere"
+if [ -x "$B/bpfleak-report" ]; then
+	# In-tree: the one beside bpfleak wins over PATH.
+	PATH=$T/fakebin:$PATH "$BL" report --version >rep.out 2>&1
+	rc=$?
+	"$B/bpfleak-report" --version >rep.want 2>&1
+	expect_rc $? $rc "bpfleak report --version"
+	cmp -s rep.out rep.want || fail "bpfleak report did not run $B/bpfleak-report"
+else
+	fail "$B/bpfleak-report is missing (run make)"
+fi
+echo "ok: bpfleak run/report behave as documented"
