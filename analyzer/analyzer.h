@@ -20,6 +20,8 @@
 #include "util.h"
 
 #define NS_OPEN INT64_MAX
+/* FD numbers beyond this are treated as corrupt (Linux's nr_open is 2^20 by default). */
+#define MAX_FD (1 << 24)
 #define BPFLEAK_JSON_VERSION 1
 
 enum fmt { FMT_TEXT, FMT_JSON, FMT_FOLDED };
@@ -118,6 +120,7 @@ struct fdrec {
 	int after_drop;          /* events had been lost when this went wrong */
 	int64_t last_rec;        /* OR_CLOSE_EVENT: index of the FD it closed, or -1 */
 	int same_as_fd;          /* duplicate: the older FD on the object, or -1 */
+	int64_t prev_at_fd;      /* the record that held this FD number before, or -1 */
 	const struct snap_fd *sfd;
 };
 

@@ -14,8 +14,14 @@ static int has_identity(const struct fdrec *r)
 			     r->kind == BPFLEAK_KIND_LINK || r->kind == BPFLEAK_KIND_BTF);
 }
 
+/*
+ * An FD only the snapshot knows has no birth time; the journal's FDs are
+ * taken as the holders and the unexplained one as the extra copy.
+ */
 static int older(const struct fdrec *a, const struct fdrec *b)
 {
+	if ((a->created_ns < 0) != (b->created_ns < 0))
+		return b->created_ns < 0;
 	if (a->created_ns != b->created_ns)
 		return a->created_ns < b->created_ns;
 	return a->fd < b->fd;

@@ -5,23 +5,50 @@
  *
  * "Only climbs" means no FD made at the site was ever closed.  That alone
  * would also flag a start-up burst (libbpf creating all maps of an object
- * from one stack), so the climb must also be spread over time: the span is
- * cut into GROWTH_WINDOWS equal windows and creations must fall into at
- * least GROWTH_MIN_WINDOWS of them.  A site must hold at least
+ * from one stack), so the climb must also be spread over time, in at least
+ * GROWTH_MIN_SPREAD moments by either measure:
+ *  - windows: the process's span cut into GROWTH_WINDOWS equal parts, the
+ *    number of parts with a creation at the site (catches a steady stream
+ *    of requests, however dense);
+ *  - episodes: creations separated by a pause of at least 1/GROWTH_GAP_DIV
+ *    of the span (catches a few reloads, each opening several FDs).
+ * A burst lands in one window and one episode.  A site must hold at least
  * opts.growth_min FDs (default 3).  The rate is FDs per second between the
  * site's first and last creation.
  */
 #include <stdlib.h>
+#include <string.h>
 #include "analyzer.h"
 
 #define GROWTH_WINDOWS 8
-#define GROWTH_MIN_WINDOWS 3
+#define GROWTH_GAP_DIV 64
+#define GROWTH_MIN_SPREAD 3
 
 struct site {
 	size_t n, closed;
 	int64_t first, last;
 	unsigned windows;
+	int spread;
+	int64_t *times;
+	size_t n_times, cap_times;
 };
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static int spread(struct site *s, int64_t span)
+{
+	int windows = __builtin_popcount(s->windows);
+	int episodes = 1;
+	qsort(s->times, s->n_times, sizeof(*s->times), cmp_i64);
+	for (size_t i = 1; i < s->n_times; i++)
+		if ((s->times[i] - s->times[i - 1]) * GROWTH_GAP_DIV >= span)
+			episodes++;
+	return windows > episodes ? windows : episodes;
+}
 
 void classify_growth(struct model *m, struct proc *p, const struct opts *o)
 {
@@ -41,7 +68,8 @@ void classify_growth(struct model *m, struct proc *p, const struct opts *o)
 		uint64_t *slot = hmap_slot(&idx, (uint64_t)r->stack_id, n_sites, &fresh);
 		if (fresh) {
 			GROW(sites, cap, n_sites + 1);
-			sites[n_sites] = (struct site){ 0, 0, r->created_ns, r->created_ns, 0 };
+			memset(&sites[n_sites], 0, sizeof(*sites));
+			sites[n_sites].first = sites[n_sites].last = r->created_ns;
 			n_sites++;
 		}
 		struct site *s = &sites[*slot];
@@ -58,6 +86,12 @@ void classify_growth(struct model *m, struct proc *p, const struct opts *o)
 		if (w >= GROWTH_WINDOWS)
 			w = GROWTH_WINDOWS - 1;
 		s->windows |= 1u << w;
+		GROW(s->times, s->cap_times, s->n_times + 1);
+		s->times[s->n_times++] = r->created_ns;
+	}
+	for (size_t i = 0; i < n_sites; i++) {
+		struct site *s = &sites[i];
+		s->spread = s->closed || s->n < (size_t)o->growth_min ? 0 : spread(s, span);
 	}
 	for (size_t i = 0; i < p->n_final; i++) {
 		const struct fdrec *r = &p->recs[p->final[i]];
@@ -66,8 +100,7 @@ void classify_growth(struct model *m, struct proc *p, const struct opts *o)
 		    !hmap_get(&idx, (uint64_t)r->stack_id, &k))
 			continue;
 		const struct site *s = &sites[k];
-		if (s->closed || s->n < (size_t)o->growth_min ||
-		    __builtin_popcount(s->windows) < GROWTH_MIN_WINDOWS)
+		if (s->spread < GROWTH_MIN_SPREAD)
 			continue;
 		struct finding *f = finding_for(m, &groups, CLS_GROWTH, p, r, 0);
 		finding_add_rec(f, p->final[i]);
@@ -76,6 +109,8 @@ void classify_growth(struct model *m, struct proc *p, const struct opts *o)
 		f->rate_per_s = s->last > s->first ? (double)(s->n - 1) * 1e9 / (double)(s->last - s->first)
 						    : 0;
 	}
+	for (size_t i = 0; i < n_sites; i++)
+		free(sites[i].times);
 	free(sites);
 	hmap_free(&idx);
 	hmap_free(&groups);

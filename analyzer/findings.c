@@ -172,5 +172,6 @@ void findings_finish(struct model *m, const struct opts *o, const struct suppres
 		m->findings[out++] = *f;
 	}
 	m->n_findings = out;
-	qsort(m->findings, m->n_findings, sizeof(*m->findings), finding_cmp);
+	if (m->n_findings > 1)
+		qsort(m->findings, m->n_findings, sizeof(*m->findings), finding_cmp);
 }

@@ -84,10 +84,12 @@ static struct fdrec *new_rec(struct proc *p, int fd, int64_t ts)
 	r->src_fd = -1;
 	r->last_rec = -1;
 	r->same_as_fd = -1;
+	r->prev_at_fd = -1;
 	r->after_drop = p->first_drop_ns != 0;
 	if (fd >= 0) {
 		fdslot(&p->open, &p->open_cap, fd);
 		fdslot(&p->last, &p->last_cap, fd);
+		r->prev_at_fd = p->last[fd] - 1;
 		p->open[fd] = (int32_t)p->n_recs;
 		p->last[fd] = (int32_t)p->n_recs;
 	}
@@ -120,19 +122,17 @@ static const struct fdrec *parent_rec(struct model *m, struct proc *p, const str
 	if (!pp || pp == p)
 		return NULL;
 	replay_proc(m, pp);
-	const struct fdrec *best = NULL;
 	int64_t at = p->fork_ts ? p->fork_ts : e->ts;
-	for (size_t i = 0; i < pp->n_recs; i++) {
+	if (e->fd < 0 || (size_t)e->fd >= pp->last_cap)
+		return NULL;
+	/* Walk that FD number's history back from its last holder. */
+	for (int64_t i = pp->last[e->fd] - 1; i >= 0; i = pp->recs[i].prev_at_fd) {
 		const struct fdrec *r = &pp->recs[i];
-		if (r->fd != e->fd || r->origin == OR_CLOSE_EVENT || r->created_ns > at)
+		if (r->created_ns > at || (e->obj_id && r->obj_id != e->obj_id))
 			continue;
-		if (e->obj_id && r->obj_id != e->obj_id)
-			continue;
-		/* Open at the fork, or the latest one before it (clock ties). */
-		if (!best || r->created_ns >= best->created_ns)
-			best = r;
+		return r;   /* open at the fork, or the latest before it (clock ties) */
 	}
-	return best;
+	return NULL;
 }
 
 /* After an exec, FDs the new image did not list again died by O_CLOEXEC. */
@@ -324,6 +324,11 @@ void replay_proc(struct model *m, struct proc *p)
 	p->replay_state = 1;
 	for (size_t i = 0; i < p->n_ev; i++) {
 		const struct ev *e = &p->evs[i];
+		if (e->fd >= MAX_FD || (e->op == BPFLEAK_OP_DUP && e->fd2 >= MAX_FD)) {
+			proc_warn(p, "event %lld: fd %d is out of range; ignored", (long long)e->seq,
+				  e->fd >= MAX_FD ? e->fd : e->fd2);
+			continue;
+		}
 		if (p->exec_pending && e->op != BPFLEAK_OP_INHERITED)
 			settle_exec(p, 1);
 		switch (e->op) {
@@ -427,6 +432,8 @@ void reconcile_proc(struct model *m, struct proc *p)
 		}
 		for (size_t k = 0; k < p->snap->n_fds; k++) {
 			const struct snap_fd *f = &p->snap->fds[k];
+			if (f->fd < 0 || f->fd >= MAX_FD)
+				continue;
 			struct fdrec *r = f->fd >= 0 && (size_t)f->fd < at_cap && at[f->fd]
 					? &p->recs[at[f->fd] - 1] : NULL;
 			if (r && same_object(r, f)) {
@@ -459,6 +466,7 @@ void reconcile_proc(struct model *m, struct proc *p)
 			u->closed_ns = NS_OPEN;
 			u->src_fd = -1;
 			u->same_as_fd = -1;
+			u->prev_at_fd = -1;
 			u->last_rec = f->fd >= 0 && (size_t)f->fd < p->last_cap && p->last[f->fd]
 				    ? p->last[f->fd] - 1 : -1;
 			u->cloexec = f->cloexec;

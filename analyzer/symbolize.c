@@ -17,11 +17,9 @@
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <gelf.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include "analyzer.h"
 
@@ -94,16 +92,13 @@ static int same_id(const char *a, const char *b)
 /* Open path into its own Dwfl; NULL when it is missing or not ELF. */
 static Dwfl_Module *open_elf(struct dfile *d, const char *path)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (access(path, R_OK) != 0)
 		return NULL;
 	d->dwfl = dwfl_begin(&callbacks);
-	if (!d->dwfl) {
-		close(fd);
+	if (!d->dwfl)
 		return NULL;
-	}
-	/* dwfl takes the fd; base 0: addresses are the file's own. */
-	Dwfl_Module *mod = dwfl_report_elf(d->dwfl, path_base(d->path), path, fd, 0, false);
+	/* Base 0: module addresses are the file's own, plus the bias we read back. */
+	Dwfl_Module *mod = dwfl_report_elf(d->dwfl, path_base(d->path), path, -1, 0, false);
 	dwfl_report_end(d->dwfl, NULL, NULL);
 	if (!mod) {
 		dwfl_end(d->dwfl);
@@ -194,12 +189,17 @@ static struct dfile *dfile_for(struct symbolizer *s, const struct module *md)
  * than ts, the latest (an exec or dlopen may reuse the range); else the
  * earliest row covering it at all.
  */
-static const struct module *module_at(const struct model *m, int pid, int64_t ts, uint64_t ip)
+static const struct module *module_at(struct model *m, int pid, int64_t ts, uint64_t ip)
 {
 	uint64_t first;
 	const struct module *best = NULL, *later = NULL;
-	if (!hmap_get(&m->mod_idx, (uint64_t)(uint32_t)pid, &first))
-		return NULL;
+	/* A fork child with no rows of its own has its parent's layout. */
+	for (int hops = 0; !hmap_get(&m->mod_idx, (uint64_t)(uint32_t)pid, &first); hops++) {
+		const struct proc *p = model_proc(m, pid, 0);
+		if (!p || !p->ppid || p->ppid == pid || hops == 8)
+			return NULL;
+		pid = p->ppid;
+	}
 	for (size_t i = first - 1; i < m->n_mods && m->mods[i].pid == pid; i++) {
 		const struct module *md = &m->mods[i];
 		if (ip < md->base || ip - md->base >= md->size)
@@ -243,6 +243,21 @@ static const char *die_name(Dwarf_Die *die)
 	return n;
 }
 
+/*
+ * elfutils before 0.191 finds an address's CU through .debug_aranges only,
+ * which clang does not emit: walk the CUs' own ranges when that fails.
+ */
+static Dwarf_Die *find_cu(Dwfl_Module *mod, Dwarf_Addr addr, Dwarf_Addr *bias)
+{
+	Dwarf_Die *cu = dwfl_module_addrdie(mod, addr, bias);
+	if (cu)
+		return cu;
+	while ((cu = dwfl_module_nextcu(mod, cu, bias)))
+		if (dwarf_haspc(cu, addr - *bias) > 0)
+			return cu;
+	return NULL;
+}
+
 /* Frames for one address, innermost inlined function first. */
 static size_t resolve_dwfl(struct dfile *d, GElf_Addr addr, struct rstack *rs, size_t *cap,
 			   const struct module *md, uint64_t ip, int *has_line)
@@ -250,16 +265,29 @@ static size_t resolve_dwfl(struct dfile *d, GElf_Addr addr, struct rstack *rs, s
 	size_t before = rs->n;
 	const char *sym = dwfl_module_addrname(d->mod, addr);
 	Dwarf_Addr cubias = 0;
-	Dwarf_Die *cu = dwfl_module_addrdie(d->mod, addr, &cubias);
+	Dwarf_Die *cu = find_cu(d->mod, addr, &cubias);
 	Dwfl_Line *line = dwfl_module_getsrc(d->mod, addr);
 	const char *file = NULL;
 	int lineno = 0;
-	if (line)
+	if (line) {
 		file = dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL);
+	} else if (cu) {
+		Dwarf_Line *dl = dwarf_getsrc_die(cu, addr - cubias);
+		if (dl && (file = dwarf_linesrc(dl, NULL, NULL)))
+			dwarf_lineno(dl, &lineno);
+	}
 	*has_line = file != NULL && lineno > 0;
 
-	Dwarf_Die *scopes = NULL;
-	int n = cu ? dwarf_getscopes(cu, addr - cubias, &scopes) : 0;
+	/*
+	 * dwarf_getscopes continues into an inlined function's abstract
+	 * definition; the callers are found by walking up the DIE tree from
+	 * the innermost scope instead (what eu-addr2line -i does).
+	 */
+	Dwarf_Die *scopes = NULL, *inner = NULL;
+	int n = cu ? dwarf_getscopes(cu, addr - cubias, &inner) : 0;
+	if (n > 0)
+		n = dwarf_getscopes_die(&inner[0], &scopes);
+	free(inner);
 	const char *cur_file = file;
 	int cur_line = lineno;
 	for (int i = 0; i < n; i++) {
@@ -285,7 +313,8 @@ static size_t resolve_dwfl(struct dfile *d, GElf_Addr addr, struct rstack *rs, s
 		if (dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_line, &a), &v) == 0)
 			cur_line = (int)v;
 	}
-	free(scopes);
+	if (n > 0)
+		free(scopes);
 	if (rs->n == before && (sym || file))
 		push(rs, cap, sym, file, lineno, 0, md, ip);
 	return rs->n - before;
@@ -431,7 +460,7 @@ int symbolize_store_all(struct symbolizer *s, char *err, size_t errlen)
 				const struct module *md = module_at(m, p->pid, e->ts, ips[i]);
 				if (!md)
 					continue;
-				uint64_t key = hmap_mix((uint64_t)md->id) ^ (ips[i] - md->base);
+				uint64_t key = (uint64_t)md->id << 40 | ((ips[i] - md->base) & ((1ull << 40) - 1));
 				hmap_slot(&done, key, 0, &fresh);
 				if (!fresh)
 					continue;

@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/* Wording shared by the text, JSON and folded reports. */
+#include <stdlib.h>
+#include <string.h>
+#include "analyzer.h"
+#include "report.h"
+
+size_t report_shown(const struct model *m, const struct opts *o)
+{
+	return o->top > 0 && (size_t)o->top < m->n_findings ? (size_t)o->top : m->n_findings;
+}
+
+const char *frame_label(const struct frame *fr, char *buf, size_t len)
+{
+	if (fr->function && fr->file && fr->line > 0)
+		snprintf(buf, len, "%s (%s:%d)", fr->function, path_base(fr->file), fr->line);
+	else if (fr->function)
+		snprintf(buf, len, "%s", fr->function);
+	else if (fr->module)
+		snprintf(buf, len, "%s+0x%llx", path_base(fr->module), (unsigned long long)fr->offset);
+	else
+		snprintf(buf, len, "0x%llx", (unsigned long long)fr->ip);
+	return buf;
+}
+
+const char *origin_name(int origin)
+{
+	static const char *const n[] = {
+		[OR_CREATE] = "create", [OR_DUP] = "dup", [OR_INHERIT_START] = "inherited",
+		[OR_INHERIT_EXEC] = "exec", [OR_INHERIT_FORK] = "fork",
+		[OR_SNAPSHOT] = "snapshot", [OR_CLOSE_EVENT] = "close",
+	};
+	return origin >= 0 && origin <= OR_CLOSE_EVENT ? n[origin] : "?";
+}
+
+const char *stale_name(int why)
+{
+	static const char *const n[] = {
+		[STALE_NONE] = NULL, [STALE_REUSED] = "reused", [STALE_EBADF] = "ebadf",
+		[STALE_SNAP_CLOSED] = "closed", [STALE_SNAP_OTHER] = "other_object",
+	};
+	return why >= 0 && why <= STALE_SNAP_OTHER ? n[why] : NULL;
+}
+
+const char *stale_text(int why)
+{
+	switch (why) {
+	case STALE_REUSED:
+		return "the kernel gave its number to a new FD with no close recorded";
+	case STALE_EBADF:
+		return "a later close of it failed with EBADF: it had been closed unseen";
+	case STALE_SNAP_CLOSED:
+		return "the journal has it open, the snapshot shows it closed";
+	case STALE_SNAP_OTHER:
+		return "the snapshot shows another object on that FD";
+	}
+	return "";
+}
+
+const char *bpf_cmd_name(int cmd)
+{
+	switch (cmd) {
+	case 0: return "BPF_MAP_CREATE";
+	case 5: return "BPF_PROG_LOAD";
+	case 7: return "BPF_OBJ_GET";
+	case 13: return "BPF_PROG_GET_FD_BY_ID";
+	case 14: return "BPF_MAP_GET_FD_BY_ID";
+	case 17: return "BPF_RAW_TRACEPOINT_OPEN";
+	case 18: return "BPF_BTF_LOAD";
+	case 19: return "BPF_BTF_GET_FD_BY_ID";
+	case 28: return "BPF_LINK_CREATE";
+	case 30: return "BPF_LINK_GET_FD_BY_ID";
+	case 32: return "BPF_ENABLE_STATS";
+	case 33: return "BPF_ITER_CREATE";
+	case 36: return "BPF_TOKEN_CREATE";
+	}
+	return NULL;
+}
+
+/* One sentence that says what the finding is, for text and JSON alike. */
+char *finding_summary(const struct finding *f)
+{
+	char a[32], b[32];
+	switch (f->cls) {
+	case CLS_DUPLICATE:
+		return xasprintf("%zu FD%s on objects this process already holds open", f->n,
+				 f->n == 1 ? "" : "s");
+	case CLS_GROWTH:
+		return xasprintf("open count only rose: %zu FDs, none closed, %.1f/s over %s",
+				 f->n, f->rate_per_s,
+				 fmt_duration(f->last_ns - f->first_ns, a, sizeof(a)));
+	case CLS_STALE:
+		return xasprintf("%zu FD%s the journal believed open were closed or replaced "
+				 "behind its back%s", f->n, f->n == 1 ? "" : "s",
+				 f->flag ? " (events were dropped before: the loss may explain it)"
+					 : "");
+	case CLS_DOUBLE_CLOSE:
+		return xasprintf("%zu close%s of an FD that was not open (EBADF)%s", f->n,
+				 f->n == 1 ? "" : "s",
+				 f->flag ? "; close stacks were not recorded (BPFLEAK_CLOSE_STACKS=1), "
+					   "the stack is where that FD was created" : "");
+	case CLS_UNPINNED:
+		return xasprintf("%zu open FD%s whose object no bpffs pin reaches", f->n,
+				 f->n == 1 ? "" : "s");
+	case CLS_OUTSTANDING:
+		return xasprintf("%zu FD%s still open, age %s..%s", f->n, f->n == 1 ? "" : "s",
+				 fmt_duration(f->newest_age, a, sizeof(a)),
+				 fmt_duration(f->oldest_age, b, sizeof(b)));
+	case CLS_UNKNOWN_ORIGIN:
+		return xasprintf("%zu bpf FD%s in the snapshot that no journal event explains "
+				 "(raw syscall, SCM_RIGHTS, or opened before the shim)", f->n,
+				 f->n == 1 ? "" : "s");
+	}
+	return xstrdup("");
+}
+
+const char *no_stack_text(const struct finding *f)
+{
+	switch (f->origin) {
+	case OR_INHERIT_START:
+		return "no stack: inherited when the process started";
+	case OR_INHERIT_EXEC:
+		return "no stack: survived an exec, unknown before it";
+	case OR_INHERIT_FORK:
+		return "no stack: inherited from the parent, whose record is missing";
+	case OR_SNAPSHOT:
+		return "no stack: only the kernel knows this FD";
+	case OR_CLOSE_EVENT:
+		return "no stack: close stacks were not recorded";
+	}
+	return "no stack recorded";
+}
+
+size_t open_fds(const struct proc *p)
+{
+	return p->n_final;
+}
+
+int proc_shown(const struct proc *p, const struct opts *o)
+{
+	return o->pid ? p->pid == o->pid : (p->n_ev || p->snap || p->in_journal);
+}
+
+const char *snapshot_word(const struct proc *p)
+{
+	return p->snap ? p->snap->source : "none";
+}
+
+/*
+ * Open FDs in leak findings, each counted once (duplicate and growth
+ * overlap); a double close or a stale record is a bug, not an open FD.
+ */
+size_t leaked_fd_count(const struct model *m)
+{
+	struct hmap seen = { 0 };
+	for (size_t i = 0; i < m->n_findings; i++) {
+		const struct finding *f = &m->findings[i];
+		if (!f->leak)
+			continue;
+		for (size_t k = 0; k < f->n; k++) {
+			const struct fdrec *r = &f->p->recs[f->recs[k]];
+			if (r->origin != OR_CLOSE_EVENT && r->closed_ns == NS_OPEN && !r->stale)
+				hmap_put(&seen, (uint64_t)(uint32_t)f->p->pid << 32 | f->recs[k], 1);
+		}
+	}
+	size_t n = seen.len;
+	hmap_free(&seen);
+	return n;
+}

@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * --format json: the shape in DESIGN.md section 4, version 1.  Keys listed
+ * there are always present (null when unknown); a few more are added for
+ * detail and documented in docs/report.md.  Consumers must ignore keys they
+ * do not know; a change of meaning bumps "bpfleak_report".
+ */
+#include <stdlib.h>
+#include "analyzer.h"
+#include "report.h"
+
+static void kv_str(FILE *f, const char *k, const char *v, int comma)
+{
+	fprintf(f, "%s\"%s\": ", comma ? ", " : "", k);
+	json_str(f, v);
+}
+
+static void kv_i64(FILE *f, const char *k, int64_t v, int comma)
+{
+	fprintf(f, "%s\"%s\": %lld", comma ? ", " : "", k, (long long)v);
+}
+
+static void warnings(FILE *out, const struct warning *w, size_t n)
+{
+	fputc('[', out);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			fputs(", ", out);
+		char *s = w[i].count > 1 ? xasprintf("%s (%ld times)", w[i].text, w[i].count)
+					 : xstrdup(w[i].text);
+		json_str(out, s);
+		free(s);
+	}
+	fputc(']', out);
+}
+
+static void stack(FILE *out, const struct finding *f)
+{
+	char ip[32];
+	fputc('[', out);
+	for (size_t i = 0; i < f->rs.n; i++) {
+		const struct frame *fr = &f->rs.f[i];
+		fprintf(out, "%s{", i ? ", " : "");
+		kv_str(out, "function", fr->function, 0);
+		kv_str(out, "file", fr->file, 1);
+		if (fr->line > 0)
+			kv_i64(out, "line", fr->line, 1);
+		else
+			fputs(", \"line\": null", out);
+		kv_str(out, "module", fr->module, 1);
+		snprintf(ip, sizeof(ip), "0x%llx", (unsigned long long)fr->ip);
+		kv_str(out, "ip", ip, 1);
+		if (fr->module) {
+			snprintf(ip, sizeof(ip), "0x%llx", (unsigned long long)fr->offset);
+			kv_str(out, "offset", ip, 1);
+		}
+		fprintf(out, ", \"inlined\": %s}", fr->inlined ? "true" : "false");
+	}
+	fputc(']', out);
+}
+
+static void fd_obj(FILE *out, const struct model *m, const struct finding *f, size_t k)
+{
+	const struct proc *p = f->p;
+	const struct fdrec *r = &p->recs[f->recs[k]];
+	struct obj_view v;
+	object_view(m, p, r, &v);
+	fputc('{', out);
+	kv_i64(out, "fd", r->fd, 0);
+	kv_str(out, "kind", bpfleak_kind_name(r->kind), 1);
+	kv_i64(out, "id", r->obj_id, 1);
+	kv_str(out, "name", v.name, 1);
+	kv_str(out, "type", v.type, 1);
+	if (r->created_ns >= 0)
+		kv_i64(out, "created_ns", r->created_ns, 1);
+	else
+		fputs(", \"created_ns\": null", out);
+	fputs(", \"pins\": [", out);
+	if (v.pins)
+		for (char *const *s = v.pins; *s; s++) {
+			if (s != v.pins)
+				fputs(", ", out);
+			json_str(out, *s);
+		}
+	fputc(']', out);
+	kv_str(out, "origin", origin_name(r->origin), 1);
+	if (r->cmd >= 0 && bpf_cmd_name(r->cmd) && r->origin != OR_CLOSE_EVENT)
+		kv_str(out, "cmd", bpf_cmd_name(r->cmd), 1);
+	if (v.has_map) {
+		kv_i64(out, "key_size", v.key_size, 1);
+		kv_i64(out, "value_size", v.value_size, 1);
+		kv_i64(out, "max_entries", v.max_entries, 1);
+		kv_i64(out, "flags", v.flags, 1);
+	}
+	if (v.tag)
+		kv_str(out, "tag", v.tag, 1);
+	if (v.prog_id && r->kind == BPFLEAK_KIND_LINK)
+		kv_i64(out, "prog_id", v.prog_id, 1);
+	if (r->origin == OR_DUP)
+		kv_i64(out, "dup_of", r->src_fd, 1);
+	if (r->origin == OR_INHERIT_FORK)
+		kv_i64(out, "parent_pid", r->parent_pid, 1);
+	if (f->cls == CLS_DUPLICATE && r->same_as_fd >= 0)
+		kv_i64(out, "same_as_fd", r->same_as_fd, 1);
+	if (r->created_ns >= 0 && p->end_ns >= r->created_ns && r->closed_ns == NS_OPEN)
+		kv_i64(out, "age_ns", p->end_ns - r->created_ns, 1);
+	if (r->closed_ns != NS_OPEN)
+		kv_i64(out, "closed_ns", r->closed_ns, 1);
+	if (r->stale) {
+		kv_str(out, "stale", stale_name(r->stale), 1);
+		if (r->stale == STALE_SNAP_OTHER) {
+			kv_str(out, "snapshot_kind", bpfleak_kind_name(r->other_kind), 1);
+			kv_i64(out, "snapshot_id", r->other_id, 1);
+		}
+	}
+	if (r->sfd && r->sfd->target)
+		kv_str(out, "target", r->sfd->target, 1);
+	if (r->sfd || r->origin != OR_CLOSE_EVENT)
+		fprintf(out, ", \"cloexec\": %s", r->cloexec ? "true" : "false");
+	fputc('}', out);
+}
+
+void report_json(const struct model *m, const struct opts *o, FILE *out)
+{
+	size_t open_total = 0, leaks = 0, leaked_fds = 0;
+	int first = 1;
+
+	fprintf(out, "{\"bpfleak_report\": %d,\n \"journal\": {", BPFLEAK_JSON_VERSION);
+	kv_str(out, "path", m->path, 0);
+	kv_i64(out, "events", m->n_events, 1);
+	kv_i64(out, "first_ns", m->first_ns, 1);
+	kv_i64(out, "last_ns", m->last_ns, 1);
+	kv_i64(out, "dropped", (int64_t)m->dropped, 1);
+	kv_i64(out, "schema", m->schema_version, 1);
+	kv_str(out, "boot_id", m->boot_id, 1);
+	fputs(", \"warnings\": ", out);
+	warnings(out, m->warns, m->n_warns);
+	fputs("},\n \"processes\": [", out);
+	for (size_t i = 0; i < m->n_procs; i++) {
+		const struct proc *p = m->procs[i];
+		if (!proc_shown(p, o))
+			continue;
+		open_total += open_fds(p);
+		fprintf(out, "%s\n  {", first ? "" : ",");
+		first = 0;
+		kv_i64(out, "pid", p->pid, 0);
+		kv_str(out, "exe", p->exe, 1);
+		kv_str(out, "cmdline", p->cmdline, 1);
+		kv_str(out, "snapshot", snapshot_word(p), 1);
+		if (p->snap)
+			kv_i64(out, "snapshot_ns", p->snap->ts, 1);
+		if (p->snap_note)
+			kv_str(out, "snapshot_note", p->snap_note, 1);
+		kv_i64(out, "ppid", p->ppid, 1);
+		fprintf(out, ", \"exited\": %s", p->exited ? "true" : "false");
+		kv_i64(out, "events", (int64_t)p->n_ev, 1);
+		kv_i64(out, "open_bpf_fds", (int64_t)open_fds(p), 1);
+		kv_i64(out, "dropped", (int64_t)p->dropped, 1);
+		kv_i64(out, "failed_creates", p->failed_creates, 1);
+		fputs(", \"warnings\": ", out);
+		warnings(out, p->warns, p->n_warns);
+		fputc('}', out);
+	}
+	fputs("],\n \"findings\": [", out);
+	for (size_t i = 0; i < m->n_findings; i++)
+		leaks += m->findings[i].leak;
+	leaked_fds = leaked_fd_count(m);
+	size_t shown = report_shown(m, o);
+	for (size_t i = 0; i < shown; i++) {
+		const struct finding *f = &m->findings[i];
+		fprintf(out, "%s\n  {", i ? "," : "");
+		kv_str(out, "class", cls_name(f->cls), 0);
+		kv_i64(out, "pid", f->p->pid, 1);
+		kv_i64(out, "count", (int64_t)f->n, 1);
+		fprintf(out, ", \"leak\": %s", f->leak ? "true" : "false");
+		char *sum = finding_summary(f);
+		kv_str(out, "detail", sum, 1);
+		free(sum);
+		if (f->cls == CLS_OUTSTANDING) {
+			kv_i64(out, "oldest_age_ns", f->oldest_age, 1);
+			kv_i64(out, "newest_age_ns", f->newest_age, 1);
+		}
+		if (f->cls == CLS_GROWTH) {
+			fprintf(out, ", \"rate_per_s\": %.3f", f->rate_per_s);
+			kv_i64(out, "first_ns", f->first_ns, 1);
+			kv_i64(out, "last_ns", f->last_ns, 1);
+		}
+		if (!f->rs.n)
+			kv_str(out, "no_stack", no_stack_text(f), 1);
+		fputs(",\n   \"stack\": ", out);
+		stack(out, f);
+		fputs(",\n   \"fds\": [", out);
+		for (size_t k = 0; k < f->n; k++) {
+			if (k)
+				fputs(", ", out);
+			fd_obj(out, m, f, k);
+		}
+		fputs("]}", out);
+	}
+	fputs("],\n \"summary\": {", out);
+	kv_i64(out, "open_bpf_fds", (int64_t)open_total, 0);
+	kv_i64(out, "leaked_fds", (int64_t)leaked_fds, 1);
+	kv_i64(out, "findings", (int64_t)m->n_findings, 1);
+	kv_i64(out, "leaks", (int64_t)leaks, 1);
+	kv_i64(out, "shown", (int64_t)shown, 1);
+	kv_i64(out, "suppressed", m->n_suppressed, 1);
+	fputs("}}\n", out);
+}

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
+/*
+ * Test helper: build synthetic journals with the real DDL from journal.h in
+ * a temp dir, run bpfleak-report in-process on them, and query its JSON
+ * output with sqlite's JSON functions.
+ */
+#ifndef BPFLEAK_JBUILD_H
+#define BPFLEAK_JBUILD_H
+
+#include <stdint.h>
+#include <sqlite3.h>
+#include <bpfleak/journal.h>
+#include "analyzer.h"
+
+struct jb {
+	sqlite3 *db;
+	char dir[256];
+	char path[320];
+	int64_t ts;      /* next event time; each event advances it by step */
+	int64_t step;
+};
+
+void jb_init(struct jb *j);
+void jb_done(struct jb *j);      /* commit and close the db (idempotent) */
+void jb_cleanup(struct jb *j);   /* remove the temp dir */
+void jb_sql(struct jb *j, const char *sql);
+
+void jb_process(struct jb *j, int pid, int ppid, const char *exe, const char *origin, int exited);
+int64_t jb_stack(struct jb *j, const uint64_t *ips, int n);
+int64_t jb_stack1(struct jb *j, uint64_t ip);
+void jb_module(struct jb *j, int pid, int64_t ts, const char *path, const char *build_id,
+	       uint64_t base, uint64_t size);
+void jb_object(struct jb *j, int kind, uint32_t id, int type, const char *name, uint32_t prog_id);
+
+void jb_ev(struct jb *j, int pid, int op, int fd, int fd2, int cmd, int kind, uint32_t id,
+	   int64_t stack, int result, int flags, const char *detail);
+void jb_create(struct jb *j, int pid, int fd, int kind, uint32_t id, int64_t stack);
+void jb_dup(struct jb *j, int pid, int fd, int src, int kind, uint32_t id, int64_t stack);
+void jb_close(struct jb *j, int pid, int fd, int kind, uint32_t id, int result, int64_t stack);
+void jb_inherited(struct jb *j, int pid, int fd, int kind, uint32_t id, const char *why);
+
+int64_t jb_snapshot(struct jb *j, int pid);
+void jb_snap_fd(struct jb *j, int64_t snap, int fd, int kind, uint32_t id);
+void jb_snap_pin(struct jb *j, int64_t snap, const char *path, int kind, uint32_t id);
+
+/* Run the report on the journal: args (NULL-terminated) then the path. */
+struct run {
+	int rc;
+	char *out;
+	char *err;
+};
+void jb_report(struct jb *j, struct run *r, ...);
+void run_free(struct run *r);
+
+/* One value (as text) of a SQL query where ?1 is the JSON text. */
+char *jq(const char *json, const char *sql);
+long jq_long(const char *json, const char *sql);
+/* Sorted "class@SITE:count" lines, SITE = first frame's ip or '-'. */
+char *jb_sites(const char *json);
+/* Lines in a text. */
+int count_lines(const char *s);
+
+/* Load + replay + reconcile, as report_main does, for direct classify_* tests. */
+void jb_model(struct jb *j, struct model *m);
+
+#endif
