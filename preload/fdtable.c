@@ -85,6 +85,11 @@ void fdtable_note_untracked(void)
 	atomic_fetch_sub_explicit(&tracked, 1, memory_order_relaxed);
 }
 
+void fdtable_note_tracked(void)
+{
+	atomic_fetch_add_explicit(&tracked, 1, memory_order_relaxed);
+}
+
 size_t fdtable_tracked_count(void)
 {
 	long n = atomic_load_explicit(&tracked, memory_order_relaxed);
@@ -119,4 +124,56 @@ void fdtable_reset(void)
 				atomic_store(&page[i], 0);
 	}
 	atomic_store(&tracked, 0);
+}
+
+/*
+ * A handful at most: libunwind's pipe.  Kept in a small array as well as
+ * in the table so that range closes can step around them without a scan.
+ */
+#define MAX_OWNED 8
+static _Atomic int owned[MAX_OWNED] = { -1, -1, -1, -1, -1, -1, -1, -1 };
+
+void fdtable_mark_owned(int fd)
+{
+	_Atomic uint64_t *s = fdtable_slot(fd);
+	if (!s)
+		return;
+	for (int i = 0; i < MAX_OWNED; i++) {
+		int expected = -1;
+		if (atomic_compare_exchange_strong(&owned[i], &expected, fd)) {
+			atomic_store(s, SLOT_OWNED);
+			return;
+		}
+	}
+}
+
+void fdtable_unmark_owned(int fd)
+{
+	for (int i = 0; i < MAX_OWNED; i++) {
+		int expected = fd;
+		atomic_compare_exchange_strong(&owned[i], &expected, -1);
+	}
+	_Atomic uint64_t *s = fdtable_peek(fd);
+	if (s) {
+		uint64_t expected = SLOT_OWNED;
+		atomic_compare_exchange_strong(s, &expected, 0);
+	}
+}
+
+int fdtable_owned_in(unsigned int first, unsigned int last, int *out, int cap)
+{
+	int n = 0;
+	for (int i = 0; i < MAX_OWNED && n < cap; i++) {
+		int fd = atomic_load(&owned[i]);
+		if (fd >= 0 && (unsigned)fd >= first && (unsigned)fd <= last)
+			out[n++] = fd;
+	}
+	/* insertion sort: n <= 8 */
+	for (int i = 1; i < n; i++)
+		for (int k = i; k > 0 && out[k - 1] > out[k]; k--) {
+			int t = out[k];
+			out[k] = out[k - 1];
+			out[k - 1] = t;
+		}
+	return n;
 }

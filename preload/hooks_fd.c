@@ -37,42 +37,77 @@ static void submit_close(int fd, uint64_t slot, uint64_t ts, int result, uint16_
 }
 
 /*
- * After the real close of fd (whose slot read g before the call) returned
- * r/err: update the slot and say what happened.
+ * The close protocol.  A thread that sees a tracked slot g first claims it
+ * (CAS g -> g|CLOSING), then calls the real close, then settles the slot.
+ * Only the claimer records the close; a second thread closing the same
+ * number meanwhile sees CLOSING and knows the number was already released,
+ * so its close is of some other file and passes through unrecorded.
  */
-static void after_close(int fd, _Atomic uint64_t *slot, uint64_t g, uint64_t ts,
-			int r, int err, uint16_t flags)
+static bool claim_close(_Atomic uint64_t *slot, uint64_t g)
 {
-	bool closed = r == 0 || err == EINTR;   /* Linux frees the FD even on EINTR */
-	if (SLOT_TRACKED(g)) {
-		uint64_t expected = g;
-		if (closed) {
-			if (atomic_compare_exchange_strong(slot, &expected, fdtable_closed_marker(g)))
-				fdtable_note_untracked();
-			else
-				flags |= BPFLEAK_EF_RACED;   /* N was reused already: leave it */
-			submit_close(fd, g, ts, 0, flags);
-		} else if (err == EBADF) {
-			/* Closed behind our back (raw syscall, fclose): the journal was stale. */
-			if (atomic_compare_exchange_strong(slot, &expected, 0))
-				fdtable_note_untracked();
-			submit_close(fd, g, ts, -EBADF, flags);
-		}
-		return;
-	}
-	/* g is a closed marker: a second close of an FD we saw closed. */
 	uint64_t expected = g;
-	atomic_compare_exchange_strong(slot, &expected, 0);
-	if (!closed && err == EBADF)
+	if (!atomic_compare_exchange_strong(slot, &expected, g | SLOT_CLOSING))
+		return false;
+	fdtable_note_untracked();
+	return true;
+}
+
+/* Settle a claimed slot after the real close returned r/err. */
+static void finish_close(int fd, _Atomic uint64_t *slot, uint64_t g, uint64_t ts,
+			 int r, int err, uint16_t flags)
+{
+	uint64_t claimed = g | SLOT_CLOSING;
+	/* A create that reused the number meanwhile replaced the slot: keep it. */
+	if (r == 0 || err == EINTR) {   /* Linux frees the FD even on EINTR */
+		atomic_compare_exchange_strong(slot, &claimed, fdtable_closed_marker(g));
+		submit_close(fd, g, ts, 0, flags);
+	} else if (err == EBADF) {
+		/* Closed behind our back (raw syscall, fclose): the journal was stale. */
+		atomic_compare_exchange_strong(slot, &claimed, 0);
 		submit_close(fd, g, ts, -EBADF, flags);
+	} else if (atomic_compare_exchange_strong(slot, &claimed, g)) {
+		fdtable_note_tracked();   /* the FD is still open */
+	}
+}
+
+/* A close of a number whose bpf FD we saw closed: a double close on EBADF. */
+static int close_after_marker(int fd, _Atomic uint64_t *slot, uint64_t marker)
+{
+	shim_guard++;
+	uint64_t ts = shim_now_ns();
+	int r = real.close(fd);
+	int err = r ? errno : 0;
+	uint64_t expected = marker;
+	atomic_compare_exchange_strong(slot, &expected, 0);
 	/* A success means N was reused by a non-bpf file: a normal close. */
+	if (r && err == EBADF)
+		submit_close(fd, marker, ts, -EBADF, 0);
+	shim_guard--;
+	errno = err;
+	return r;
 }
 
 /*
- * The guard is not consulted here: the shim's own code never closes a
- * tracked FD, so a tracked close with the guard up is the host's, from a
- * signal handler that interrupted a hook.  Everything on this path (CAS,
- * lock-free queue, vDSO clock) is async-signal-safe.
+ * libunwind keeps a pipe open for the life of the process and writes to it
+ * to validate addresses.  If a host's "close everything" took it and the
+ * number were reused for one of the host's files, libunwind would write
+ * into that file: so the host's close is reported as done, and the pipe
+ * stays.  Only the unwinder itself (guard up) really closes it.
+ */
+static int close_owned(int fd)
+{
+	if (shim_guard) {
+		fdtable_unmark_owned(fd);
+		return real.close(fd);
+	}
+	return 0;
+}
+
+/*
+ * The guard is not consulted here: a tracked close with the guard up is the
+ * host's, from a signal handler that interrupted a hook, and everything on
+ * this path (CAS, lock-free queue, vDSO clock) is async-signal-safe.  The
+ * shim's own machinery (shim_internal) never closes a host's bpf FD.
  */
 int hook_close(int fd)
 {
@@ -80,11 +115,20 @@ int hook_close(int fd)
 	uint64_t g = slot ? atomic_load_explicit(slot, memory_order_acquire) : 0;
 	if (!g || atomic_load_explicit(&shim_state, memory_order_relaxed) != SHIM_ACTIVE)
 		return real.close(fd);
+	if (g & SLOT_OWNED)
+		return close_owned(fd);
+	if (shim_internal || (g & SLOT_CLOSING))
+		return real.close(fd);
+	if (!SLOT_TRACKED(g))
+		return close_after_marker(fd, slot, g);
+	if (!claim_close(slot, g))
+		return real.close(fd);   /* another thread is closing or reusing it */
+
 	shim_guard++;
 	uint64_t ts = shim_now_ns();
 	int r = real.close(fd);
 	int err = r ? errno : 0;
-	after_close(fd, slot, g, ts, r, err, 0);
+	finish_close(fd, slot, g, ts, r, err, 0);
 	shim_guard--;
 	errno = err;
 	return r;
@@ -134,20 +178,30 @@ int hook_dup3(int oldfd, int newfd, int flags, bool is_dup2)
 	bool interesting = SLOT_TRACKED(src) || dst != 0;
 	if (!interesting || oldfd == newfd || !shim_recording())
 		return is_dup2 ? real.dup2(oldfd, newfd) : real.dup3(oldfd, newfd, flags);
+	if (dst & SLOT_OWNED) {
+		/* The host wants this very number: give it up, and stop unwinding
+		 * before libunwind writes into the host's file. */
+		stack_disable("the program reused libunwind's file descriptor");
+		fdtable_unmark_owned(newfd);
+		dst = 0;
+	}
 
 	shim_guard++;
+	/* dup2 over an open FD closes it first, atomically: claim that close. */
+	bool closes_tracked = SLOT_TRACKED(dst) && claim_close(target, dst);
 	uint64_t ts_before = shim_now_ns();
 	int r = is_dup2 ? real.dup2(oldfd, newfd) : real.dup3(oldfd, newfd, flags);
 	int err = errno;
+	if (closes_tracked && r >= 0) {
+		finish_close(newfd, target, dst, ts_before, 0, 0, BPFLEAK_EF_IMPLICIT);
+	} else if (closes_tracked) {
+		uint64_t claimed = dst | SLOT_CLOSING;   /* failed: the target stays open */
+		if (atomic_compare_exchange_strong(target, &claimed, dst))
+			fdtable_note_tracked();
+	}
 	if (r >= 0) {
-		/* dup2 over an open FD closes it first, atomically. */
-		if (SLOT_TRACKED(dst)) {
-			uint64_t expected = dst;
-			if (atomic_compare_exchange_strong(target, &expected, 0))
-				fdtable_note_untracked();
-			submit_close(newfd, dst, ts_before, 0, BPFLEAK_EF_IMPLICIT);
-		} else if (dst) {
-			uint64_t expected = dst;
+		if (dst && !SLOT_TRACKED(dst)) {
+			uint64_t expected = dst;   /* a stale closed marker */
 			atomic_compare_exchange_strong(target, &expected, 0);
 		}
 		if (SLOT_TRACKED(src))
@@ -225,41 +279,80 @@ static void range_collect(unsigned int first, unsigned int last, struct range_li
 	fdtable_each(first, last, collect_one, l);
 }
 
-static void range_apply(struct range_list *l, uint64_t ts, bool cloexec_only)
+/* Claim every collected close before the real call; drop what we lose. */
+static void range_claim(struct range_list *l)
+{
+	size_t kept = 0;
+	for (size_t i = 0; i < l->n; i++) {
+		_Atomic uint64_t *slot = fdtable_peek(l->items[i].fd);
+		if (slot && claim_close(slot, l->items[i].slot))
+			l->items[kept++] = l->items[i];
+	}
+	l->n = kept;
+}
+
+static void range_finish(struct range_list *l, uint64_t ts, int r, int err)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		_Atomic uint64_t *slot = fdtable_peek(l->items[i].fd);
+		if (r == 0) {
+			finish_close(l->items[i].fd, slot, l->items[i].slot, ts, 0, 0, BPFLEAK_EF_RANGE);
+		} else {
+			uint64_t claimed = l->items[i].slot | SLOT_CLOSING;
+			if (atomic_compare_exchange_strong(slot, &claimed, l->items[i].slot))
+				fdtable_note_tracked();
+		}
+	}
+	(void)err;
+}
+
+static void range_mark_cloexec(struct range_list *l, uint64_t ts)
 {
 	for (size_t i = 0; i < l->n; i++) {
 		int fd = l->items[i].fd;
 		uint64_t g = l->items[i].slot;
-		_Atomic uint64_t *slot = fdtable_peek(fd);
-		if (!slot)
-			continue;
-		if (cloexec_only) {
-			uint64_t expected = g;
-			atomic_compare_exchange_strong(slot, &expected, g | SLOT_CLOEXEC);
-			struct shim_event ev;
-			event_init(&ev, BPFLEAK_OP_CLOEXEC, ts);
-			ev.fd = fd;
-			ev.kind = (uint8_t)SLOT_KIND(g);
-			ev.obj_id = SLOT_ID(g);
-			event_submit(&ev);
-		} else {
-			after_close(fd, slot, g, ts, 0, 0, BPFLEAK_EF_RANGE);
-		}
+		uint64_t expected = g;
+		atomic_compare_exchange_strong(fdtable_peek(fd), &expected, g | SLOT_CLOEXEC);
+		struct shim_event ev;
+		event_init(&ev, BPFLEAK_OP_CLOEXEC, ts);
+		ev.fd = fd;
+		ev.kind = (uint8_t)SLOT_KIND(g);
+		ev.obj_id = SLOT_ID(g);
+		event_submit(&ev);
 	}
+}
+
+static void range_release(struct range_list *l)
+{
 	if (l->mapped)
 		munmap(l->items, l->mapped);
 }
 
-/*
- * A host that closes "everything above 2" would also close the journal FDs
- * of a batch in flight; waiting for the batch (the journal is open only
- * during one) keeps sqlite from writing into whatever file reuses them.
- */
+/* close_range over [first, last] minus the shim's owned FDs. */
+static int close_range_around_owned(unsigned int first, unsigned int last, int flags)
+{
+	int owned[8];
+	int n = (flags & CLOSE_RANGE_CLOEXEC) ? 0 : fdtable_owned_in(first, last, owned, 8);
+	unsigned int lo = first;
+	for (int i = 0; i < n; i++) {
+		unsigned int o = (unsigned int)owned[i];
+		if (o > lo) {
+			int r = real.close_range(lo, o - 1, flags);
+			if (r)
+				return r;
+		}
+		lo = o + 1;
+	}
+	return lo <= last && !(n && (unsigned int)owned[n - 1] == last)
+		       ? real.close_range(lo, last, flags)
+		       : 0;
+}
+
 static int guarded_close_range(unsigned int first, unsigned int last, int flags)
 {
 	shim_guard++;
 	writer_lock();
-	int r = real.close_range(first, last, flags);
+	int r = close_range_around_owned(first, last, flags);
 	int err = errno;
 	writer_unlock();
 	shim_guard--;
@@ -276,15 +369,19 @@ int hook_close_range(unsigned int first, unsigned int last, int flags)
 	shim_guard++;
 	struct range_list l;
 	range_collect(first, last, &l);
+	bool cloexec_only = (flags & CLOSE_RANGE_CLOEXEC) != 0;
+	if (!cloexec_only)
+		range_claim(&l);
 	uint64_t ts = shim_now_ns();
 	writer_lock();
-	int r = real.close_range(first, last, flags);
+	int r = close_range_around_owned(first, last, flags);
 	int err = errno;
 	writer_unlock();
-	if (r == 0)
-		range_apply(&l, ts, (flags & CLOSE_RANGE_CLOEXEC) != 0);
-	else if (l.mapped)
-		munmap(l.items, l.mapped);
+	if (cloexec_only && r == 0)
+		range_mark_cloexec(&l, ts);
+	else if (!cloexec_only)
+		range_finish(&l, ts, r, err);
+	range_release(&l);
 	shim_guard--;
 	errno = err;
 	return r;
@@ -299,10 +396,14 @@ void hook_closefrom(int lowfd)
 	shim_guard++;
 	struct range_list l;
 	range_collect((unsigned int)lowfd, ~0u, &l);
+	range_claim(&l);
 	uint64_t ts = shim_now_ns();
 	writer_lock();
-	real.closefrom(lowfd);
+	/* closefrom is close_range(lowfd, ~0U) where the kernel has it (5.9+). */
+	if (close_range_around_owned((unsigned int)lowfd, ~0u, 0) != 0)
+		real.closefrom(lowfd);
 	writer_unlock();
-	range_apply(&l, ts, false);
+	range_finish(&l, ts, 0, 0);
+	range_release(&l);
 	shim_guard--;
 }

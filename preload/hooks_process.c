@@ -13,6 +13,7 @@
 void hooks_record_inherited(const char *origin)
 {
 	shim_guard++;
+	shim_internal++;
 	struct bpfleak_snapshot snap;
 	memset(&snap, 0, sizeof(snap));
 	snap.pid = getpid();
@@ -37,6 +38,7 @@ void hooks_record_inherited(const char *origin)
 	}
 	bool any = snap.n_fds > 0;
 	bpfleak_snapshot_free(&snap);
+	shim_internal--;
 	shim_guard--;
 	if (any)
 		writer_start_if_needed();

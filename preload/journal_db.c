@@ -172,8 +172,25 @@ static const char *const statement_sql[JDB_N_STMTS] = {
 			   " VALUES (?,?,?,?,?,?)",
 };
 
+/*
+ * Our sqlite is a private static copy, and every use of it is serialized by
+ * the writer's mutex (one connection, open only during a drain), so its own
+ * mutexes are pure cost on the writer's path: switch them off before it
+ * initialises.  A no-op if it is already initialised.
+ */
+static void configure_sqlite_once(void)
+{
+	static bool done;
+	if (done)
+		return;
+	done = true;
+	sqlite3_config(SQLITE_CONFIG_SINGLETHREAD);
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 int jdb_open(struct jdb *j, const char *path, char *err, size_t errcap)
 {
+	configure_sqlite_once();
 	memset(j, 0, sizeof(*j));
 	int rc = sqlite3_open_v2(path, &j->db,
 				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW,
@@ -229,7 +246,6 @@ static int run(sqlite3_stmt *st)
 {
 	int rc = sqlite3_step(st);
 	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
 }
 
@@ -268,6 +284,8 @@ int jdb_object(struct jdb *j, const struct bpfleak_obj_info *o, uint64_t first_s
 	sqlite3_bind_int64(st, 3, o->type);
 	if (o->name[0])
 		sqlite3_bind_text(st, 4, o->name, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, 4);
 	bool is_map = o->kind == BPFLEAK_KIND_MAP;
 	bind_opt_int(st, 5, is_map, o->key_size);
 	bind_opt_int(st, 6, is_map, o->value_size);
@@ -275,6 +293,8 @@ int jdb_object(struct jdb *j, const struct bpfleak_obj_info *o, uint64_t first_s
 	bind_opt_int(st, 8, is_map, o->flags);
 	if (o->tag[0])
 		sqlite3_bind_text(st, 9, o->tag, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, 9);
 	bind_opt_int(st, 10, o->kind == BPFLEAK_KIND_LINK, o->prog_id);
 	sqlite3_bind_int64(st, 11, (int64_t)first_seen_ns);
 	return run(st);
@@ -289,6 +309,8 @@ int jdb_module(struct jdb *j, pid_t pid, uint64_t ts, const char *path, const ch
 	sqlite3_bind_text(st, 3, path, -1, SQLITE_STATIC);
 	if (build_id && build_id[0])
 		sqlite3_bind_text(st, 4, build_id, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 4);
 	sqlite3_bind_int64(st, 5, (int64_t)base);
 	sqlite3_bind_int64(st, 6, (int64_t)size);
 	return run(st);
@@ -311,6 +333,8 @@ int jdb_event(struct jdb *j, const struct jdb_event *e)
 	bind_opt_int(st, 12, e->flags != 0, e->flags);
 	if (e->detail)
 		sqlite3_bind_text(st, 13, e->detail, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 13);
 	return run(st);
 }
 
@@ -411,6 +435,8 @@ int jdb_snapshot(struct jdb *j, const struct bpfleak_snapshot *s, uint64_t ts, c
 		if (p->name[0])
 			sqlite3_bind_text(pin, 5, p->name, (int)strnlen(p->name, sizeof(p->name)),
 					  SQLITE_TRANSIENT);
+		else
+			sqlite3_bind_null(pin, 5);
 		bind_opt_int(pin, 6, p->error != 0, p->error);
 		rc = run(pin);
 	}

@@ -4,6 +4,10 @@
  * that run on their own when the library is loaded.  Unit tests link every
  * other object of the shim, but not this one or interpose.c.
  */
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -58,6 +62,77 @@ static void load_config(void)
 	shim_cfg.quiet = q && *q && strcmp(q, "0") != 0;
 }
 
+static int list_pipes(int *fds, int cap)
+{
+	int n = 0;
+	DIR *d = opendir("/proc/self/fd");
+	if (!d)
+		return 0;
+	struct dirent *de;
+	while ((de = readdir(d)) && n < cap) {
+		char path[300], target[64];
+		snprintf(path, sizeof(path), "/proc/self/fd/%.255s", de->d_name);
+		ssize_t len = readlink(path, target, sizeof(target) - 1);
+		if (len > 5 && !strncmp(target, "pipe:", 5))
+			fds[n++] = atoi(de->d_name);
+	}
+	closedir(d);
+	return n;
+}
+
+/*
+ * Fill every free FD number below `top` with a placeholder, so that the next
+ * FDs anyone opens land at top - 1 and above.  Which numbers are ours is kept
+ * in `mine`, so releasing them never touches an FD of the host's.
+ */
+static void reserve_low_fds(int top, uint64_t *mine)
+{
+	int fd;
+	while ((fd = (int)real.syscall(SYS_fcntl, 0, F_DUPFD_CLOEXEC, 0)) >= 0 ||
+	       (fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0) {
+		if (fd >= top - 1) {
+			real.close(fd);   /* leave top-1 and up free */
+			break;
+		}
+		mine[fd / 64] |= 1ull << (fd % 64);
+	}
+}
+
+static void release_low_fds(int top, const uint64_t *mine)
+{
+	for (int fd = 0; fd < top; fd++)
+		if (mine[fd / 64] & (1ull << (fd % 64)))
+			real.close(fd);
+}
+
+/*
+ * libunwind opens a pipe when it initialises (unw_set_caching_policy makes
+ * that happen here) and writes to it to validate addresses.  Two things
+ * keep it out of the host's way: it is made to land at high FD numbers, so
+ * the host's own FD numbering is what it would be without the shim, and
+ * it is marked owned, so a host closing "everything" cannot take it.
+ */
+static void protect_unwinder_fds(void)
+{
+	int before[64], after[64];
+	int nb = list_pipes(before, 64);
+	struct rlimit rl;
+	int top = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 1024 ? (int)rl.rlim_cur : 1024;
+	uint64_t mine[1024 / 64] = { 0 };
+	if (top > 64)
+		reserve_low_fds(top - 1, mine);
+	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+	release_low_fds(top, mine);
+	int na = list_pipes(after, 64);
+	for (int i = 0; i < na; i++) {
+		bool old = false;
+		for (int k = 0; k < nb && !old; k++)
+			old = after[i] == before[k];
+		if (!old)
+			fdtable_mark_owned(after[i]);
+	}
+}
+
 static void on_fork_prepare(void)
 {
 	if (atomic_load(&shim_state) == SHIM_ACTIVE)
@@ -93,8 +168,7 @@ __attribute__((constructor)) static void shim_init(void)
 	}
 	shim_guard++;
 	load_config();
-	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
-	if (!queue_init(16384)) {
+	if (!queue_init(32768)) {
 		shim_guard--;
 		shim_fail("out of memory for the event queue");
 		return;
@@ -104,6 +178,8 @@ __attribute__((constructor)) static void shim_init(void)
 		atomic_store(&shim_state, SHIM_DISABLED);
 		return;   /* journal_check_path said why */
 	}
+	/* Only a recording shim touches libunwind: failing open leaves no trace. */
+	protect_unwinder_fds();
 	pthread_atfork(on_fork_prepare, on_fork_parent, on_fork_child);
 	modules_refresh();
 	atomic_store(&shim_state, SHIM_ACTIVE);

@@ -113,6 +113,7 @@ static int on_module(struct dl_phdr_info *info, size_t size, void *ctx)
 void modules_refresh(void)
 {
 	shim_guard++;
+	shim_internal++;
 	pthread_mutex_lock(&lock);
 	if (!exe_path) {
 		char buf[4096];
@@ -124,6 +125,7 @@ void modules_refresh(void)
 	}
 	dl_iterate_phdr(on_module, (void *)(uintptr_t)&modules_refresh);
 	pthread_mutex_unlock(&lock);
+	shim_internal--;
 	shim_guard--;
 }
 

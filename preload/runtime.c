@@ -14,6 +14,7 @@
 _Atomic int shim_state;
 struct shim_config shim_cfg = { .depth = SHIM_DEFAULT_DEPTH };
 __thread int shim_guard __attribute__((tls_model("initial-exec")));
+__thread int shim_internal __attribute__((tls_model("initial-exec")));
 
 pid_t shim_cached_pid;
 __thread pid_t shim_cached_tid __attribute__((tls_model("initial-exec")));

@@ -53,6 +53,13 @@ extern struct shim_config shim_cfg;
 
 /* Set while the shim itself runs, so its own close()/dup() pass through. */
 extern __thread int shim_guard __attribute__((tls_model("initial-exec")));
+/*
+ * Set while the shim's own machinery (writer, snapshot, journal checks)
+ * runs on this thread.  Unlike the guard, a signal handler that interrupts
+ * a hook does not see it set by the hook, so the host's closes from signal
+ * handlers are still recorded.
+ */
+extern __thread int shim_internal __attribute__((tls_model("initial-exec")));
 
 static inline bool shim_recording(void)
 {
@@ -82,13 +89,21 @@ void arena_after_fork_child(void);
  *   bit  36     cloexec
  *   bit  37     closed marker (the FD was tracked and closed; a second
  *               close that fails with EBADF is a double close)
+ *   bit  38     owned: an FD the shim's libraries keep open for good
+ *               (libunwind's memory-validation pipe); the host may not
+ *               close it from under them
+ *   bit  39     closing: one thread has claimed the close of this FD and
+ *               is inside the real close(); any other close of the number
+ *               meanwhile is of some other file (or a double close)
  *   bits 40..63 generation (never 0 in a used slot)
  */
 #define SLOT_ID(s) ((uint32_t)(s))
 #define SLOT_KIND(s) ((int)(((s) >> 32) & 0xf))
 #define SLOT_CLOEXEC (1ull << 36)
 #define SLOT_CLOSED (1ull << 37)
-#define SLOT_TRACKED(s) ((s) != 0 && !((s) & SLOT_CLOSED))
+#define SLOT_OWNED (1ull << 38)
+#define SLOT_CLOSING (1ull << 39)
+#define SLOT_TRACKED(s) ((s) != 0 && !((s) & (SLOT_CLOSED | SLOT_OWNED | SLOT_CLOSING)))
 
 _Atomic uint64_t *fdtable_peek(int fd);          /* NULL: nothing ever tracked there */
 _Atomic uint64_t *fdtable_slot(int fd);          /* allocates the page; NULL on failure */
@@ -98,10 +113,16 @@ uint64_t fdtable_closed_marker(uint64_t tracked);
 bool fdtable_install(int fd, int kind, uint32_t id, bool cloexec);
 size_t fdtable_tracked_count(void);
 void fdtable_note_untracked(void);
+void fdtable_note_tracked(void);
 /* Call fn for every tracked slot in [first, last]; stops when fn returns nonzero. */
 void fdtable_each(unsigned int first, unsigned int last,
 		  int (*fn)(int fd, uint64_t slot, void *ctx), void *ctx);
 void fdtable_reset(void);  /* tests only */
+/* FDs the shim's libraries hold for the life of the process. */
+void fdtable_mark_owned(int fd);
+void fdtable_unmark_owned(int fd);
+/* The owned FDs in [first, last], ascending; returns how many. */
+int fdtable_owned_in(unsigned int first, unsigned int last, int *out, int cap);
 
 /* ---- stacks (stack.c) ---- */
 struct stack_node {
@@ -117,6 +138,8 @@ const struct stack_node *stack_intern(const uintptr_t *ips, uint32_t depth);
 uint64_t stack_hash(const uintptr_t *ips, uint32_t depth);
 void stack_forget_db_ids(void);
 void stack_set_self_range(uintptr_t lo, uintptr_t hi);
+/* Stop unwinding for good (the unwinder's own FDs were taken over). */
+void stack_disable(const char *why);
 
 /* ---- object identity cache (objcache.c) ---- */
 struct obj_node {

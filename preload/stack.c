@@ -18,6 +18,13 @@ typedef _Atomic(struct stack_node *) stack_slot;
 static _Atomic(stack_slot *) table;
 static atomic_flag table_init_lock = ATOMIC_FLAG_INIT;
 static uintptr_t self_lo, self_hi;
+static _Atomic int disabled;
+
+void stack_disable(const char *why)
+{
+	if (!atomic_exchange(&disabled, 1))
+		shim_warn("call stacks are no longer recorded: %s", why);
+}
 
 void stack_set_self_range(uintptr_t lo, uintptr_t hi)
 {
@@ -108,6 +115,8 @@ const struct stack_node *stack_intern(const uintptr_t *ips, uint32_t depth)
 
 const struct stack_node *stack_capture(void)
 {
+	if (atomic_load_explicit(&disabled, memory_order_relaxed))
+		return NULL;
 	void *raw[SHIM_MAX_DEPTH + 8];
 	int want = shim_cfg.depth + 8;
 	if (want > (int)(sizeof(raw) / sizeof(raw[0])))

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -74,7 +75,17 @@ static void wait_for_kick(void)
 
 /* ---- journal path checks (at start, before any thread exists) ---- */
 
+static bool check_path(const char *path);
+
 bool journal_check_path(const char *path)
+{
+	shim_internal++;
+	bool ok = check_path(path);
+	shim_internal--;
+	return ok;
+}
+
+static bool check_path(const char *path)
 {
 	self.started_ns = shim_now_ns();
 	/* O_NOFOLLOW: a journal path that is a symlink is refused, never followed. */
@@ -312,12 +323,21 @@ static int write_batch(struct jdb *j, bool *more)
  * Write what is queued (and, at exit, the snapshot).  Called by the writer
  * thread and, for exec/_exit/exit, by the host thread itself.
  */
+static void drain_locked(const struct bpfleak_snapshot *snap, bool exiting);
+
 static void drain(const struct bpfleak_snapshot *snap, bool exiting)
 {
 	if (atomic_load(&shim_state) != SHIM_ACTIVE)
 		return;
 	if (!queue_depth() && !snap && !exiting)
 		return;
+	shim_internal++;
+	drain_locked(snap, exiting);
+	shim_internal--;
+}
+
+static void drain_locked(const struct bpfleak_snapshot *snap, bool exiting)
+{
 	modules_refresh();   /* catches dlopen'd libraries since the last batch */
 	writer_lock();
 	struct jdb j;
@@ -381,7 +401,15 @@ static void *writer_main(void *arg)
 {
 	(void)arg;
 	shim_guard = 1;
+	shim_internal = 1;
 	prctl(PR_SET_NAME, "bpfleak-writer", 0, 0, 0);
+	/*
+	 * A host whose threads keep every core busy creating FDs would starve
+	 * the writer and overflow the queue.  A higher weight for this thread
+	 * (it sleeps when there is nothing to write) keeps the journal
+	 * complete; without the privilege to raise it, drops are counted.
+	 */
+	setpriority(PRIO_PROCESS, (id_t)gettid(), -10);
 	while (!atomic_load(&writer_stop)) {
 		wait_for_kick();
 		drain(NULL, false);
@@ -420,6 +448,7 @@ void journal_finish(int exit_status, bool have_status)
 		pthread_join(writer_thread, NULL);
 		atomic_store(&writer_running, 0);
 	}
+	shim_internal++;
 	struct bpfleak_snapshot snap;
 	memset(&snap, 0, sizeof(snap));
 	snap.pid = getpid();
@@ -436,6 +465,7 @@ void journal_finish(int exit_status, bool have_status)
 				  shim_cfg.journal);
 	}
 	bpfleak_snapshot_free(&snap);
+	shim_internal--;
 }
 
 /* ---- fork ---- */
