@@ -370,7 +370,8 @@ static int cmd_run(int argc, char **argv, const char *argv0)
 	if (setenv_append_preload(shim) ||
 	    (depth && setenv("BPFLEAK_DEPTH", depth, 1)) ||
 	    (close_stacks && setenv("BPFLEAK_CLOSE_STACKS", "1", 1)) ||
-	    (quiet && setenv("BPFLEAK_QUIET", "1", 1)) ||
+	    /* bpfleak announces the journal itself: the shim's own line would repeat it. */
+	    setenv("BPFLEAK_QUIET", "1", 1) ||
 	    (output && setenv("BPFLEAK_JOURNAL", journal, 1)))
 		die(EXIT_FAIL, "setenv: %s", strerror(errno));
 

@@ -51,15 +51,18 @@ expect_rc 3 $? "run sh -c 'exit 3'"
 [ "$(getenv BPFLEAK_QUIET env.out)" = 1 ] || fail "BPFLEAK_QUIET is not 1"
 [ ! -s err ] || { cat err; fail "--quiet: something was printed on stderr"; }
 
-# Nested: the shim is not added twice.  Unasked options stay unset.
+# Nested: the shim is not added twice.  Unasked options stay unset, but
+# the shim is always quiet: bpfleak names the journal itself.
 env -u BPFLEAK_DEPTH -u BPFLEAK_CLOSE_STACKS -u BPFLEAK_QUIET LD_PRELOAD="$SHIM" \
 	"$BL" run -o j2.db sh -c env >env2.out 2>err
 expect_rc 0 $? "nested run"
 [ "$(getenv LD_PRELOAD env2.out)" = "$SHIM" ] ||
 	fail "nested: LD_PRELOAD is '$(getenv LD_PRELOAD env2.out)', expected '$SHIM' once"
-for v in BPFLEAK_DEPTH BPFLEAK_CLOSE_STACKS BPFLEAK_QUIET; do
+for v in BPFLEAK_DEPTH BPFLEAK_CLOSE_STACKS; do
 	! grep -q "^$v=" env2.out || fail "$v set although not asked for"
 done
+[ "$(getenv BPFLEAK_QUIET env2.out)" = 1 ] || fail "the shim's own journal line is not silenced"
+[ "$(grep -c 'journal' err)" -le 1 ] || { cat err; fail "the journal is announced more than once"; }
 
 note "default journal name: ./bpfleak.COMM.PID.db, PID being the child's"
 env -u LD_PRELOAD "$BL" run -- sh -c 'echo "PID=$$"; env' >env3.out 2>err
