@@ -4,6 +4,7 @@
  * text, says where its data came from (journal span, snapshot source) and
  * puts the biggest leaks first, each with its call stack and objects.
  */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include "analyzer.h"
@@ -114,6 +115,41 @@ static void print_warnings(FILE *out, const struct warning *w, size_t n, const c
 	}
 }
 
+/* The first earlier finding of the same process with the same call stack. */
+static long earlier_same_stack(const struct model *m, size_t i)
+{
+	const struct finding *f = &m->findings[i];
+	if (f->stack_id <= 0)
+		return -1;
+	for (size_t j = 0; j < i; j++) {
+		const struct finding *g = &m->findings[j];
+		if (g->p == f->p && g->stack_id == f->stack_id && g->stack_pid == f->stack_pid)
+			return (long)j;
+	}
+	return -1;
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static bool same_fds(const struct finding *f, const struct finding *g)
+{
+	if (f->n != g->n)
+		return false;
+	size_t *a = xcalloc(f->n ? f->n : 1, sizeof(*a)), *b = xcalloc(g->n ? g->n : 1, sizeof(*b));
+	memcpy(a, f->recs, f->n * sizeof(*a));
+	memcpy(b, g->recs, g->n * sizeof(*b));
+	qsort(a, f->n, sizeof(*a), cmp_size);
+	qsort(b, g->n, sizeof(*b), cmp_size);
+	bool same = memcmp(a, b, f->n * sizeof(*a)) == 0;
+	free(a);
+	free(b);
+	return same;
+}
+
 void report_text(const struct model *m, const struct opts *o, FILE *out)
 {
 	char a[32], b[32];
@@ -175,9 +211,20 @@ void report_text(const struct model *m, const struct opts *o, FILE *out)
 			f->leak ? "LEAK" : "info", cls_name(f->cls), f->p->pid, f->n,
 			f->n == 1 ? "" : "s", sum);
 		free(sum);
-		fprintf(out, "    %s:\n", f->cls == CLS_DOUBLE_CLOSE && !f->flag ? "closed at"
-				       : f->cls == CLS_UNKNOWN_ORIGIN ? "origin" : "created at");
-		print_stack(out, f);
+		const char *what = f->cls == CLS_DOUBLE_CLOSE && !f->flag ? "closed at"
+				   : f->cls == CLS_UNKNOWN_ORIGIN ? "origin" : "created at";
+		/* A ticket reader needs each stack once: later findings point back. */
+		long j = earlier_same_stack(m, i);
+		if (j >= 0 && same_fds(f, &m->findings[j])) {
+			fprintf(out, "    %s, objects: the same as [%ld]\n", what, j + 1);
+			continue;
+		}
+		if (j >= 0) {
+			fprintf(out, "    %s: the same stack as [%ld]\n", what, j + 1);
+		} else {
+			fprintf(out, "    %s:\n", what);
+			print_stack(out, f);
+		}
 		fprintf(out, "    objects:\n");
 		print_fds(out, m, f);
 	}
