@@ -69,6 +69,18 @@ static bool same(const struct stack_node *n, uint64_t h, const uintptr_t *ips, u
 	return n->hash == h && n->depth == depth && memcmp(n->ips, ips, depth * sizeof(*ips)) == 0;
 }
 
+static struct stack_node *new_node(uint64_t h, const uintptr_t *ips, uint32_t depth)
+{
+	struct stack_node *n = arena_alloc(sizeof(*n) + depth * sizeof(uintptr_t));
+	if (n) {
+		n->hash = h;
+		n->depth = depth;
+		atomic_init(&n->db_id, 0);
+		memcpy(n->ips, ips, depth * sizeof(*ips));
+	}
+	return n;
+}
+
 const struct stack_node *stack_intern(const uintptr_t *ips, uint32_t depth)
 {
 	stack_slot *t = get_table();
@@ -85,15 +97,8 @@ const struct stack_node *stack_intern(const uintptr_t *ips, uint32_t depth)
 				return n;
 			continue;
 		}
-		if (!fresh) {
-			fresh = arena_alloc(sizeof(*fresh) + depth * sizeof(uintptr_t));
-			if (!fresh)
-				return NULL;
-			fresh->hash = h;
-			fresh->depth = depth;
-			atomic_init(&fresh->db_id, 0);
-			memcpy(fresh->ips, ips, depth * sizeof(*ips));
-		}
+		if (!fresh && !(fresh = new_node(h, ips, depth)))
+			return NULL;
 		struct stack_node *expected = NULL;
 		if (atomic_compare_exchange_strong(slot, &expected, fresh))
 			return fresh;
@@ -101,16 +106,7 @@ const struct stack_node *stack_intern(const uintptr_t *ips, uint32_t depth)
 			return expected;   /* another thread interned it first */
 	}
 	/* The table is crowded: keep the stack without dedup rather than lose it. */
-	if (!fresh) {
-		fresh = arena_alloc(sizeof(*fresh) + depth * sizeof(uintptr_t));
-		if (!fresh)
-			return NULL;
-		fresh->hash = h;
-		fresh->depth = depth;
-		atomic_init(&fresh->db_id, 0);
-		memcpy(fresh->ips, ips, depth * sizeof(*ips));
-	}
-	return fresh;
+	return fresh ? fresh : new_node(h, ips, depth);
 }
 
 const struct stack_node *stack_capture(void)
