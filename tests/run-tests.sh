@@ -12,8 +12,11 @@ logdir=${BPFLEAK_TEST_LOGS:-build/test-logs}
 mkdir -p "$logdir"
 
 for t in "$@"; do
-	name=$(basename "$t")
-	log="$logdir/$name.log"
+	# Name tests by their path below build/, so the ASan build of a test
+	# (build/asan/...) is told apart from the plain one.
+	name=${t#build/}
+	name=${name#./}
+	log="$logdir/$(printf '%s' "$name" | tr '/' '_').log"
 	case "$t" in
 	*.sh) sh "$t" >"$log" 2>&1; rc=$? ;;
 	*) CMOCKA_MESSAGE_OUTPUT=stdout "$t" >"$log" 2>&1; rc=$? ;;
@@ -37,12 +40,13 @@ for t in "$@"; do
 		*) failed=$((failed + 1)); status="FAILED (exit $rc)"; failed_names="$failed_names $name" ;;
 		esac
 	fi
-	printf '%-36s %s\n' "$name" "$status"
+	printf '%-44s %s\n' "$name" "$status"
 done
 
 for n in $failed_names; do
-	echo "---- $n ($logdir/$n.log, last 40 lines) ----"
-	tail -40 "$logdir/$n.log"
+	log="$logdir/$(printf '%s' "$n" | tr '/' '_').log"
+	echo "---- $n ($log, last 40 lines) ----"
+	tail -40 "$log"
 done
 echo "check: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
