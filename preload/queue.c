@@ -99,6 +99,11 @@ size_t queue_capacity(void)
 	return ring ? mask + 1 : 0;
 }
 
+void queue_add_drops(uint64_t n)
+{
+	atomic_fetch_add_explicit(&drops, n, memory_order_relaxed);
+}
+
 uint64_t queue_take_drops(void)
 {
 	return atomic_exchange_explicit(&drops, 0, memory_order_relaxed);

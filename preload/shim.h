@@ -176,6 +176,7 @@ bool queue_pop(struct shim_event *ev);
 size_t queue_depth(void);
 size_t queue_capacity(void);
 uint64_t queue_take_drops(void);
+void queue_add_drops(uint64_t n);
 void queue_after_fork_child(void);
 
 /* Fill the common fields of an event. */

@@ -271,10 +271,10 @@ static bool fatal_sqlite(int code)
 	       code == SQLITE_PERM;
 }
 
-static void give_up(struct jdb *j, const char *what)
+static void give_up(int code, const char *what)
 {
 	char why[256];
-	snprintf(why, sizeof(why), "journal %s failed: %s", what, j->db ? jdb_errmsg(j) : "?");
+	snprintf(why, sizeof(why), "journal %s failed: %s", what, sqlite3_errstr(code));
 	shim_fail(why);
 	/* Recording stops; what is queued will never be written. */
 	struct shim_event ev;
@@ -282,10 +282,11 @@ static void give_up(struct jdb *j, const char *what)
 		;
 }
 
+/* Returns 0, or the sqlite error code (read before the rollback resets it). */
 static int write_batch(struct jdb *j, bool *more)
 {
 	if (jdb_exec(j, "BEGIN IMMEDIATE") != SQLITE_OK)
-		return -1;
+		return sqlite3_extended_errcode(j->db);
 	bool new_row = self.row == 0;
 	int rc = write_process_row(j);
 	struct module_ctx mctx = { j, 0 };
@@ -310,9 +311,12 @@ static int write_batch(struct jdb *j, bool *more)
 	if (!rc)
 		rc = jdb_exec(j, "COMMIT") == SQLITE_OK ? 0 : -1;
 	if (rc) {
+		int code = sqlite3_extended_errcode(j->db);
 		jdb_exec(j, "ROLLBACK");
 		forget_batch(new_row);
-		return -1;
+		/* The batch's events are gone: say so with a drop record later. */
+		queue_add_drops((uint64_t)n + dropped);
+		return code ? code : SQLITE_ERROR;
 	}
 	events_written += (uint64_t)n;
 	*more = n == BATCH_MAX;
@@ -353,10 +357,10 @@ static void drain_locked(const struct bpfleak_snapshot *snap, bool exiting)
 	int failures = 0;
 	while (more) {
 		more = false;
-		if (write_batch(&j, &more)) {
-			int code = sqlite3_extended_errcode(j.db);
+		int code = write_batch(&j, &more);
+		if (code) {
 			if (fatal_sqlite(code) || ++failures >= 3) {
-				give_up(&j, "write");
+				give_up(code, "write");
 				break;
 			}
 			more = true;   /* busy: another process held the lock too long */
@@ -374,8 +378,9 @@ static void drain_locked(const struct bpfleak_snapshot *snap, bool exiting)
 		if (rc == SQLITE_OK)
 			rc = jdb_exec(&j, "COMMIT");
 		if (rc != SQLITE_OK) {
+			int code = sqlite3_extended_errcode(j.db);
 			jdb_exec(&j, "ROLLBACK");
-			shim_warn("could not write the exit snapshot: %s", jdb_errmsg(&j));
+			give_up(code, "exit snapshot");
 		}
 	}
 	/*
