@@ -3,6 +3,7 @@
  * Shared run-time state of the shim and the small helpers every hook uses:
  * cached pid/tid, the monotonic clock, warnings, event construction.
  */
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -84,10 +85,19 @@ void event_init(struct shim_event *ev, int op, uint64_t ts_ns)
 void event_submit(const struct shim_event *ev)
 {
 	queue_push(ev);
-	/* Creates start the writer; a queue past half full wakes it early. */
+	/* Creates start the writer; a queue a quarter full wakes it early. */
 	if (ev->op == BPFLEAK_OP_CREATE || ev->op == BPFLEAK_OP_PIN)
 		writer_start_if_needed();
-	if (queue_depth() > queue_capacity() / 2)
+	size_t depth = queue_depth(), cap = queue_capacity();
+	if (depth > cap / 4) {
 		writer_kick();
+		/*
+		 * Nearly full: give the CPU to the writer for a moment rather
+		 * than drop events.  A yield never blocks; on an idle core it
+		 * returns at once.
+		 */
+		if (depth > cap - cap / 4)
+			sched_yield();
+	}
 }
 

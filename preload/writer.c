@@ -31,6 +31,7 @@
 
 #define BATCH_MAX 8192
 #define IDLE_WAIT_NS (20 * 1000 * 1000)
+#define BUSY_WAIT_NS (2 * 1000 * 1000)
 
 static pthread_mutex_t writer_mutex = PTHREAD_MUTEX_INITIALIZER;
 static pthread_t writer_thread;
@@ -66,9 +67,9 @@ void writer_kick(void)
 		syscall(SYS_futex, &kick_word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
 }
 
-static void wait_for_kick(void)
+static void wait_for_kick(long ns)
 {
-	struct timespec ts = { 0, IDLE_WAIT_NS };
+	struct timespec ts = { 0, ns };
 	syscall(SYS_futex, &kick_word, FUTEX_WAIT_PRIVATE, 0, &ts, NULL, 0);
 	atomic_store(&kick_word, 0);
 }
@@ -415,9 +416,13 @@ static void *writer_main(void *arg)
 	 * complete; without the privilege to raise it, drops are counted.
 	 */
 	setpriority(PRIO_PROCESS, (id_t)gettid(), -10);
+	/* Busy periods come in bursts: look again soon after a drain that found work. */
+	long wait = IDLE_WAIT_NS;
 	while (!atomic_load(&writer_stop)) {
-		wait_for_kick();
+		wait_for_kick(wait);
+		uint64_t before = events_written;
 		drain(NULL, false);
+		wait = events_written != before ? BUSY_WAIT_NS : IDLE_WAIT_NS;
 	}
 	return NULL;
 }
