@@ -219,6 +219,7 @@ struct module {
 	char *path;
 	char *build_id;
 	uint64_t base, size;
+	int64_t file_size, mtime_ns;   /* the file when recorded; -1 unknown */
 };
 
 struct frame {

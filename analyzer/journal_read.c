@@ -162,6 +162,17 @@ struct proc *model_proc(struct model *m, int pid, int create)
 
 typedef int (*row_fn)(struct model *m, sqlite3_stmt *st);
 
+/* Columns added after a journal was written read as NULL, not as an error. */
+static bool has_column(struct model *m, const char *table, const char *column)
+{
+	char sql[128];
+	snprintf(sql, sizeof(sql), "SELECT %s FROM %s LIMIT 0", column, table);
+	sqlite3_stmt *st;
+	bool ok = sqlite3_prepare_v2(m->db, sql, -1, &st, NULL) == SQLITE_OK;
+	sqlite3_finalize(st);
+	return ok;
+}
+
 static int each_row(struct model *m, const char *sql, row_fn fn, char *err, size_t errlen)
 {
 	sqlite3_stmt *st;
@@ -285,6 +296,8 @@ static int module_row(struct model *m, sqlite3_stmt *st)
 	md->build_id = xstrdup(col_text(st, 4));
 	md->base = (uint64_t)sqlite3_column_int64(st, 5);
 	md->size = (uint64_t)sqlite3_column_int64(st, 6);
+	md->file_size = sqlite3_column_type(st, 7) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 7);
+	md->mtime_ns = sqlite3_column_type(st, 8) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 8);
 	bool fresh;
 	hmap_slot(&m->mod_idx, (uint64_t)(uint32_t)md->pid, m->n_mods + 1, &fresh);
 	m->n_mods++;
@@ -310,8 +323,12 @@ int journal_load(struct model *m, char *err, size_t errlen)
 			" result, flags, detail FROM event ORDER BY seq", event_row, err, errlen) < 0 ||
 	    each_row(m, "SELECT kind, id, type, name, key_size, value_size, max_entries, flags,"
 			" tag, prog_id FROM object", object_row, err, errlen) < 0 ||
-	    each_row(m, "SELECT id, pid, ts_ns, path, build_id, base, size FROM module"
-			" ORDER BY pid, ts_ns, id", module_row, err, errlen) < 0)
+	    each_row(m, has_column(m, "module", "file_size")
+			? "SELECT id, pid, ts_ns, path, build_id, base, size, file_size, mtime_ns"
+			  " FROM module ORDER BY pid, ts_ns, id"
+			: "SELECT id, pid, ts_ns, path, build_id, base, size, NULL, NULL"
+			  " FROM module ORDER BY pid, ts_ns, id",
+		     module_row, err, errlen) < 0)
 		return -1;
 	for (size_t i = 0; i < m->n_procs; i++) {
 		struct proc *p = m->procs[i];

@@ -20,12 +20,14 @@
 #include <gelf.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "analyzer.h"
 
 struct dfile {
 	char *path;
 	char *build_id;          /* recorded, lower-case hex; NULL = none */
+	int64_t file_size, mtime_ns;   /* recorded file identity; -1 unknown */
 	Dwfl *dwfl;
 	Dwfl_Module *mod;
 	GElf_Addr bias;
@@ -92,7 +94,9 @@ static int same_id(const char *a, const char *b)
 /* Open path into its own Dwfl; NULL when it is missing or not ELF. */
 static Dwfl_Module *open_elf(struct dfile *d, const char *path)
 {
-	if (access(path, R_OK) != 0)
+	struct stat st;
+	/* Only regular files: opening a FIFO or a device left at that path would block. */
+	if (access(path, R_OK) != 0 || stat(path, &st) != 0 || !S_ISREG(st.st_mode))
 		return NULL;
 	d->dwfl = dwfl_begin(&callbacks);
 	if (!d->dwfl)
@@ -126,6 +130,19 @@ static void prepare(struct symbolizer *s, struct dfile *d)
 
 	if (d->path && d->path[0] == '/') {
 		mod = open_elf(d, d->path);
+		struct stat st;
+		/* No build-id to compare: the file's size and mtime must match instead. */
+		if (mod && !(d->build_id && *d->build_id) && d->file_size >= 0 &&
+		    (stat(d->path, &st) != 0 || st.st_size != d->file_size ||
+		     (d->mtime_ns >= 0 &&
+		      (int64_t)st.st_mtim.tv_sec * 1000000000ll + st.st_mtim.tv_nsec != d->mtime_ns))) {
+			model_warn(s->m, "%s changed since it was recorded (size or mtime differ, "
+				   "and it has no build-id); not used for symbols", d->path);
+			dwfl_end(d->dwfl);
+			d->dwfl = NULL;
+			mod = NULL;
+			mismatch = 1;
+		}
 		if (mod && d->build_id && *d->build_id) {
 			if (!file_build_id(mod, have) || !same_id(have, d->build_id)) {
 				model_warn(s->m, "build-id mismatch: %s is now %s, the journal "
@@ -180,6 +197,8 @@ static struct dfile *dfile_for(struct symbolizer *s, const struct module *md)
 	memset(d, 0, sizeof(*d));
 	d->path = xstrdup(md->path);
 	d->build_id = xstrdup(bid);
+	d->file_size = md->file_size;
+	d->mtime_ns = md->mtime_ns;
 	prepare(s, d);
 	return d;
 }

@@ -17,6 +17,7 @@
 #include <bpfleak/journal.h>
 #include <bpfleak/snapshot.h>
 #include "journal_db.h"
+#include "shim.h"
 
 static int exec_sql(sqlite3 *db, const char *sql)
 {
@@ -168,8 +169,8 @@ static const char *const statement_sql[JDB_N_STMTS] = {
 	[JDB_INS_OBJECT] = "INSERT OR IGNORE INTO object(kind, id, type, name, key_size, value_size,"
 			   " max_entries, flags, tag, prog_id, first_seen_ns)"
 			   " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-	[JDB_INS_MODULE] = "INSERT INTO module(pid, ts_ns, path, build_id, base, size)"
-			   " VALUES (?,?,?,?,?,?)",
+	[JDB_INS_MODULE] = "INSERT INTO module(pid, ts_ns, path, build_id, base, size,"
+			   " file_size, mtime_ns) VALUES (?,?,?,?,?,?,?,?)",
 };
 
 /*
@@ -300,19 +301,20 @@ int jdb_object(struct jdb *j, const struct bpfleak_obj_info *o, uint64_t first_s
 	return run(st);
 }
 
-int jdb_module(struct jdb *j, pid_t pid, uint64_t ts, const char *path, const char *build_id,
-	       uintptr_t base, uintptr_t size)
+int jdb_module(struct jdb *j, pid_t pid, const struct module_info *m)
 {
 	sqlite3_stmt *st = j->st[JDB_INS_MODULE];
 	sqlite3_bind_int(st, 1, pid);
-	sqlite3_bind_int64(st, 2, (int64_t)ts);
-	sqlite3_bind_text(st, 3, path, -1, SQLITE_STATIC);
-	if (build_id && build_id[0])
-		sqlite3_bind_text(st, 4, build_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (int64_t)m->ts);
+	sqlite3_bind_text(st, 3, m->path, -1, SQLITE_STATIC);
+	if (m->build_id && m->build_id[0])
+		sqlite3_bind_text(st, 4, m->build_id, -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, 4);
-	sqlite3_bind_int64(st, 5, (int64_t)base);
-	sqlite3_bind_int64(st, 6, (int64_t)size);
+	sqlite3_bind_int64(st, 5, (int64_t)m->base);
+	sqlite3_bind_int64(st, 6, (int64_t)m->size);
+	bind_opt_int(st, 7, m->file_size >= 0, m->file_size);
+	bind_opt_int(st, 8, m->mtime_ns >= 0, m->mtime_ns);
 	return run(st);
 }
 

@@ -48,8 +48,8 @@ void jdb_boot_id(char *out, size_t cap);
 
 int64_t jdb_stack_id(struct jdb *j, uint64_t hash, const uintptr_t *ips, uint32_t depth);
 int jdb_object(struct jdb *j, const struct bpfleak_obj_info *o, uint64_t first_seen_ns);
-int jdb_module(struct jdb *j, pid_t pid, uint64_t ts, const char *path, const char *build_id,
-	       uintptr_t base, uintptr_t size);
+struct module_info;
+int jdb_module(struct jdb *j, pid_t pid, const struct module_info *m);
 int jdb_event(struct jdb *j, const struct jdb_event *e);
 int64_t jdb_process_insert(struct jdb *j, const struct jdb_process *p);
 int64_t jdb_process_find_exec(struct jdb *j, pid_t pid, uint64_t start_ticks, const char *boot_id);

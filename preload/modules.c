@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "shim.h"
 
@@ -20,6 +21,7 @@ struct module {
 	char build_id[41 * 2];    /* hex; 40 bytes of id is the longest in use */
 	uintptr_t base, size;
 	uint64_t ts;
+	int64_t file_size, mtime_ns;   /* -1 when the file could not be read */
 	bool written;
 };
 
@@ -105,6 +107,13 @@ static int on_module(struct dl_phdr_info *info, size_t size, void *ctx)
 	m->size = hi;
 	m->ts = shim_now_ns();
 	m->written = false;
+	struct stat st;
+	if (stat(path, &st) == 0) {
+		m->file_size = st.st_size;
+		m->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000ll + st.st_mtim.tv_nsec;
+	} else {
+		m->file_size = m->mtime_ns = -1;
+	}
 	find_build_id(info, m->build_id, sizeof(m->build_id));
 	n_modules++;
 	return 0;
@@ -129,16 +138,18 @@ void modules_refresh(void)
 	shim_guard--;
 }
 
-void modules_each_unwritten(void (*fn)(const char *path, const char *build_id, uintptr_t base,
-				       uintptr_t size, uint64_t ts, void *ctx),
-			    void *ctx)
+void modules_each_unwritten(void (*fn)(const struct module_info *m, void *ctx), void *ctx)
 {
 	pthread_mutex_lock(&lock);
 	for (int i = 0; i < n_modules; i++) {
 		if (modules[i].written)
 			continue;
-		fn(modules[i].path, modules[i].build_id, modules[i].base, modules[i].size,
-		   modules[i].ts, ctx);
+		struct module_info info = {
+			.path = modules[i].path, .build_id = modules[i].build_id,
+			.base = modules[i].base, .size = modules[i].size, .ts = modules[i].ts,
+			.file_size = modules[i].file_size, .mtime_ns = modules[i].mtime_ns,
+		};
+		fn(&info, ctx);
 		modules[i].written = true;
 	}
 	pthread_mutex_unlock(&lock);

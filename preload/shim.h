@@ -186,10 +186,14 @@ void event_submit(const struct shim_event *ev);
 
 /* ---- modules (modules.c) ---- */
 void modules_refresh(void);
+struct module_info {
+	const char *path, *build_id;
+	uintptr_t base, size;
+	uint64_t ts;
+	int64_t file_size, mtime_ns;   /* -1: unknown */
+};
 /* Writer side: call fn for modules not yet written for this pid. */
-void modules_each_unwritten(void (*fn)(const char *path, const char *build_id,
-				       uintptr_t base, uintptr_t size, uint64_t ts, void *ctx),
-			    void *ctx);
+void modules_each_unwritten(void (*fn)(const struct module_info *m, void *ctx), void *ctx);
 void modules_after_fork_child(void);
 void modules_mark_unwritten(void);   /* a rolled-back batch */
 

@@ -199,12 +199,11 @@ struct module_ctx {
 	int rc;
 };
 
-static void write_module(const char *path, const char *build_id, uintptr_t base, uintptr_t size,
-			 uint64_t ts, void *ctx)
+static void write_module(const struct module_info *info, void *ctx)
 {
 	struct module_ctx *m = ctx;
 	if (m->rc == 0)
-		m->rc = jdb_module(m->j, getpid(), ts, path, build_id, base, size);
+		m->rc = jdb_module(m->j, getpid(), info);
 }
 
 static int write_one(struct jdb *j, const struct shim_event *ev)

@@ -71,7 +71,9 @@ enum bpfleak_event_flag {
 "  id INTEGER PRIMARY KEY, pid INTEGER NOT NULL, ts_ns INTEGER,\n" \
 "  path TEXT, build_id TEXT,   -- build_id: hex of NT_GNU_BUILD_ID\n" \
 "  base INTEGER,               -- load bias (dlpi_addr): ip - base = ELF vaddr\n" \
-"  size INTEGER);              -- end of the highest PT_LOAD, from base\n" \
+"  size INTEGER,               -- end of the highest PT_LOAD, from base\n" \
+"  file_size INTEGER, mtime_ns INTEGER); -- the file as it was: tells a rebuilt\n" \
+"                               -- binary without build-id from the recorded one\n" \
 "CREATE INDEX IF NOT EXISTS module_pid ON module(pid);\n" \
 "CREATE TABLE IF NOT EXISTS stack(\n" \
 "  id INTEGER PRIMARY KEY, hash INTEGER NOT NULL UNIQUE,\n" \
