@@ -207,6 +207,9 @@ static void do_close(struct proc *p, const struct ev *e)
 		} else if (e->fd >= 0 && (size_t)e->fd < p->last_cap && p->last[e->fd]) {
 			last = p->last[e->fd] - 1;
 		}
+		/* A close-everything sweep hits closed numbers on purpose. */
+		if (e->flags & BPFLEAK_EF_SWEEP)
+			return;
 		struct fdrec *d = new_rec(p, -1, e->ts);
 		d->fd = e->fd;
 		d->origin = OR_CLOSE_EVENT;

@@ -130,10 +130,11 @@ void fdtable_reset(void)
  * A handful at most: libunwind's pipe.  Kept in a small array as well as
  * in the table so that range closes can step around them without a scan.
  */
-#define MAX_OWNED 8
-static _Atomic int owned[MAX_OWNED] = { -1, -1, -1, -1, -1, -1, -1, -1 };
+#define MAX_OWNED 16
+static _Atomic int owned[MAX_OWNED] = { -1, -1, -1, -1, -1, -1, -1, -1,
+				       -1, -1, -1, -1, -1, -1, -1, -1 };
 
-void fdtable_mark_owned(int fd)
+void fdtable_mark_owned(int fd, uint32_t owner)
 {
 	_Atomic uint64_t *s = fdtable_slot(fd);
 	if (!s)
@@ -141,7 +142,7 @@ void fdtable_mark_owned(int fd)
 	for (int i = 0; i < MAX_OWNED; i++) {
 		int expected = -1;
 		if (atomic_compare_exchange_strong(&owned[i], &expected, fd)) {
-			atomic_store(s, SLOT_OWNED);
+			atomic_store(s, SLOT_OWNED | owner);
 			return;
 		}
 	}
@@ -154,10 +155,9 @@ void fdtable_unmark_owned(int fd)
 		atomic_compare_exchange_strong(&owned[i], &expected, -1);
 	}
 	_Atomic uint64_t *s = fdtable_peek(fd);
-	if (s) {
-		uint64_t expected = SLOT_OWNED;
-		atomic_compare_exchange_strong(s, &expected, 0);
-	}
+	uint64_t v = s ? atomic_load(s) : 0;
+	if (v & SLOT_OWNED)
+		atomic_compare_exchange_strong(s, &v, 0);
 }
 
 int fdtable_owned_in(unsigned int first, unsigned int last, int *out, int cap)

@@ -70,8 +70,14 @@ static void finish_close(int fd, _Atomic uint64_t *slot, uint64_t g, uint64_t ts
 	}
 }
 
+/*
+ * The last FD number this thread closed: daemons close every number in a
+ * loop, and an EBADF in such a sweep is not a bug.  One TLS store per close.
+ */
+static __thread int last_closed_fd __attribute__((tls_model("initial-exec"))) = -2;
+
 /* A close of a number whose bpf FD we saw closed: a double close on EBADF. */
-static int close_after_marker(int fd, _Atomic uint64_t *slot, uint64_t marker)
+static int close_after_marker(int fd, _Atomic uint64_t *slot, uint64_t marker, bool sweep)
 {
 	shim_guard++;
 	uint64_t ts = shim_now_ns();
@@ -81,7 +87,7 @@ static int close_after_marker(int fd, _Atomic uint64_t *slot, uint64_t marker)
 	atomic_compare_exchange_strong(slot, &expected, 0);
 	/* A success means N was reused by a non-bpf file: a normal close. */
 	if (r && err == EBADF)
-		submit_close(fd, marker, ts, -EBADF, 0);
+		submit_close(fd, marker, ts, -EBADF, sweep ? BPFLEAK_EF_SWEEP : 0);
 	shim_guard--;
 	errno = err;
 	return r;
@@ -89,10 +95,12 @@ static int close_after_marker(int fd, _Atomic uint64_t *slot, uint64_t marker)
 
 /*
  * libunwind keeps a pipe open for the life of the process and writes to it
- * to validate addresses.  If a host's "close everything" took it and the
- * number were reused for one of the host's files, libunwind would write
- * into that file: so the host's close is reported as done, and the pipe
- * stays.  Only the unwinder itself (guard up) really closes it.
+ * to validate addresses; sqlite holds the journal's files during a drain.
+ * If a host's "close everything" took one and the number were reused for
+ * one of the host's files, they would write into that file: so the host's
+ * close is reported as done, and the FD stays.  Only libunwind itself
+ * (guard up) really closes its pipe; sqlite closes through its own
+ * system-call table (journal_db.c), never through this hook.
  */
 static int close_owned(int fd)
 {
@@ -111,6 +119,8 @@ static int close_owned(int fd)
  */
 int hook_close(int fd)
 {
+	int previous = last_closed_fd;
+	last_closed_fd = fd;
 	_Atomic uint64_t *slot = fdtable_peek(fd);
 	uint64_t g = slot ? atomic_load_explicit(slot, memory_order_acquire) : 0;
 	if (!g || atomic_load_explicit(&shim_state, memory_order_relaxed) != SHIM_ACTIVE)
@@ -120,7 +130,7 @@ int hook_close(int fd)
 	if (shim_internal || (g & SLOT_CLOSING))
 		return real.close(fd);
 	if (!SLOT_TRACKED(g))
-		return close_after_marker(fd, slot, g);
+		return close_after_marker(fd, slot, g, previous == fd - 1);
 	if (!claim_close(slot, g))
 		return real.close(fd);   /* another thread is closing or reusing it */
 
@@ -178,6 +188,19 @@ int hook_dup3(int oldfd, int newfd, int flags, bool is_dup2)
 	bool interesting = SLOT_TRACKED(src) || dst != 0;
 	if (!interesting || oldfd == newfd || !shim_recording())
 		return is_dup2 ? real.dup2(oldfd, newfd) : real.dup3(oldfd, newfd, flags);
+	if ((dst & SLOT_OWNED) && SLOT_ID(dst) == OWNER_JOURNAL) {
+		/* The journal holds this number only during a drain: wait it out. */
+		shim_guard++;
+		writer_lock();
+		int r = is_dup2 ? real.dup2(oldfd, newfd) : real.dup3(oldfd, newfd, flags);
+		int err = errno;
+		writer_unlock();
+		if (r >= 0 && SLOT_TRACKED(src))
+			record_dup(newfd, oldfd, src, (flags & O_CLOEXEC) != 0, shim_now_ns());
+		shim_guard--;
+		errno = err;
+		return r;
+	}
 	if (dst & SLOT_OWNED) {
 		/* The host wants this very number: give it up, and stop unwinding
 		 * before libunwind writes into the host's file. */
@@ -331,8 +354,9 @@ static void range_release(struct range_list *l)
 /* close_range over [first, last] minus the shim's owned FDs. */
 static int close_range_around_owned(unsigned int first, unsigned int last, int flags)
 {
-	int owned[8];
-	int n = (flags & CLOSE_RANGE_CLOEXEC) ? 0 : fdtable_owned_in(first, last, owned, 8);
+	int owned[MAX_OWNED_FDS];
+	int n = (flags & CLOSE_RANGE_CLOEXEC) ? 0
+						: fdtable_owned_in(first, last, owned, MAX_OWNED_FDS);
 	unsigned int lo = first;
 	for (int i = 0; i < n; i++) {
 		unsigned int o = (unsigned int)owned[i];

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -179,6 +180,36 @@ static const char *const statement_sql[JDB_N_STMTS] = {
  * mutexes are pure cost on the writer's path: switch them off before it
  * initialises.  A no-op if it is already initialised.
  */
+/*
+ * sqlite's unix VFS opens and closes files through a table of system calls
+ * that can be replaced.  Ours mark each journal FD as owned by the shim for
+ * as long as sqlite holds it, so a host closing "every FD" cannot pull it
+ * from under sqlite (hooks_fd.c close_owned).
+ */
+static int high_fd_base = 3;
+
+static int journal_open(const char *path, int flags, int mode)
+{
+	int fd = open(path, flags | O_CLOEXEC, mode);
+	/* Out of the host's way: it sees its own FD numbers as without the shim. */
+	if (fd >= 0 && fd < high_fd_base) {
+		int high = fcntl(fd, F_DUPFD_CLOEXEC, high_fd_base);
+		if (high >= 0) {
+			real.close ? real.close(fd) : close(fd);
+			fd = high;
+		}
+	}
+	if (fd >= 0)
+		fdtable_mark_owned(fd, OWNER_JOURNAL);
+	return fd;
+}
+
+static int journal_close(int fd)
+{
+	fdtable_unmark_owned(fd);
+	return real.close ? real.close(fd) : close(fd);
+}
+
 static void configure_sqlite_once(void)
 {
 	static bool done;
@@ -187,6 +218,14 @@ static void configure_sqlite_once(void)
 	done = true;
 	sqlite3_config(SQLITE_CONFIG_SINGLETHREAD);
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur > 256)
+		high_fd_base = (rl.rlim_cur < 1024 ? (int)rl.rlim_cur : 1024) - 64;
+	sqlite3_vfs *unix_vfs = sqlite3_vfs_find("unix");
+	if (unix_vfs && unix_vfs->iVersion >= 3 && unix_vfs->xSetSystemCall) {
+		unix_vfs->xSetSystemCall(unix_vfs, "open", (sqlite3_syscall_ptr)journal_open);
+		unix_vfs->xSetSystemCall(unix_vfs, "close", (sqlite3_syscall_ptr)journal_close);
+	}
 }
 
 int jdb_open(struct jdb *j, const char *path, char *err, size_t errcap)

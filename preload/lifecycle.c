@@ -129,7 +129,7 @@ static void protect_unwinder_fds(void)
 		for (int k = 0; k < nb && !old; k++)
 			old = after[i] == before[k];
 		if (!old)
-			fdtable_mark_owned(after[i]);
+			fdtable_mark_owned(after[i], OWNER_UNWINDER);
 	}
 }
 

@@ -118,11 +118,13 @@ void fdtable_note_tracked(void);
 void fdtable_each(unsigned int first, unsigned int last,
 		  int (*fn)(int fd, uint64_t slot, void *ctx), void *ctx);
 void fdtable_reset(void);  /* tests only */
-/* FDs the shim's libraries hold for the life of the process. */
-void fdtable_mark_owned(int fd);
+/* FDs the shim's libraries hold: libunwind's pipe, sqlite's journal files. */
+enum { OWNER_UNWINDER = 1, OWNER_JOURNAL = 2 };
+void fdtable_mark_owned(int fd, uint32_t owner);
 void fdtable_unmark_owned(int fd);
 /* The owned FDs in [first, last], ascending; returns how many. */
 int fdtable_owned_in(unsigned int first, unsigned int last, int *out, int cap);
+#define MAX_OWNED_FDS 16
 
 /* ---- stacks (stack.c) ---- */
 struct stack_node {

@@ -49,6 +49,11 @@ enum bpfleak_event_flag {
 	BPFLEAK_EF_IMPLICIT = 1 << 1, /* close done by dup2/dup3 over the FD */
 	BPFLEAK_EF_RANGE = 1 << 2,    /* close done by close_range/closefrom */
 	BPFLEAK_EF_RACED = 1 << 3,    /* the FD number was reused before we noted the close */
+	/*
+	 * The close came right after a close of the number below it by the same
+	 * thread: a close-everything sweep.  Its EBADF is not a double close.
+	 */
+	BPFLEAK_EF_SWEEP = 1 << 4,
 };
 
 /*
