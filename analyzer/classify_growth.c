@@ -18,6 +18,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include "analyzer.h"
 
 #define GROWTH_WINDOWS 8
@@ -45,7 +46,7 @@ static int spread(struct site *s, int64_t span)
 	int episodes = 1;
 	qsort(s->times, s->n_times, sizeof(*s->times), cmp_i64);
 	for (size_t i = 1; i < s->n_times; i++)
-		if ((s->times[i] - s->times[i - 1]) * GROWTH_GAP_DIV >= span)
+		if (((double)s->times[i] - (double)s->times[i - 1]) * GROWTH_GAP_DIV >= (double)span)
 			episodes++;
 	return windows > episodes ? windows : episodes;
 }
@@ -56,10 +57,10 @@ void classify_growth(struct model *m, struct proc *p, const struct opts *o)
 	struct site *sites = NULL;
 	size_t n_sites = 0, cap = 0;
 	int64_t start = p->first_ns, end = p->end_ns > p->last_ns ? p->end_ns : p->last_ns;
-	int64_t span = end - start;
-
-	if (span <= 0)
+	/* Timestamps come from a file that may lie: no signed overflow here. */
+	if (end <= start || (start < 0 && end > INT64_MAX + start))
 		return;
+	int64_t span = end - start;
 	for (size_t i = 0; i < p->n_recs; i++) {
 		const struct fdrec *r = &p->recs[i];
 		if (r->stack_id <= 0 || r->origin == OR_CLOSE_EVENT || r->origin == OR_SNAPSHOT)
@@ -80,7 +81,9 @@ void classify_growth(struct model *m, struct proc *p, const struct opts *o)
 			s->first = r->created_ns;
 		if (r->created_ns > s->last)
 			s->last = r->created_ns;
-		int64_t w = (r->created_ns - start) * GROWTH_WINDOWS / span;
+		/* In floating point: lying timestamps must not overflow the product. */
+		double pos = ((double)r->created_ns - (double)start) * GROWTH_WINDOWS / (double)span;
+		int64_t w = pos < 0 ? 0 : pos >= GROWTH_WINDOWS ? GROWTH_WINDOWS - 1 : (int64_t)pos;
 		if (w < 0)
 			w = 0;
 		if (w >= GROWTH_WINDOWS)
