@@ -109,7 +109,7 @@ void classify_growth(struct model *m, struct proc *p, const struct opts *o)
 		finding_add_rec(f, p->final[i]);
 		f->first_ns = s->first;
 		f->last_ns = s->last;
-		f->rate_per_s = s->last > s->first ? (double)(s->n - 1) * 1e9 / (double)(s->last - s->first)
+		f->rate_per_s = s->last > s->first ? (double)(s->n - 1) * 1e9 / (double)ns_between(s->first, s->last)
 						    : 0;
 	}
 	for (size_t i = 0; i < n_sites; i++)

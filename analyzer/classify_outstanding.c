@@ -14,7 +14,7 @@ void classify_outstanding(struct model *m, struct proc *p, const struct opts *o)
 		const struct fdrec *r = &p->recs[p->final[i]];
 		if (r->origin == OR_SNAPSHOT)
 			continue;
-		int64_t age = p->end_ns >= r->created_ns ? p->end_ns - r->created_ns : 0;
+		int64_t age = ns_between(r->created_ns, p->end_ns);
 		if (o->min_age_ns >= 0 && age < o->min_age_ns)
 			continue;
 		struct finding *f = finding_for(m, &groups, CLS_OUTSTANDING, p, r, 0);

@@ -88,7 +88,7 @@ char *finding_summary(const struct finding *f)
 	case CLS_GROWTH:
 		return xasprintf("open count only rose: %zu FDs, none closed, %.1f/s over %s",
 				 f->n, f->rate_per_s,
-				 fmt_duration(f->last_ns - f->first_ns, a, sizeof(a)));
+				 fmt_duration(ns_between(f->first_ns, f->last_ns), a, sizeof(a)));
 	case CLS_STALE:
 		return xasprintf("%zu FD%s the journal believed open were closed or replaced "
 				 "behind its back%s", f->n, f->n == 1 ? "" : "s",

@@ -103,7 +103,7 @@ static void fd_obj(FILE *out, const struct model *m, const struct finding *f, si
 	if (f->cls == CLS_DUPLICATE && r->same_as_fd >= 0)
 		kv_i64(out, "same_as_fd", r->same_as_fd, 1);
 	if (r->created_ns >= 0 && p->end_ns >= r->created_ns && r->closed_ns == NS_OPEN)
-		kv_i64(out, "age_ns", p->end_ns - r->created_ns, 1);
+		kv_i64(out, "age_ns", ns_between(r->created_ns, p->end_ns), 1);
 	if (r->closed_ns != NS_OPEN)
 		kv_i64(out, "closed_ns", r->closed_ns, 1);
 	if (r->stale) {

@@ -59,31 +59,51 @@ static void print_object(FILE *out, const struct model *m, const struct proc *p,
 		fprintf(out, " not pinned");
 }
 
-/* FDs of a finding, one line per object: "fds 5 6 7" rather than 3 lines. */
+static const struct proc *sort_proc;   /* qsort has no context argument */
+
+/* By object, then by position in the finding (which is creation order). */
+static int cmp_by_object(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	const struct fdrec *r = &sort_proc->recs[x], *q = &sort_proc->recs[y];
+	if (r->kind != q->kind)
+		return r->kind < q->kind ? -1 : 1;
+	if (r->obj_id != q->obj_id)
+		return r->obj_id < q->obj_id ? -1 : 1;
+	return x < y ? -1 : x > y;
+}
+
+/* The group of FDs on one object starts at order[i]; returns its end. */
+static size_t object_group_end(const struct proc *p, const size_t *order, size_t i, size_t n)
+{
+	const struct fdrec *r = &p->recs[order[i]];
+	size_t k = i + 1;
+	/* Objects without an id (iter, stats, token) are each their own line. */
+	while (r->obj_id && k < n && p->recs[order[k]].kind == r->kind &&
+	       p->recs[order[k]].obj_id == r->obj_id)
+		k++;
+	return k;
+}
+
+/* FDs of a finding, one line per object: "fd 5 6 7" rather than 3 lines. */
 static void print_fds(FILE *out, const struct model *m, const struct finding *f)
 {
 	const struct proc *p = f->p;
-	char *done = xcalloc(f->n, 1);
+	size_t *order = xcalloc(f->n ? f->n : 1, sizeof(*order));
+	memcpy(order, f->recs, f->n * sizeof(*order));
+	sort_proc = p;
+	qsort(order, f->n, sizeof(*order), cmp_by_object);
 	char a[32];
-	for (size_t i = 0; i < f->n; i++) {
-		if (done[i])
-			continue;
-		const struct fdrec *r = &p->recs[f->recs[i]];
+	for (size_t i = 0; i < f->n;) {
+		size_t end = object_group_end(p, order, i, f->n);
+		const struct fdrec *r = &p->recs[order[i]];
 		fprintf(out, "      ");
 		print_object(out, m, p, r);
 		fprintf(out, "\n        fd");
-		size_t shown = 0, total = 0;
-		for (size_t k = i; k < f->n; k++) {
-			const struct fdrec *q = &p->recs[f->recs[k]];
-			if (done[k] || q->kind != r->kind || q->obj_id != r->obj_id ||
-			    (!r->obj_id && k != i))
-				continue;
-			done[k] = 1;
-			total++;
-			if (shown++ < 16)
-				fprintf(out, " %d", q->fd);
-		}
-		if (shown > 16)
+		size_t total = end - i;
+		for (size_t k = i; k < end && k < i + 16; k++)
+			fprintf(out, " %d", p->recs[order[k]].fd);
+		if (total > 16)
 			fprintf(out, " ... (%zu FDs)", total);
 		if (f->cls == CLS_DUPLICATE && r->same_as_fd >= 0)
 			fprintf(out, "; same object as fd %d", r->same_as_fd);
@@ -99,10 +119,11 @@ static void print_fds(FILE *out, const struct model *m, const struct finding *f)
 			fprintf(out, "; %s", r->sfd->target);
 		if (r->created_ns >= 0 && p->end_ns >= r->created_ns && f->cls != CLS_DOUBLE_CLOSE &&
 		    f->cls != CLS_STALE)
-			fprintf(out, "; age %s", fmt_duration(p->end_ns - r->created_ns, a, sizeof(a)));
+			fprintf(out, "; age %s", fmt_duration(ns_between(r->created_ns, p->end_ns), a, sizeof(a)));
 		fputc('\n', out);
+		i = end;
 	}
-	free(done);
+	free(order);
 }
 
 static void print_warnings(FILE *out, const struct warning *w, size_t n, const char *indent)
@@ -115,18 +136,27 @@ static void print_warnings(FILE *out, const struct warning *w, size_t n, const c
 	}
 }
 
-/* The first earlier finding of the same process with the same call stack. */
-static long earlier_same_stack(const struct model *m, size_t i)
+/*
+ * The first earlier finding of the same process with the same call stack,
+ * through a hash of (pid, stack id) -> index + 1: reports can hold 100,000
+ * findings, so no scan of the earlier ones.
+ */
+static long earlier_same_stack(const struct model *m, struct hmap *seen, size_t i)
 {
 	const struct finding *f = &m->findings[i];
 	if (f->stack_id <= 0)
 		return -1;
-	for (size_t j = 0; j < i; j++) {
-		const struct finding *g = &m->findings[j];
-		if (g->p == f->p && g->stack_id == f->stack_id && g->stack_pid == f->stack_pid)
-			return (long)j;
-	}
-	return -1;
+	uint64_t key = (uint64_t)f->stack_id * 0x9e3779b97f4a7c15ull ^ (uint32_t)f->p->pid ^
+		       (uint64_t)(uint32_t)f->stack_pid << 32;
+	bool fresh;
+	uint64_t *slot = hmap_slot(seen, key, i + 1, &fresh);
+	if (fresh)
+		return -1;
+	const struct finding *g = &m->findings[*slot - 1];
+	/* A hash collision is not a match: print this stack in full. */
+	if (g->p != f->p || g->stack_id != f->stack_id || g->stack_pid != f->stack_pid)
+		return -1;
+	return (long)(*slot - 1);
 }
 
 static int cmp_size(const void *a, const void *b)
@@ -157,7 +187,7 @@ void report_text(const struct model *m, const struct opts *o, FILE *out)
 
 	fprintf(out, "bpfleak-report %s: %s\n", BPFLEAK_VERSION, m->path);
 	fprintf(out, "journal: %ld events over %s", m->n_events,
-		fmt_duration(m->n_events ? m->last_ns - m->first_ns : 0, a, sizeof(a)));
+		fmt_duration(m->n_events ? ns_between(m->first_ns, m->last_ns) : 0, a, sizeof(a)));
 	if (m->dropped)
 		fprintf(out, ", %llu DROPPED (queue full): results after the drop may be incomplete",
 			(unsigned long long)m->dropped);
@@ -176,7 +206,7 @@ void report_text(const struct model *m, const struct opts *o, FILE *out)
 			fprintf(out, "  cmdline: %s\n", p->cmdline);
 		if (p->n_ev)
 			fprintf(out, "  events: %zu over %s\n", p->n_ev,
-				fmt_duration(p->last_ns - p->first_ns, b, sizeof(b)));
+				fmt_duration(ns_between(p->first_ns, p->last_ns), b, sizeof(b)));
 		if (p->snap)
 			fprintf(out, "  snapshot: %s (%s), %zu bpf FDs, %zu pins%s%s\n",
 				p->snap->source, p->snap->reason ? p->snap->reason : "",
@@ -197,6 +227,7 @@ void report_text(const struct model *m, const struct opts *o, FILE *out)
 	for (size_t i = 0; i < m->n_findings; i++)
 		leaks += m->findings[i].leak;
 	size_t shown = report_shown(m, o);
+	struct hmap seen = { 0 };
 	fprintf(out, "\n%zu finding%s, %zu leak%s", m->n_findings, m->n_findings == 1 ? "" : "s",
 		leaks, leaks == 1 ? "" : "s");
 	if (m->n_suppressed)
@@ -214,7 +245,7 @@ void report_text(const struct model *m, const struct opts *o, FILE *out)
 		const char *what = f->cls == CLS_DOUBLE_CLOSE && !f->flag ? "closed at"
 				   : f->cls == CLS_UNKNOWN_ORIGIN ? "origin" : "created at";
 		/* A ticket reader needs each stack once: later findings point back. */
-		long j = earlier_same_stack(m, i);
+		long j = earlier_same_stack(m, &seen, i);
 		if (j >= 0 && same_fds(f, &m->findings[j])) {
 			fprintf(out, "    %s, objects: the same as [%ld]\n", what, j + 1);
 			continue;
@@ -228,4 +259,5 @@ void report_text(const struct model *m, const struct opts *o, FILE *out)
 		fprintf(out, "    objects:\n");
 		print_fds(out, m, f);
 	}
+	hmap_free(&seen);
 }

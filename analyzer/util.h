@@ -20,6 +20,17 @@ void grow_array(void *arr, size_t *cap, size_t need, size_t sz);
 int64_t parse_duration_ns(const char *s);
 /* "1.25s", "340ms", "12us" into buf. */
 const char *fmt_duration(int64_t ns, char *buf, size_t len);
+/*
+ * later - earlier for timestamps read from a journal, which may lie:
+ * saturates instead of overflowing, and is never negative.
+ */
+static inline int64_t ns_between(int64_t earlier, int64_t later)
+{
+	int64_t d;
+	if (later <= earlier)
+		return 0;
+	return __builtin_sub_overflow(later, earlier, &d) ? INT64_MAX : d;
+}
 
 const char *path_base(const char *path);
 int ends_with(const char *s, const char *suffix);
