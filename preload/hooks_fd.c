@@ -71,10 +71,20 @@ static void finish_close(int fd, _Atomic uint64_t *slot, uint64_t g, uint64_t ts
 }
 
 /*
- * The last FD number this thread closed: daemons close every number in a
- * loop, and an EBADF in such a sweep is not a bug.  One TLS store per close.
+ * What this thread's recent closes looked like: daemons close every number
+ * in a loop, and an EBADF in such a sweep is not a bug.  A sweep is a close
+ * of N right after N-2 and N-1, the last of which was not open either: a
+ * pattern a real double close almost never has.  (The first numbers of a
+ * sweep still count as double closes.)  A few TLS stores per close.
  */
 static __thread int last_closed_fd __attribute__((tls_model("initial-exec"))) = -2;
+static __thread int close_run __attribute__((tls_model("initial-exec")));
+static __thread bool last_close_failed __attribute__((tls_model("initial-exec")));
+
+static bool in_sweep(int previous, int run, bool previous_failed, int fd)
+{
+	return previous == fd - 1 && previous_failed && run >= 1;
+}
 
 /* A close of a number whose bpf FD we saw closed: a double close on EBADF. */
 static int close_after_marker(int fd, _Atomic uint64_t *slot, uint64_t marker, bool sweep)
@@ -119,18 +129,27 @@ static int close_owned(int fd)
  */
 int hook_close(int fd)
 {
-	int previous = last_closed_fd;
+	int previous = last_closed_fd, run = close_run;
+	bool previous_failed = last_close_failed;
 	last_closed_fd = fd;
+	close_run = previous == fd - 1 ? run + 1 : 0;
 	_Atomic uint64_t *slot = fdtable_peek(fd);
 	uint64_t g = slot ? atomic_load_explicit(slot, memory_order_acquire) : 0;
-	if (!g || atomic_load_explicit(&shim_state, memory_order_relaxed) != SHIM_ACTIVE)
-		return real.close(fd);
+	if (!g || atomic_load_explicit(&shim_state, memory_order_relaxed) != SHIM_ACTIVE) {
+		int r = real.close(fd);
+		last_close_failed = r != 0;
+		return r;
+	}
+	last_close_failed = false;
 	if (g & SLOT_OWNED)
 		return close_owned(fd);
 	if (shim_internal || (g & SLOT_CLOSING))
 		return real.close(fd);
-	if (!SLOT_TRACKED(g))
-		return close_after_marker(fd, slot, g, previous == fd - 1);
+	if (!SLOT_TRACKED(g)) {
+		int r = close_after_marker(fd, slot, g, in_sweep(previous, run, previous_failed, fd));
+		last_close_failed = r != 0;
+		return r;
+	}
 	if (!claim_close(slot, g))
 		return real.close(fd);   /* another thread is closing or reusing it */
 
@@ -217,6 +236,9 @@ int hook_dup3(int oldfd, int newfd, int flags, bool is_dup2)
 	int err = errno;
 	if (closes_tracked && r >= 0) {
 		finish_close(newfd, target, dst, ts_before, 0, 0, BPFLEAK_EF_IMPLICIT);
+		/* The number holds the dup now, not a closed bpf FD: no marker. */
+		uint64_t marker = fdtable_closed_marker(dst);
+		atomic_compare_exchange_strong(target, &marker, 0);
 	} else if (closes_tracked) {
 		uint64_t claimed = dst | SLOT_CLOSING;   /* failed: the target stays open */
 		if (atomic_compare_exchange_strong(target, &claimed, dst))
