@@ -270,6 +270,10 @@ static void test_double_close(void **state)
 	jb_close(&j, 100, 4, MAP, 2, -9, 0);       /* without: charged to a, flag 1 */
 	jb_close(&j, 100, 5, MAP, 0, -9, 0);       /* nothing known about fd 5 */
 	jb_close(&j, 100, 6, MAP, 0, -4, 0);       /* EINTR is not a double close */
+	jb_create(&j, 100, 7, MAP, 3, a);
+	jb_close(&j, 100, 7, MAP, 3, 0, 0);
+	jb_close(&j, 100, 7, MAP, 3, -9, 0);       /* ... nor a close-everything sweep: */
+	jb_sql(&j, "UPDATE event SET flags = 16 WHERE seq = (SELECT max(seq) FROM event)");
 	expect(run_class(&j, classify_double_close, &o, 100, &m),
 	       "double_close s0:1\ndouble_close s1:1\ndouble_close s2:1");
 	for (size_t i = 0; i < m.n_findings; i++)
