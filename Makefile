@@ -28,6 +28,8 @@ LDLIBS_BPF := $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf)
 
 .PHONY: all deps check check-unit check-integration install clean demo bench sanitize fuzz stress
 .DEFAULT_GOAL := all
+# Keep every intermediate (test hosts, objects): they are run, not just linked.
+.SECONDARY:
 
 # Every build starts by making sure the Debian packages are there.
 $(B)/.deps-ok: scripts/deps.sh
