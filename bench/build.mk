@@ -1,0 +1,32 @@
+# make bench: the shim's overhead and the analyzer's scale, measured side by
+# side (bench/bench.c says what and how; docs/overhead.md has the figures).
+#
+#   $(B)/bench/bench_loops   the timed loops, run with and without the shim
+#   $(B)/bench/gen_journal   a synthetic journal for bpfleak-report
+#   $(B)/bench/bench         runs them interleaved, prints the table, writes JSON
+#
+# `make bench` never fails on timing.  `make check` builds the three and runs
+# bench/smoke.sh: the whole harness once in --short mode, so it cannot rot.
+# BENCH_FLAGS passes options through, e.g. make bench BENCH_FLAGS='--reps 9 --only 1,2'.
+BENCH_BINS := $(B)/bench/bench_loops $(B)/bench/gen_journal $(B)/bench/bench
+BENCH_FLAGS ?=
+SQLITE_LIBS := $(shell $(PKG_CONFIG) --libs sqlite3 2>/dev/null || echo -lsqlite3)
+
+$(B)/bench/bench_loops: bench/bench_loops.c $(B)/.deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS_BPF) -lpthread
+
+$(B)/bench/gen_journal: bench/gen_journal.c include/bpfleak/journal.h $(B)/.deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDFLAGS) $(SQLITE_LIBS)
+
+$(B)/bench/bench: bench/bench.c $(B)/.deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDFLAGS) $(SQLITE_LIBS) -lm
+
+bench: all $(BENCH_BINS)
+	$(B)/bench/bench --build $(B) --json bench/results.json \
+		--label "$$(git describe --always --dirty 2>/dev/null || echo unknown)" $(BENCH_FLAGS)
+
+check: $(BENCH_BINS)
+TEST_SCRIPTS += bench/smoke.sh
