@@ -180,13 +180,16 @@ static void do_dup(struct proc *p, const struct ev *e)
 	if (!src)
 		proc_warn(p, "dup of fd %d that the journal does not show open%s", e->fd2,
 			  p->first_drop_ns ? " (events were dropped)" : "");
+	/* new_rec may move p->recs: take what we need of src first. */
 	int src_cmd = src ? src->cmd : -1;
+	int src_kind = src ? src->kind : 0;
+	uint32_t src_id = src ? src->obj_id : 0;
 	struct fdrec *r = new_rec(p, e->fd, e->ts);
 	r->kind = e->kind;
 	r->obj_id = e->obj_id;
-	if (!r->kind && src) {
-		r->kind = src->kind;
-		r->obj_id = src->obj_id;
+	if (!r->kind && src_kind) {
+		r->kind = src_kind;
+		r->obj_id = src_id;
 	}
 	r->origin = OR_DUP;
 	r->cmd = src_cmd;

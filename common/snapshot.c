@@ -58,6 +58,10 @@ char *bpfleak_read_file(const char *path, size_t *len_out)
 		buf[len] = '\0';
 		if (len_out)
 			*len_out = len;
+		/* Snapshots keep thousands of these: give back the unused tail. */
+		char *fit = realloc(buf, len + 1);
+		if (fit)
+			buf = fit;
 	}
 	return buf;
 }

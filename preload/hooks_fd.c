@@ -71,19 +71,20 @@ static void finish_close(int fd, _Atomic uint64_t *slot, uint64_t g, uint64_t ts
 }
 
 /*
- * What this thread's recent closes looked like: daemons close every number
- * in a loop, and an EBADF in such a sweep is not a bug.  A sweep is a close
- * of N right after N-2 and N-1, the last of which was not open either: a
+ * The last two FD numbers this thread closed, packed in one word so the
+ * pass-through close pays one TLS load and store.  Daemons close every
+ * number in a loop, and an EBADF in such a sweep is not a bug: a sweep is
+ * a close of N right after N-2 and N-1, with N-1 not open either -- a
  * pattern a real double close almost never has.  (The first numbers of a
- * sweep still count as double closes.)  A few TLS stores per close.
+ * sweep still count as double closes.)
  */
-static __thread int last_closed_fd __attribute__((tls_model("initial-exec"))) = -2;
-static __thread int close_run __attribute__((tls_model("initial-exec")));
-static __thread bool last_close_failed __attribute__((tls_model("initial-exec")));
+static __thread uint64_t close_history __attribute__((tls_model("initial-exec")));
 
-static bool in_sweep(int previous, int run, bool previous_failed, int fd)
+static bool in_sweep(uint64_t history, int fd)
 {
-	return previous == fd - 1 && previous_failed && run >= 1;
+	return fd >= 2 && (uint32_t)history == (uint32_t)(fd - 1) &&
+	       (uint32_t)(history >> 32) == (uint32_t)(fd - 2) &&
+	       real.fcntl(fd - 1, F_GETFD) < 0 && errno == EBADF;
 }
 
 /* A close of a number whose bpf FD we saw closed: a double close on EBADF. */
@@ -129,26 +130,21 @@ static int close_owned(int fd)
  */
 int hook_close(int fd)
 {
-	int previous = last_closed_fd, run = close_run;
-	bool previous_failed = last_close_failed;
-	last_closed_fd = fd;
-	close_run = previous == fd - 1 ? run + 1 : 0;
+	uint64_t history = close_history;
+	close_history = history << 32 | (uint32_t)fd;
 	_Atomic uint64_t *slot = fdtable_peek(fd);
 	uint64_t g = slot ? atomic_load_explicit(slot, memory_order_acquire) : 0;
-	if (!g || atomic_load_explicit(&shim_state, memory_order_relaxed) != SHIM_ACTIVE) {
-		int r = real.close(fd);
-		last_close_failed = r != 0;
-		return r;
-	}
-	last_close_failed = false;
+	if (!g || atomic_load_explicit(&shim_state, memory_order_relaxed) != SHIM_ACTIVE)
+		return real.close(fd);
 	if (g & SLOT_OWNED)
 		return close_owned(fd);
 	if (shim_internal || (g & SLOT_CLOSING))
 		return real.close(fd);
 	if (!SLOT_TRACKED(g)) {
-		int r = close_after_marker(fd, slot, g, in_sweep(previous, run, previous_failed, fd));
-		last_close_failed = r != 0;
-		return r;
+		shim_guard++;
+		bool sweep = in_sweep(history, fd);
+		shim_guard--;
+		return close_after_marker(fd, slot, g, sweep);
 	}
 	if (!claim_close(slot, g))
 		return real.close(fd);   /* another thread is closing or reusing it */

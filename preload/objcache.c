@@ -11,6 +11,8 @@
 #include "shim.h"
 
 #define CACHE_SLOTS (1u << 14)
+/* A full table must not cost a create more than a few probes. */
+#define MAX_PROBES 8
 
 typedef _Atomic(struct obj_node *) obj_slot;
 static _Atomic(obj_slot *) cache;
@@ -52,7 +54,7 @@ const struct obj_node *objcache_find(int kind, uint32_t id)
 	if (!c || !id)
 		return NULL;
 	uint64_t key = key_of(kind, id);
-	for (uint32_t probe = 0, s = slot_of(key); probe < 32; probe++, s = (s + 1) & (CACHE_SLOTS - 1)) {
+	for (uint32_t probe = 0, s = slot_of(key); probe < MAX_PROBES; probe++, s = (s + 1) & (CACHE_SLOTS - 1)) {
 		struct obj_node *n = atomic_load_explicit(&c[s], memory_order_acquire);
 		if (!n)
 			return NULL;
@@ -74,7 +76,7 @@ const struct obj_node *objcache_add(const struct bpfleak_obj_info *info)
 	obj_slot *c = get_cache();
 	if (!c || !info->id)
 		return fresh;
-	for (uint32_t probe = 0, s = slot_of(fresh->key); probe < 32; probe++, s = (s + 1) & (CACHE_SLOTS - 1)) {
+	for (uint32_t probe = 0, s = slot_of(fresh->key); probe < MAX_PROBES; probe++, s = (s + 1) & (CACHE_SLOTS - 1)) {
 		struct obj_node *expected = NULL;
 		if (atomic_compare_exchange_strong(&c[s], &expected, fresh))
 			return fresh;

@@ -11,10 +11,25 @@
 #include <sys/mman.h>
 #include "shim.h"
 
+/*
+ * A cell's sequence number is stored minus the cell's index, so a fresh
+ * cell (seq == index) reads as 0: the ring is an untouched zero mapping
+ * until events fill it, and costs no memory on a quiet host.
+ */
 struct cell {
-	_Atomic uint64_t seq;
+	_Atomic uint64_t seq_rel;
 	struct shim_event ev;
 };
+
+static uint64_t load_seq(struct cell *c, uint64_t index)
+{
+	return atomic_load_explicit(&c->seq_rel, memory_order_acquire) + index;
+}
+
+static void store_seq(struct cell *c, uint64_t index, uint64_t seq)
+{
+	atomic_store_explicit(&c->seq_rel, seq - index, memory_order_release);
+}
 
 static struct cell *ring;
 static size_t mask;
@@ -35,8 +50,6 @@ bool queue_init(size_t capacity)
 		return false;
 	ring = p;
 	mask = cap - 1;
-	for (size_t i = 0; i < cap; i++)
-		atomic_init(&ring[i].seq, i);
 	atomic_init(&head, 0);
 	atomic_init(&tail, 0);
 	return true;
@@ -52,7 +65,7 @@ bool queue_push(const struct shim_event *ev)
 	struct cell *c;
 	for (;;) {
 		c = &ring[pos & mask];
-		uint64_t seq = atomic_load_explicit(&c->seq, memory_order_acquire);
+		uint64_t seq = load_seq(c, pos & mask);
 		int64_t dif = (int64_t)(seq - pos);
 		if (dif == 0) {
 			if (atomic_compare_exchange_weak_explicit(&head, &pos, pos + 1,
@@ -67,7 +80,7 @@ bool queue_push(const struct shim_event *ev)
 		}
 	}
 	c->ev = *ev;
-	atomic_store_explicit(&c->seq, pos + 1, memory_order_release);
+	store_seq(c, pos & mask, pos + 1);
 	return true;
 }
 
@@ -78,11 +91,11 @@ bool queue_pop(struct shim_event *ev)
 		return false;
 	uint64_t pos = atomic_load_explicit(&tail, memory_order_relaxed);
 	struct cell *c = &ring[pos & mask];
-	uint64_t seq = atomic_load_explicit(&c->seq, memory_order_acquire);
+	uint64_t seq = load_seq(c, pos & mask);
 	if (seq != pos + 1)
 		return false;   /* empty, or the producer has not finished the cell */
 	*ev = c->ev;
-	atomic_store_explicit(&c->seq, pos + mask + 1, memory_order_release);
+	store_seq(c, pos & mask, pos + mask + 1);
 	atomic_store_explicit(&tail, pos + 1, memory_order_relaxed);
 	return true;
 }
@@ -117,8 +130,8 @@ void queue_after_fork_child(void)
 {
 	if (!ring)
 		return;
-	for (size_t i = 0; i <= mask; i++)
-		atomic_store_explicit(&ring[i].seq, i, memory_order_relaxed);
+	/* Back to zero pages: a fresh, empty ring that the child pays for only as it fills. */
+	madvise(ring, (mask + 1) * sizeof(struct cell), MADV_DONTNEED);
 	atomic_store(&head, 0);
 	atomic_store(&tail, 0);
 	atomic_store(&drops, 0);
