@@ -6,7 +6,7 @@ set -eu
 
 BUILD_PKGS="build-essential pkg-config clang llvm libbpf-dev libelf-dev libdw-dev \
 libunwind-dev libsqlite3-dev libcmocka-dev linux-libc-dev"
-TOOL_PKGS="bpftool iproute2 sqlite3 xdp-tools"
+TOOL_PKGS="bpftool iproute2 sqlite3 xdp-tools python3 valgrind strace"
 
 missing=""
 for p in $BUILD_PKGS $TOOL_PKGS; do
