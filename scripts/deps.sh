@@ -5,7 +5,7 @@
 set -eu
 
 BUILD_PKGS="build-essential pkg-config clang llvm libbpf-dev libelf-dev libdw-dev \
-libunwind-dev libsqlite3-dev libcmocka-dev linux-libc-dev"
+libunwind-dev libsqlite3-dev libcmocka-dev linux-libc-dev libclang-rt-14-dev"
 TOOL_PKGS="bpftool iproute2 sqlite3 xdp-tools python3 valgrind strace"
 
 missing=""
