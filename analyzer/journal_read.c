@@ -10,6 +10,7 @@
  * is already.
  */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,8 +58,17 @@ static int check_header(const char *path, char *err, size_t errlen)
 	if (page == 1)
 		page = 65536;
 	uint32_t pages = be32(h + 28);
-	/* The in-header size is only authoritative when these two agree. */
-	if (pages && be32(h + 24) == be32(h + 92) &&
+	/*
+	 * The in-header size is only authoritative when these two agree, and
+	 * when no WAL holds newer pages: a writer killed in the middle of a
+	 * checkpoint leaves the main file shorter than its header says, and the
+	 * WAL makes it whole.
+	 */
+	char wal[PATH_MAX];
+	struct stat wst;
+	bool wal_has_pages = snprintf(wal, sizeof(wal), "%s-wal", path) < (int)sizeof(wal) &&
+			     stat(wal, &wst) == 0 && wst.st_size > 0;
+	if (pages && !wal_has_pages && be32(h + 24) == be32(h + 92) &&
 	    (uint64_t)page * pages > (uint64_t)st.st_size) {
 		snprintf(err, errlen, "%s: truncated journal (%lld of %llu bytes)", path,
 			 (long long)st.st_size, (unsigned long long)page * pages);
