@@ -17,7 +17,8 @@
 typedef _Atomic(struct stack_node *) stack_slot;
 static _Atomic(stack_slot *) table;
 static atomic_flag table_init_lock = ATOMIC_FLAG_INIT;
-static uintptr_t self_lo, self_hi;
+/* Written by whoever refreshes the module map, read by every hook. */
+static _Atomic uintptr_t self_lo, self_hi;
 static _Atomic int disabled;
 
 void stack_disable(const char *why)
@@ -28,8 +29,10 @@ void stack_disable(const char *why)
 
 void stack_set_self_range(uintptr_t lo, uintptr_t hi)
 {
-	self_lo = lo;
-	self_hi = hi;
+	if (atomic_load_explicit(&self_lo, memory_order_relaxed) != lo)
+		atomic_store_explicit(&self_lo, lo, memory_order_relaxed);
+	if (atomic_load_explicit(&self_hi, memory_order_relaxed) != hi)
+		atomic_store_explicit(&self_hi, hi, memory_order_relaxed);
 }
 
 uint64_t stack_hash(const uintptr_t *ips, uint32_t depth)
@@ -121,7 +124,9 @@ const struct stack_node *stack_capture(void)
 	if (n <= 0)
 		return NULL;
 	int skip = 0;
-	while (skip < n && (uintptr_t)raw[skip] >= self_lo && (uintptr_t)raw[skip] < self_hi)
+	uintptr_t lo = atomic_load_explicit(&self_lo, memory_order_relaxed);
+	uintptr_t hi = atomic_load_explicit(&self_hi, memory_order_relaxed);
+	while (skip < n && (uintptr_t)raw[skip] >= lo && (uintptr_t)raw[skip] < hi)
 		skip++;
 	int depth = n - skip;
 	if (depth > shim_cfg.depth)
