@@ -16,9 +16,9 @@ $(B)/bench/bench_loops: bench/bench_loops.c $(B)/.deps-ok
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS_BPF) -lpthread
 
-$(B)/bench/gen_journal: bench/gen_journal.c include/bpfleak/journal.h $(B)/.deps-ok
+$(B)/bench/gen_journal: bench/gen_journal.c include/bpfleak/journal.h $(B)/obj/common/buildid.o $(B)/.deps-ok
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDFLAGS) $(SQLITE_LIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/obj/common/buildid.o $(LDFLAGS) $(SQLITE_LIBS)
 
 $(B)/bench/bench: bench/bench.c $(B)/.deps-ok
 	@mkdir -p $(dir $@)

@@ -38,6 +38,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sqlite3.h>
+#include <bpfleak/buildid.h>
 #include <bpfleak/journal.h>
 
 #define STACK_DEPTH 12
@@ -63,41 +64,6 @@ static void fail(sqlite3 *db, const char *what)
 {
 	fprintf(stderr, "gen_journal: %s: %s\n", what, db ? sqlite3_errmsg(db) : "?");
 	exit(3);
-}
-
-static void hex(const unsigned char *p, size_t n, char *out, size_t cap)
-{
-	static const char d[] = "0123456789abcdef";
-	size_t i = 0;
-	for (; i < n && 2 * i + 2 < cap; i++) {
-		out[2 * i] = d[p[i] >> 4];
-		out[2 * i + 1] = d[p[i] & 15];
-	}
-	out[2 * i] = '\0';
-}
-
-static void build_id_of(const struct dl_phdr_info *info, char *out, size_t cap)
-{
-	out[0] = '\0';
-	for (int i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		if (ph->p_type != PT_NOTE)
-			continue;
-		const char *p = (const char *)(info->dlpi_addr + ph->p_vaddr), *end = p + ph->p_memsz;
-		while (p + sizeof(ElfW(Nhdr)) <= end) {
-			const ElfW(Nhdr) *nh = (const ElfW(Nhdr) *)p;
-			size_t nsz = (nh->n_namesz + 3) & ~3u, dsz = (nh->n_descsz + 3) & ~3u;
-			const char *name = p + sizeof(*nh);
-			const unsigned char *desc = (const unsigned char *)name + nsz;
-			if ((const char *)desc + dsz > end)
-				break;
-			if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 && !memcmp(name, "GNU", 4)) {
-				hex(desc, nh->n_descsz, out, cap);
-				return;
-			}
-			p = (const char *)desc + dsz;
-		}
-	}
 }
 
 static int on_module(struct dl_phdr_info *info, size_t size, void *ctx)
@@ -126,7 +92,7 @@ static int on_module(struct dl_phdr_info *info, size_t size, void *ctx)
 	snprintf(m->path, sizeof(m->path), "%s", path);
 	m->base = info->dlpi_addr;
 	m->size = hi;
-	build_id_of(info, m->build_id, sizeof(m->build_id));
+	bpfleak_build_id_hex(info, m->build_id, sizeof(m->build_id));
 	n_mods++;
 	return 0;
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <bpfleak/buildid.h>
 #include "shim.h"
 
 #define MAX_MODULES 1024
@@ -29,43 +30,6 @@ static struct module modules[MAX_MODULES];
 static int n_modules;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static const char *exe_path;
-
-static void hex(const unsigned char *p, size_t n, char *out, size_t cap)
-{
-	static const char d[] = "0123456789abcdef";
-	size_t i = 0;
-	for (; i < n && 2 * i + 2 < cap; i++) {
-		out[2 * i] = d[p[i] >> 4];
-		out[2 * i + 1] = d[p[i] & 15];
-	}
-	out[2 * i] = '\0';
-}
-
-/* NT_GNU_BUILD_ID from the PT_NOTE segments already mapped in memory. */
-static void find_build_id(const struct dl_phdr_info *info, char *out, size_t cap)
-{
-	out[0] = '\0';
-	for (int i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		if (ph->p_type != PT_NOTE)
-			continue;
-		const char *p = (const char *)(info->dlpi_addr + ph->p_vaddr);
-		const char *end = p + ph->p_memsz;
-		while (p + sizeof(ElfW(Nhdr)) <= end) {
-			const ElfW(Nhdr) *nh = (const ElfW(Nhdr) *)p;
-			size_t name_sz = (nh->n_namesz + 3) & ~3u, desc_sz = (nh->n_descsz + 3) & ~3u;
-			const char *name = p + sizeof(*nh);
-			const unsigned char *desc = (const unsigned char *)name + name_sz;
-			if ((const char *)desc + desc_sz > end)
-				break;
-			if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 && !memcmp(name, "GNU", 4)) {
-				hex(desc, nh->n_descsz, out, cap);
-				return;
-			}
-			p = (const char *)desc + desc_sz;
-		}
-	}
-}
 
 static int on_module(struct dl_phdr_info *info, size_t size, void *ctx)
 {
@@ -114,7 +78,7 @@ static int on_module(struct dl_phdr_info *info, size_t size, void *ctx)
 	} else {
 		m->file_size = m->mtime_ns = -1;
 	}
-	find_build_id(info, m->build_id, sizeof(m->build_id));
+	bpfleak_build_id_hex(info, m->build_id, sizeof(m->build_id));
 	n_modules++;
 	return 0;
 }
