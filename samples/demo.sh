@@ -22,24 +22,7 @@ BPFFS=
 say() { printf '%s\n' "$*"; }
 die() { printf 'demo: %s\n' "$*" >&2; exit 1; }
 
-cleanup() {
-	rc=$?
-	set +e
-	if [ -n "$NS" ]; then
-		for p in $(ip netns pids "$NS" 2>/dev/null); do
-			kill -KILL "$p" 2>/dev/null
-		done
-		ip -n "$NS" link set dev lo xdpgeneric off 2>/dev/null
-		ip netns del "$NS" 2>/dev/null
-	fi
-	if [ -n "$BPFFS" ] && mountpoint -q "$BPFFS" 2>/dev/null; then
-		find "$BPFFS" -mindepth 1 -depth ! -name maps.debug ! -name progs.debug \
-			-exec rm -rf {} + 2>/dev/null
-		umount "$BPFFS" 2>/dev/null || umount -l "$BPFFS" 2>/dev/null
-	fi
-	[ -n "$T" ] && rm -rf "$T"
-	exit "$rc"
-}
+. "$(dirname "$0")/sandbox.sh"
 
 [ "$(id -u)" = 0 ] ||
 	die "needs root: bpf(), a bpffs mount and a network namespace (try: sudo make demo)"
@@ -48,10 +31,7 @@ for f in bpfleak libbpfleak.so bpfleak-report samples/gateway; do
 done
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/bpfleak-demo.XXXXXX")
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-trap 'exit 129' HUP
+sandbox_traps
 mkdir "$T/bpffs"
 mount -t bpf bpf "$T/bpffs" || die "cannot mount a bpffs on $T/bpffs"
 BPFFS=$T/bpffs

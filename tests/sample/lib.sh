@@ -51,26 +51,7 @@ leak_line() {
 	grep -n "LEAK: $1 \*/" "$GATEWAY_SRC" | cut -d: -f1
 }
 
-sandbox_cleanup() {
-	rc=$?
-	set +e
-	if [ -n "$NS" ]; then
-		for p in $(ip netns pids "$NS" 2>/dev/null); do
-			kill -KILL "$p" 2>/dev/null
-		done
-		ip -n "$NS" link set dev lo xdpgeneric off 2>/dev/null
-		ip -n "$NS" link set dev lo xdpdrv off 2>/dev/null
-		ip netns del "$NS" 2>/dev/null
-	fi
-	if [ -n "$BPFFS" ] && mountpoint -q "$BPFFS" 2>/dev/null; then
-		# Our pins only (this bpffs is ours); the kernel's *.debug files stay.
-		find "$BPFFS" -mindepth 1 -depth ! -name maps.debug ! -name progs.debug \
-			-exec rm -rf {} + 2>/dev/null
-		umount "$BPFFS" 2>/dev/null || umount -l "$BPFFS" 2>/dev/null
-	fi
-	[ -n "$T" ] && rm -rf "$T"
-	exit "$rc"
-}
+. "$ROOT/samples/sandbox.sh"
 
 # sandbox: make $T, $BPFFS and $NS, or skip with the reason when the kernel
 # or our rights do not allow bpf, bpffs, namespaces or XDP.
@@ -78,10 +59,7 @@ sandbox() {
 	[ "$(id -u)" = 0 ] || skip "needs root (bpf(), bpffs mounts, network namespaces)"
 	command -v ip >/dev/null 2>&1 || skip "iproute2 (ip) is not installed"
 	T=$(mktemp -d "${TMPDIR:-/tmp}/bpfleak-sample.XXXXXX") || fail "mktemp"
-	trap sandbox_cleanup EXIT
-	trap 'exit 130' INT
-	trap 'exit 143' TERM
-	trap 'exit 129' HUP
+	sandbox_traps
 	mkdir "$T/bpffs"
 	if ! out=$(mount -t bpf bpf "$T/bpffs" 2>&1); then
 		skip "cannot mount a bpffs: $out"
