@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <bpfleak/sqlquery.h>
 #include "analyzer.h"
 
 #define SQLITE_MAGIC "SQLite format 3"
@@ -77,21 +78,6 @@ static int check_header(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-static int pragma_int(sqlite3 *db, const char *sql, long long *out)
-{
-	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return rc;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*out = sqlite3_column_int64(st, 0);
-		rc = SQLITE_OK;
-	}
-	sqlite3_finalize(st);
-	return rc;
-}
-
 static void sql_error(struct model *m, int rc, char *err, size_t errlen)
 {
 	if (rc == SQLITE_NOTADB)
@@ -121,7 +107,7 @@ int journal_open(struct model *m, const char *path, int writable, char *err, siz
 	}
 	/* A live target may be committing a batch: wait rather than fail. */
 	sqlite3_busy_timeout(m->db, 5000);
-	if ((rc = pragma_int(m->db, "PRAGMA application_id", &appid)) != SQLITE_OK) {
+	if ((rc = bpfleak_sql_int64(m->db, "PRAGMA application_id", &appid)) != SQLITE_OK) {
 		sql_error(m, rc, err, errlen);
 		return -1;
 	}
@@ -130,7 +116,7 @@ int journal_open(struct model *m, const char *path, int writable, char *err, siz
 			 path, appid);
 		return -1;
 	}
-	if ((rc = pragma_int(m->db, "PRAGMA user_version", &version)) != SQLITE_OK) {
+	if ((rc = bpfleak_sql_int64(m->db, "PRAGMA user_version", &version)) != SQLITE_OK) {
 		sql_error(m, rc, err, errlen);
 		return -1;
 	}

@@ -204,29 +204,19 @@ int snapshot_load_stored(struct model *m, char *err, size_t errlen)
 	return ret;
 }
 
-static char *read_boot_id(void)
-{
-	size_t len;
-	char *b = bpfleak_read_file("/proc/sys/kernel/random/boot_id", &len);
-	if (b)
-		b[strcspn(b, "\n")] = '\0';
-	return b;
-}
-
 /*
  * --pid: the kernel's view now.  Only meaningful when the journal is from
  * this boot and the pid is still the journal's process.
  */
 int snapshot_take_live(struct model *m, struct proc *p, char *err, size_t errlen)
 {
-	char *boot = read_boot_id();
-	if (boot && m->boot_id && *m->boot_id && strcmp(boot, m->boot_id) != 0) {
+	char boot[64];
+	bpfleak_boot_id(boot, sizeof(boot));
+	if (*boot && m->boot_id && *m->boot_id && strcmp(boot, m->boot_id) != 0) {
 		snprintf(err, errlen, "%s: journal is from another boot (boot_id %s); "
 			 "--pid %d cannot be compared with it", m->path, m->boot_id, p->pid);
-		free(boot);
 		return -1;
 	}
-	free(boot);
 	if (p->exited && p->snap) {
 		p->snap_note = "the journal's process exited; pid not read live";
 		return 0;

@@ -19,6 +19,18 @@
 #include <bpfleak/objinfo.h>
 #include <bpfleak/snapshot.h>
 
+void bpfleak_boot_id(char *out, size_t cap)
+{
+	out[0] = '\0';
+	int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	ssize_t n = read(fd, out, cap - 1);
+	close(fd);
+	out[n > 0 ? n : 0] = '\0';
+	out[strcspn(out, "\n")] = '\0';
+}
+
 char *bpfleak_read_file(const char *path, size_t *len_out)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);

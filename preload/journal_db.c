@@ -17,48 +17,13 @@
 #include <sqlite3.h>
 #include <bpfleak/journal.h>
 #include <bpfleak/snapshot.h>
+#include <bpfleak/sqlquery.h>
 #include "journal_db.h"
 #include "shim.h"
 
 static int exec_sql(sqlite3 *db, const char *sql)
 {
 	return sqlite3_exec(db, sql, NULL, NULL, NULL);
-}
-
-static int pragma_int(sqlite3 *db, const char *sql, int *out)
-{
-	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return rc;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*out = sqlite3_column_int(st, 0);
-		rc = SQLITE_OK;
-	}
-	sqlite3_finalize(st);
-	return rc;
-}
-
-static void read_small(const char *path, char *out, size_t cap)
-{
-	out[0] = '\0';
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	ssize_t n = read(fd, out, cap - 1);
-	close(fd);
-	if (n <= 0)
-		return;
-	out[n] = '\0';
-	char *nl = strchr(out, '\n');
-	if (nl)
-		*nl = '\0';
-}
-
-void jdb_boot_id(char *out, size_t cap)
-{
-	read_small("/proc/sys/kernel/random/boot_id", out, cap);
 }
 
 static int put_meta(sqlite3 *db, const char *key, const char *value)
@@ -83,7 +48,7 @@ static int write_meta(sqlite3 *db)
 
 	snprintf(buf, sizeof(buf), "%d", BPFLEAK_SCHEMA_VERSION);
 	rc |= put_meta(db, "schema_version", buf);
-	jdb_boot_id(buf, sizeof(buf));
+	bpfleak_boot_id(buf, sizeof(buf));
 	rc |= put_meta(db, "boot_id", buf);
 	if (uname(&u) == 0) {
 		rc |= put_meta(db, "hostname", u.nodename);
@@ -109,22 +74,22 @@ static int write_meta(sqlite3 *db)
  */
 static int ensure_schema(sqlite3 *db, char *err, size_t errcap)
 {
-	int app = 0, version = 0;
-	if (pragma_int(db, "PRAGMA application_id", &app) != SQLITE_OK ||
-	    pragma_int(db, "PRAGMA user_version", &version) != SQLITE_OK) {
+	long long app = 0, version = 0;
+	if (bpfleak_sql_int64(db, "PRAGMA application_id", &app) != SQLITE_OK ||
+	    bpfleak_sql_int64(db, "PRAGMA user_version", &version) != SQLITE_OK) {
 		snprintf(err, errcap, "not an sqlite database: %s", sqlite3_errmsg(db));
 		return -1;
 	}
 	if (app == BPFLEAK_APPLICATION_ID && version == BPFLEAK_SCHEMA_VERSION)
 		return 0;
-	int tables = 0;
-	pragma_int(db, "SELECT count(*) FROM sqlite_schema", &tables);
+	long long tables = 0;
+	bpfleak_sql_int64(db, "SELECT count(*) FROM sqlite_schema", &tables);
 	if (app != BPFLEAK_APPLICATION_ID && (app != 0 || tables != 0)) {
 		snprintf(err, errcap, "file exists and is not a bpfleak journal");
 		return -1;
 	}
 	if (version > BPFLEAK_SCHEMA_VERSION) {
-		snprintf(err, errcap, "journal schema %d is newer than this shim's %d", version,
+		snprintf(err, errcap, "journal schema %lld is newer than this shim's %d", version,
 			 BPFLEAK_SCHEMA_VERSION);
 		return -1;
 	}
@@ -135,10 +100,10 @@ static int ensure_schema(sqlite3 *db, char *err, size_t errcap)
 		return -1;
 	}
 	/* Re-check under the lock: another process may have just created it. */
-	pragma_int(db, "PRAGMA application_id", &app);
+	bpfleak_sql_int64(db, "PRAGMA application_id", &app);
 	if (app == 0) {
-		int count = 0;
-		pragma_int(db, "SELECT count(*) FROM sqlite_schema", &count);
+		long long count = 0;
+		bpfleak_sql_int64(db, "SELECT count(*) FROM sqlite_schema", &count);
 		if (count != 0) {
 			exec_sql(db, "ROLLBACK");
 			snprintf(err, errcap, "file exists and is not a bpfleak journal");

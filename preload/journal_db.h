@@ -44,7 +44,6 @@ int jdb_open(struct jdb *j, const char *path, char *err, size_t errcap);
 void jdb_close(struct jdb *j);
 int jdb_exec(struct jdb *j, const char *sql);
 const char *jdb_errmsg(struct jdb *j);
-void jdb_boot_id(char *out, size_t cap);
 
 int64_t jdb_stack_id(struct jdb *j, uint64_t hash, const uintptr_t *ips, uint32_t depth);
 int jdb_object(struct jdb *j, const struct bpfleak_obj_info *o, uint64_t first_seen_ns);

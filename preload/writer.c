@@ -152,7 +152,7 @@ static int write_process_row(struct jdb *j)
 	if (self.row)
 		return 0;
 	char boot_id[64], exe[4096];
-	jdb_boot_id(boot_id, sizeof(boot_id));
+	bpfleak_boot_id(boot_id, sizeof(boot_id));
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	exe[n > 0 ? n : 0] = '\0';
 	uint64_t ticks = read_start_ticks();

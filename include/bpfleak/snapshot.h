@@ -46,6 +46,10 @@ int bpfleak_kind_from_target(const char *target);
 int bpfleak_mountinfo_bpffs(const char *buf, size_t len,
 			    int (*cb)(const char *mount_point, void *ctx), void *ctx);
 
+/* This boot's id (/proc/sys/kernel/random/boot_id) into out, without its
+ * newline; "" when unreadable.  No allocation: the shim calls it at start. */
+void bpfleak_boot_id(char *out, size_t cap);
+
 /* Read a whole small file (procfs) into a NUL-terminated malloc'd buffer. */
 char *bpfleak_read_file(const char *path, size_t *len_out);
 
