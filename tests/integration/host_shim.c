@@ -34,22 +34,7 @@
 #include <bpf/bpf.h>
 #include <linux/bpf.h>
 
-static void out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void out(const char *fmt, ...)
-{
-	char buf[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if (n > (int)sizeof(buf) - 2)
-		n = (int)sizeof(buf) - 2;
-	buf[n++] = '\n';
-	ssize_t w = write(STDOUT_FILENO, buf, (size_t)n);
-	(void)w;
-}
+#include "../lib/host_out.h"
 
 static void die(const char *what) __attribute__((noreturn));
 static void die(const char *what)
