@@ -192,7 +192,7 @@ __attribute__((destructor)) static void shim_fini(void)
 	if (atomic_load(&shim_state) != SHIM_ACTIVE || getpid() != shim_pid())
 		return;
 	shim_guard++;
-	journal_finish(0, false);
+	journal_finish();
 	atomic_store(&shim_state, SHIM_DONE);
 	shim_guard--;
 }

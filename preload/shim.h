@@ -208,7 +208,7 @@ void journal_drain_now(void);
 /* The journal file changed (tests): rows must be written again. */
 void journal_forget_written(void);
 /* Exit: stop the writer, drain, write the exit snapshot. */
-void journal_finish(int exit_status, bool have_status);
+void journal_finish(void);
 /* Held while the shim has journal FDs open; mass closes wait for it. */
 void writer_lock(void);
 void writer_unlock(void);

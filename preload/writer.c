@@ -446,10 +446,12 @@ void writer_start_if_needed(void)
 		atomic_store(&writer_running, 0);   /* drained at exit/exec instead */
 }
 
-void journal_finish(int exit_status, bool have_status)
+/*
+ * The exit status is not known here (a return from main reaches exit()
+ * inside libc, past any interposer), so process.exit_status stays NULL.
+ */
+void journal_finish(void)
 {
-	(void)exit_status;
-	(void)have_status;
 	/* From here on no thread may start a writer: exit writes the rest. */
 	atomic_store(&writer_stop, 1);
 	if (atomic_load(&writer_running)) {

@@ -199,7 +199,7 @@ static void test_exit_snapshot(void **state)
 	__u32 len = sizeof(info);
 	assert_int_equal(bpf_obj_get_info_by_fd(fd, &info, &len), 0);
 	push_create(fd, NULL, NULL);
-	journal_finish(0, false);
+	journal_finish();
 	close(fd);
 
 	char sql[200];
