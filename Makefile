@@ -21,7 +21,7 @@ DEP_PKGS  := libbpf libelf libdw libunwind sqlite3
 
 WARN      := -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers
 CFLAGS    ?= -O2 -g
-BASE_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude -DBPFLEAK_VERSION=\"$(VERSION)\" \
+BASE_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude -Icommon -DBPFLEAK_VERSION=\"$(VERSION)\" \
                -fno-omit-frame-pointer
 ALL_CFLAGS = $(BASE_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS)
 LDLIBS_BPF := $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf)

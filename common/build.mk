@@ -1,5 +1,7 @@
-# Code shared by the shim and the analyzer: /proc and bpffs readers.
-COMMON_SRCS := common/buildid.c common/fdinfo.c common/mountinfo.c common/objinfo.c common/snapshot.c common/sqlquery.c
+# Code shared by the recorders and the analyzer: the journal writer, /proc
+# and bpffs readers.
+COMMON_SRCS := common/buildid.c common/fdinfo.c common/mountinfo.c common/objinfo.c \
+               common/snapshot.c common/sqlquery.c common/journal_writer.c
 # Built twice: PIC + hidden for the shim, plain for the analyzer and tests.
 COMMON_PIC_OBJS := $(COMMON_SRCS:%.c=$(B)/pic/%.o)
 COMMON_OBJS     := $(COMMON_SRCS:%.c=$(B)/obj/%.o)

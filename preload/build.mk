@@ -7,7 +7,7 @@
 SHIM_SRCS := preload/real.c preload/arena.c preload/fdtable.c preload/stack.c \
              preload/objcache.c preload/queue.c preload/hooks_bpf.c preload/hooks_fd.c \
              preload/hooks_process.c preload/interpose.c preload/lifecycle.c preload/runtime.c \
-             preload/modules.c preload/journal_db.c preload/writer.c
+             preload/modules.c preload/journal_fds.c preload/writer.c
 SHIM_OBJS := $(SHIM_SRCS:%.c=$(B)/pic/%.o)
 SQLITE_A  := $(shell $(PKG_CONFIG) --variable=libdir sqlite3 2>/dev/null)/libsqlite3.a
 SHIM_LIBS := -Wl,--exclude-libs,ALL $(SQLITE_A) -lunwind $(LDLIBS_BPF) -lpthread -ldl -lm

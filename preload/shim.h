@@ -199,7 +199,8 @@ void modules_each_unwritten(void (*fn)(const struct module_info *m, void *ctx), 
 void modules_after_fork_child(void);
 void modules_mark_unwritten(void);   /* a rolled-back batch */
 
-/* ---- writer and journal (writer.c, journal_db.c) ---- */
+/* ---- writer and journal (writer.c, journal_fds.c) ---- */
+void journal_fds_setup(void);
 bool journal_check_path(const char *path);
 void writer_start_if_needed(void);
 void writer_kick(void);

@@ -26,7 +26,7 @@
 #include <sqlite3.h>
 #include <bpfleak/journal.h>
 #include <bpfleak/snapshot.h>
-#include "journal_db.h"
+#include "journal_writer.h"
 #include "shim.h"
 
 #define BATCH_MAX 8192
@@ -104,15 +104,16 @@ static bool check_path(const char *path)
 		shim_fail("journal path is not a regular file");
 		return false;
 	}
-	struct jdb j;
+	journal_fds_setup();
+	struct jw j;
 	char err[256];
-	if (jdb_open(&j, path, err, sizeof(err))) {
+	if (jw_open(&j, path, JW_CREATE | JW_APPEND, err, sizeof(err))) {
 		char why[400];
 		snprintf(why, sizeof(why), "journal %.80s: %.255s", path, err);
 		shim_fail(why);
 		return false;
 	}
-	jdb_close(&j);
+	jw_close(&j);
 	return true;
 }
 
@@ -147,7 +148,7 @@ static char *read_cmdline(void)
 	return c;
 }
 
-static int write_process_row(struct jdb *j)
+static int write_process_row(struct jw *j)
 {
 	if (self.row)
 		return 0;
@@ -159,7 +160,7 @@ static int write_process_row(struct jdb *j)
 	char *cmdline = read_cmdline();
 
 	/* Same pid and kernel start time as an earlier row: this image came from exec. */
-	int64_t earlier = strcmp(self.origin, "fork") ? jdb_process_find_exec(j, getpid(), ticks, boot_id) : 0;
+	int64_t earlier = strcmp(self.origin, "fork") ? jw_process_find_exec(j, getpid(), ticks, boot_id) : 0;
 	if (earlier > 0)
 		self.origin = "exec";
 	if (!self.started_ns)
@@ -167,7 +168,7 @@ static int write_process_row(struct jdb *j)
 	struct timespec mono, wall;
 	clock_gettime(CLOCK_MONOTONIC, &mono);
 	clock_gettime(CLOCK_REALTIME, &wall);
-	struct jdb_process p = {
+	struct jw_process p = {
 		.pid = getpid(),
 		.ppid = self.ppid ? self.ppid : getppid(),
 		.exe = exe,
@@ -179,12 +180,12 @@ static int write_process_row(struct jdb *j)
 		.realtime_base_ns = ((int64_t)wall.tv_sec - mono.tv_sec) * 1000000000ll +
 				    (wall.tv_nsec - mono.tv_nsec),
 	};
-	self.row = jdb_process_insert(j, &p);
+	self.row = jw_process(j, &p);
 	int rc = self.row > 0 ? 0 : -1;
 	if (rc == 0 && earlier > 0) {
-		struct jdb_event e = { .ts_ns = self.started_ns, .pid = p.pid, .tid = p.pid,
+		struct jw_event e = { .ts_ns = self.started_ns, .pid = p.pid, .tid = p.pid,
 				       .op = BPFLEAK_OP_EXEC, .cmd = -1, .detail = exe };
-		rc = jdb_event(j, &e);
+		rc = jw_event(j, &e);
 	}
 	free(cmdline);
 	if (rc)
@@ -195,7 +196,7 @@ static int write_process_row(struct jdb *j)
 /* ---- one drain ---- */
 
 struct module_ctx {
-	struct jdb *j;
+	struct jw *j;
 	int rc;
 };
 
@@ -203,17 +204,20 @@ static void write_module(const struct module_info *info, void *ctx)
 {
 	struct module_ctx *m = ctx;
 	if (m->rc == 0)
-		m->rc = jdb_module(m->j, getpid(), info);
+		m->rc = jw_module(m->j, &(struct jw_module){
+			.pid = getpid(), .ts_ns = info->ts, .path = info->path,
+			.build_id = info->build_id, .base = info->base, .size = info->size,
+			.file_size = info->file_size, .mtime_ns = info->mtime_ns }) < 0;
 }
 
-static int write_one(struct jdb *j, const struct shim_event *ev)
+static int write_one(struct jw *j, const struct shim_event *ev)
 {
 	int64_t stack_id = 0;
 	if (ev->stack) {
 		struct stack_node *s = (struct stack_node *)ev->stack;
 		stack_id = atomic_load(&s->db_id);
 		if (!stack_id) {
-			stack_id = jdb_stack_id(j, s->hash, s->ips, s->depth);
+			stack_id = jw_stack(j, s->hash, s->ips, s->depth);
 			if (stack_id < 0)
 				return -1;
 			atomic_store(&s->db_id, stack_id);
@@ -222,7 +226,7 @@ static int write_one(struct jdb *j, const struct shim_event *ev)
 	if (ev->obj && ev->obj->info.id) {
 		struct obj_node *o = (struct obj_node *)ev->obj;
 		if (!atomic_load(&o->written)) {
-			if (jdb_object(j, &o->info, o->first_seen_ns))
+			if (jw_object(j, &o->info, o->first_seen_ns))
 				return -1;
 			atomic_store(&o->written, 1);
 		}
@@ -235,13 +239,13 @@ static int write_one(struct jdb *j, const struct shim_event *ev)
 		       ev->op == BPFLEAK_OP_DROP;
 	bool has_fd = ev->op != BPFLEAK_OP_FORK && ev->op != BPFLEAK_OP_DROP &&
 		      ev->op != BPFLEAK_OP_ERROR && ev->op != BPFLEAK_OP_EXEC;
-	struct jdb_event e = {
+	struct jw_event e = {
 		.ts_ns = ev->ts_ns, .pid = ev->pid, .tid = ev->tid, .op = ev->op,
 		.has_fd = has_fd, .has_fd2 = has_fd2, .fd = ev->fd, .fd2 = ev->fd2,
 		.cmd = ev->cmd, .kind = ev->kind, .obj_id = ev->obj_id, .stack_id = stack_id,
 		.result = ev->result, .flags = ev->flags, .detail = detail,
 	};
-	return jdb_event(j, &e);
+	return jw_event(j, &e);
 }
 
 /* A batch that did not commit: ids it handed out are not in the file. */
@@ -274,7 +278,7 @@ static bool fatal_sqlite(int code)
 static void give_up(int code, const char *what)
 {
 	char why[256];
-	snprintf(why, sizeof(why), "journal %s failed: %s", what, sqlite3_errstr(code));
+	snprintf(why, sizeof(why), "journal %s failed: %s", what, jw_errstr(code));
 	shim_fail(why);
 	/* Recording stops; what is queued will never be written. */
 	struct shim_event ev;
@@ -283,10 +287,10 @@ static void give_up(int code, const char *what)
 }
 
 /* Returns 0, or the sqlite error code (read before the rollback resets it). */
-static int write_batch(struct jdb *j, bool *more)
+static int write_batch(struct jw *j, bool *more)
 {
-	if (jdb_exec(j, "BEGIN IMMEDIATE") != SQLITE_OK)
-		return sqlite3_extended_errcode(j->db);
+	if (jw_exec(j, "BEGIN IMMEDIATE") != SQLITE_OK)
+		return jw_errcode(j);
 	bool new_row = self.row == 0;
 	int rc = write_process_row(j);
 	struct module_ctx mctx = { j, 0 };
@@ -303,16 +307,16 @@ static int write_batch(struct jdb *j, bool *more)
 	/* Drops happened while the queue was full, i.e. after what it held. */
 	uint64_t dropped = !rc && n < BATCH_MAX ? queue_take_drops() : 0;
 	if (dropped) {
-		struct jdb_event e = { .ts_ns = shim_now_ns(), .pid = getpid(), .tid = shim_tid(),
+		struct jw_event e = { .ts_ns = shim_now_ns(), .pid = getpid(), .tid = shim_tid(),
 				       .op = BPFLEAK_OP_DROP, .has_fd2 = true, .fd2 = (int)dropped,
 				       .cmd = -1 };
-		rc = jdb_event(j, &e);
+		rc = jw_event(j, &e);
 	}
 	if (!rc)
-		rc = jdb_exec(j, "COMMIT") == SQLITE_OK ? 0 : -1;
+		rc = jw_exec(j, "COMMIT") == SQLITE_OK ? 0 : -1;
 	if (rc) {
-		int code = sqlite3_extended_errcode(j->db);
-		jdb_exec(j, "ROLLBACK");
+		int code = jw_errcode(j);
+		jw_exec(j, "ROLLBACK");
 		forget_batch(new_row);
 		/* The batch's events are gone: say so with a drop record later. */
 		queue_add_drops((uint64_t)n + dropped);
@@ -342,11 +346,12 @@ static void drain(const struct bpfleak_snapshot *snap, bool exiting)
 
 static void drain_locked(const struct bpfleak_snapshot *snap, bool exiting)
 {
+	journal_fds_setup();
 	modules_refresh();   /* catches dlopen'd libraries since the last batch */
 	writer_lock();
-	struct jdb j;
+	struct jw j;
 	char err[256];
-	if (jdb_open(&j, shim_cfg.journal, err, sizeof(err))) {
+	if (jw_open(&j, shim_cfg.journal, JW_CREATE | JW_APPEND, err, sizeof(err))) {
 		writer_unlock();
 		char why[300];
 		snprintf(why, sizeof(why), "journal reopen: %.255s", err);
@@ -367,19 +372,20 @@ static void drain_locked(const struct bpfleak_snapshot *snap, bool exiting)
 		}
 	}
 	if (snap && atomic_load(&shim_state) == SHIM_ACTIVE) {
-		int rc = jdb_exec(&j, "BEGIN IMMEDIATE");
+		int rc = jw_exec(&j, "BEGIN IMMEDIATE");
 		if (rc == SQLITE_OK && !self.row)
 			rc = write_process_row(&j);
 		uint64_t now = shim_now_ns();
 		if (rc == SQLITE_OK)
-			rc = jdb_snapshot(&j, snap, now, "exit");
+			rc = jw_snapshot(&j, snap, &(struct jw_snapshot_info){
+				.ts_ns = now, .reason = BPFLEAK_SNAP_EXIT, .pins_walked = snap->n_mounts > 0 });
 		if (rc == SQLITE_OK)
-			rc = jdb_process_exited(&j, self.row, now, false, 0);
+			rc = jw_process_exited(&j, self.row, now, false, 0);
 		if (rc == SQLITE_OK)
-			rc = jdb_exec(&j, "COMMIT");
+			rc = jw_exec(&j, "COMMIT");
 		if (rc != SQLITE_OK) {
-			int code = sqlite3_extended_errcode(j.db);
-			jdb_exec(&j, "ROLLBACK");
+			int code = jw_errcode(&j);
+			jw_exec(&j, "ROLLBACK");
 			give_up(code, "exit snapshot");
 		}
 	}
@@ -390,10 +396,9 @@ static void drain_locked(const struct bpfleak_snapshot *snap, bool exiting)
 	 * are, the last of them to exit does it.
 	 */
 	if (exiting) {
-		sqlite3_busy_timeout(j.db, 100);
-		jdb_exec(&j, "PRAGMA wal_checkpoint(TRUNCATE)");
+		jw_finish(&j, 100);
 	}
-	jdb_close(&j);
+	jw_close(&j);
 	writer_unlock();
 }
 

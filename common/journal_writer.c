@@ -1,0 +1,578 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * Opening (and creating) a journal and writing its rows.  See
+ * journal_writer.h for who uses it; the format is include/bpfleak/journal.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+#include <sqlite3.h>
+#include <bpfleak/journal.h>
+#include <bpfleak/snapshot.h>
+#include <bpfleak/sqlquery.h>
+#include "journal_writer.h"
+
+static int exec_sql(sqlite3 *db, const char *sql)
+{
+	return sqlite3_exec(db, sql, NULL, NULL, NULL);
+}
+
+/* Run a prepared statement to completion and reset it. */
+static int run(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
+}
+
+static void bind_opt_int(sqlite3_stmt *st, int idx, bool present, int64_t v)
+{
+	if (present)
+		sqlite3_bind_int64(st, idx, v);
+	else
+		sqlite3_bind_null(st, idx);
+}
+
+static void bind_opt_text(sqlite3_stmt *st, int idx, const char *s)
+{
+	if (s && s[0])
+		sqlite3_bind_text(st, idx, s, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, idx);
+}
+
+/* One-shot statement: prepare, bind through fn, run, finalize. */
+static int once(sqlite3 *db, const char *sql, void (*bind)(sqlite3_stmt *, const void *),
+		const void *arg)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	bind(st, arg);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
+}
+
+struct kv {
+	const char *key, *value;
+	int64_t code;
+};
+
+static void bind_kv(sqlite3_stmt *st, const void *arg)
+{
+	const struct kv *kv = arg;
+	sqlite3_bind_text(st, 1, kv->key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, kv->value, -1, SQLITE_TRANSIENT);
+}
+
+static void bind_code_name(sqlite3_stmt *st, const void *arg)
+{
+	const struct kv *kv = arg;
+	sqlite3_bind_int64(st, 1, kv->code);
+	sqlite3_bind_text(st, 2, kv->value, -1, SQLITE_STATIC);
+}
+
+int jw_meta(struct jw *j, const char *key, const char *value)
+{
+	struct kv kv = { key, value, 0 };
+	return once(j->db, "INSERT OR IGNORE INTO meta(key, value) VALUES (?, ?)", bind_kv, &kv);
+}
+
+static int name_row(sqlite3 *db, const char *sql, int64_t code, const char *name)
+{
+	struct kv kv = { NULL, name, code };
+	return once(db, sql, bind_code_name, &kv);
+}
+
+/* The name tables, from the lists in journal.h. */
+static int write_names(sqlite3 *db)
+{
+	int rc = SQLITE_OK;
+#define OP_ROW(code, id, name) \
+	rc |= name_row(db, "INSERT OR IGNORE INTO op_name VALUES (?, ?)", code, name);
+	BPFLEAK_OPS(OP_ROW)
+#undef OP_ROW
+#define KIND_ROW(code, id, name) \
+	rc |= name_row(db, "INSERT OR IGNORE INTO kind_name VALUES (?, ?)", code, name);
+	BPFLEAK_KINDS(KIND_ROW)
+#undef KIND_ROW
+	for (int c = 0; c < BPFLEAK_CMD_MAX; c++)
+		if (bpfleak_cmds[c].name)
+			rc |= name_row(db, "INSERT OR IGNORE INTO cmd_name VALUES (?, ?)", c,
+				       bpfleak_cmds[c].name);
+	return rc;
+}
+
+static int write_meta(struct jw *j)
+{
+	char buf[256];
+	struct utsname u;
+	int rc = SQLITE_OK;
+
+	snprintf(buf, sizeof(buf), "%d", BPFLEAK_SCHEMA_VERSION);
+	rc |= jw_meta(j, "schema_version", buf);
+	bpfleak_boot_id(buf, sizeof(buf));
+	rc |= jw_meta(j, "boot_id", buf);
+	if (uname(&u) == 0) {
+		rc |= jw_meta(j, "hostname", u.nodename);
+		rc |= jw_meta(j, "kernel", u.release);
+		rc |= jw_meta(j, "machine", u.machine);
+	}
+	rc |= jw_meta(j, "bpfleak_version", BPFLEAK_VERSION);
+	rc |= jw_meta(j, "sqlite_version", sqlite3_libversion());
+	struct timespec mono, real_ts;
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	clock_gettime(CLOCK_REALTIME, &real_ts);
+	long long base = ((long long)real_ts.tv_sec - mono.tv_sec) * 1000000000ll +
+			 (real_ts.tv_nsec - mono.tv_nsec);
+	snprintf(buf, sizeof(buf), "%lld", base);
+	rc |= jw_meta(j, "realtime_base_ns", buf);
+	rc |= jw_meta(j, "clock", "CLOCK_MONOTONIC ns; wall = ts_ns + realtime_base_ns");
+	return rc;
+}
+
+/*
+ * The first writer of a new file creates the schema; everyone checks that
+ * the file is ours and not from a newer bpfleak.
+ */
+static int ensure_schema(struct jw *j, char *err, size_t errcap)
+{
+	sqlite3 *db = j->db;
+	long long app = 0, version = 0;
+	if (bpfleak_sql_int64(db, "PRAGMA application_id", &app) != SQLITE_OK ||
+	    bpfleak_sql_int64(db, "PRAGMA user_version", &version) != SQLITE_OK) {
+		snprintf(err, errcap, "not an sqlite database: %s", sqlite3_errmsg(db));
+		return -1;
+	}
+	if (app == BPFLEAK_APPLICATION_ID && version == BPFLEAK_SCHEMA_VERSION)
+		return 0;
+	long long tables = 0;
+	bpfleak_sql_int64(db, "SELECT count(*) FROM sqlite_schema", &tables);
+	if (app != BPFLEAK_APPLICATION_ID && (app != 0 || tables != 0)) {
+		snprintf(err, errcap, "file exists and is not a bpfleak journal");
+		return -1;
+	}
+	if (version > BPFLEAK_SCHEMA_VERSION) {
+		snprintf(err, errcap, "journal schema %lld is newer than this bpfleak's %d", version,
+			 BPFLEAK_SCHEMA_VERSION);
+		return -1;
+	}
+	if (app == BPFLEAK_APPLICATION_ID) {
+		/* An older journal: appending rows of another shape would mix formats. */
+		snprintf(err, errcap, "journal schema %lld is older than this bpfleak's %d; "
+			 "record into a new file", version, BPFLEAK_SCHEMA_VERSION);
+		return -1;
+	}
+	if (exec_sql(db, "BEGIN IMMEDIATE") != SQLITE_OK) {
+		snprintf(err, errcap, "cannot lock journal: %s", sqlite3_errmsg(db));
+		return -1;
+	}
+	/* Re-check under the lock: another process may have just created it. */
+	bpfleak_sql_int64(db, "PRAGMA application_id", &app);
+	if (app == 0) {
+		long long count = 0;
+		bpfleak_sql_int64(db, "SELECT count(*) FROM sqlite_schema", &count);
+		if (count != 0) {
+			exec_sql(db, "ROLLBACK");
+			snprintf(err, errcap, "file exists and is not a bpfleak journal");
+			return -1;
+		}
+		char pragmas[128];
+		snprintf(pragmas, sizeof(pragmas), "PRAGMA application_id=%d; PRAGMA user_version=%d;",
+			 BPFLEAK_APPLICATION_ID, BPFLEAK_SCHEMA_VERSION);
+		if (exec_sql(db, BPFLEAK_SCHEMA_SQL) != SQLITE_OK || write_names(db) != SQLITE_OK ||
+		    write_meta(j) != SQLITE_OK || exec_sql(db, pragmas) != SQLITE_OK) {
+			snprintf(err, errcap, "cannot create journal schema: %s", sqlite3_errmsg(db));
+			exec_sql(db, "ROLLBACK");
+			return -1;
+		}
+	}
+	if (exec_sql(db, "COMMIT") != SQLITE_OK) {
+		snprintf(err, errcap, "cannot create journal schema: %s", sqlite3_errmsg(db));
+		exec_sql(db, "ROLLBACK");
+		return -1;
+	}
+	return 0;
+}
+
+static const char *const statement_sql[JW_N_STMTS] = {
+	[JW_INS_EVENT] = "INSERT INTO event(ts_ns, pid, tid, op, fd, fd2, cmd, obj_kind, obj_id,"
+			 " stack_id, result, flags, detail, end_ns)"
+			 " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	[JW_INS_STACK] = "INSERT OR IGNORE INTO stack(hash, depth, ips) VALUES (?,?,?)",
+	[JW_GET_STACK] = "SELECT id FROM stack WHERE hash = ?",
+	[JW_INS_OBJECT] = "INSERT OR IGNORE INTO object(kind, id, type, name, key_size, value_size,"
+			  " max_entries, flags, tag, prog_id, first_seen_ns)"
+			  " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+	[JW_INS_MODULE] = "INSERT INTO module(pid, ts_ns, path, build_id, base, size,"
+			  " file_size, mtime_ns) VALUES (?,?,?,?,?,?,?,?)",
+};
+
+/*
+ * Create the file ourselves, so it is 0600 whoever's umask is in force and
+ * a symlink at the path is refused rather than followed.
+ */
+static int precreate(const char *path, char *err, size_t errcap)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		snprintf(err, errcap, "cannot open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	struct stat st;
+	bool regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+	/* The global close: a host's sanitizer sees this FD's end. */
+	close(fd);
+	if (!regular) {
+		snprintf(err, errcap, "%s is not a regular file", path);
+		return -1;
+	}
+	return 0;
+}
+
+int jw_open(struct jw *j, const char *path, int flags, char *err, size_t errcap)
+{
+	memset(j, 0, sizeof(*j));
+	if ((flags & JW_CREATE) && precreate(path, err, errcap))
+		return -1;
+	int rc = sqlite3_open_v2(path, &j->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL);
+	if (rc != SQLITE_OK) {
+		snprintf(err, errcap, "cannot open %s: %s", path,
+			 j->db ? sqlite3_errmsg(j->db) : sqlite3_errstr(rc));
+		jw_close(j);
+		return -1;
+	}
+	/* Several processes append: wait for each other rather than fail. */
+	if (flags & JW_APPEND)
+		sqlite3_busy_timeout(j->db, 5000);
+	if (ensure_schema(j, err, errcap)) {
+		jw_close(j);
+		return -1;
+	}
+	/*
+	 * New, or left in rollback mode by the last recorder to finish: back to
+	 * WAL, so appenders never block each other's readers.  Only possible
+	 * while no one else has the file open; otherwise it stays as it is.
+	 */
+	if (flags & JW_APPEND)
+		exec_sql(j->db, "PRAGMA journal_mode=WAL");
+	exec_sql(j->db, "PRAGMA synchronous=NORMAL");
+	for (int i = 0; i < JW_N_STMTS; i++) {
+		if (sqlite3_prepare_v2(j->db, statement_sql[i], -1, &j->st[i], NULL) != SQLITE_OK) {
+			snprintf(err, errcap, "journal schema mismatch: %s", sqlite3_errmsg(j->db));
+			jw_close(j);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void jw_close(struct jw *j)
+{
+	for (int i = 0; i < JW_N_STMTS; i++)
+		sqlite3_finalize(j->st[i]);
+	if (j->db)
+		sqlite3_close_v2(j->db);
+	memset(j, 0, sizeof(*j));
+}
+
+int jw_exec(struct jw *j, const char *sql)
+{
+	return exec_sql(j->db, sql);
+}
+
+int jw_begin(struct jw *j)
+{
+	return exec_sql(j->db, "BEGIN IMMEDIATE");
+}
+
+int jw_commit(struct jw *j)
+{
+	return exec_sql(j->db, "COMMIT");
+}
+
+void jw_rollback(struct jw *j)
+{
+	exec_sql(j->db, "ROLLBACK");
+}
+
+int jw_errcode(struct jw *j)
+{
+	int code = j->db ? sqlite3_extended_errcode(j->db) : SQLITE_CANTOPEN;
+	return code ? code : SQLITE_ERROR;
+}
+
+const char *jw_errstr(int code)
+{
+	return sqlite3_errstr(code);
+}
+
+void jw_finish(struct jw *j, int wait_ms)
+{
+	sqlite3_busy_timeout(j->db, wait_ms);
+	exec_sql(j->db, "PRAGMA wal_checkpoint(TRUNCATE)");
+	/* Succeeds only when this is the last connection: the file stands alone. */
+	exec_sql(j->db, "PRAGMA journal_mode=DELETE");
+}
+
+int64_t jw_stack(struct jw *j, uint64_t hash, const uint64_t *ips, uint32_t depth)
+{
+	sqlite3_stmt *ins = j->st[JW_INS_STACK], *get = j->st[JW_GET_STACK];
+	sqlite3_bind_int64(ins, 1, (int64_t)hash);
+	sqlite3_bind_int(ins, 2, (int)depth);
+	sqlite3_bind_blob(ins, 3, ips, (int)(depth * sizeof(*ips)), SQLITE_STATIC);
+	if (run(ins) != SQLITE_OK)
+		return -1;
+	if (sqlite3_changes(j->db) == 1)
+		return sqlite3_last_insert_rowid(j->db);
+	/* Another process (or a forked sibling) wrote the same stack first. */
+	sqlite3_bind_int64(get, 1, (int64_t)hash);
+	int64_t id = -1;
+	if (sqlite3_step(get) == SQLITE_ROW)
+		id = sqlite3_column_int64(get, 0);
+	sqlite3_reset(get);
+	return id;
+}
+
+int jw_object(struct jw *j, const struct bpfleak_obj_info *o, uint64_t first_seen_ns)
+{
+	sqlite3_stmt *st = j->st[JW_INS_OBJECT];
+	sqlite3_bind_int(st, 1, o->kind);
+	sqlite3_bind_int64(st, 2, o->id);
+	sqlite3_bind_int64(st, 3, o->type);
+	bind_opt_text(st, 4, o->name);
+	bool is_map = o->kind == BPFLEAK_KIND_MAP;
+	bind_opt_int(st, 5, is_map, o->key_size);
+	bind_opt_int(st, 6, is_map, o->value_size);
+	bind_opt_int(st, 7, is_map, o->max_entries);
+	bind_opt_int(st, 8, is_map, o->flags);
+	bind_opt_text(st, 9, o->tag);
+	bind_opt_int(st, 10, o->kind == BPFLEAK_KIND_LINK, o->prog_id);
+	sqlite3_bind_int64(st, 11, (int64_t)first_seen_ns);
+	return run(st);
+}
+
+int64_t jw_module(struct jw *j, const struct jw_module *m)
+{
+	sqlite3_stmt *st = j->st[JW_INS_MODULE];
+	sqlite3_bind_int(st, 1, m->pid);
+	sqlite3_bind_int64(st, 2, (int64_t)m->ts_ns);
+	sqlite3_bind_text(st, 3, m->path, -1, SQLITE_STATIC);
+	bind_opt_text(st, 4, m->build_id);
+	sqlite3_bind_int64(st, 5, (int64_t)m->base);
+	sqlite3_bind_int64(st, 6, (int64_t)m->size);
+	bind_opt_int(st, 7, m->file_size >= 0, m->file_size);
+	bind_opt_int(st, 8, m->mtime_ns >= 0, m->mtime_ns);
+	return run(st) == SQLITE_OK ? sqlite3_last_insert_rowid(j->db) : -1;
+}
+
+struct row_ts {
+	int64_t row;
+	uint64_t ts;
+	bool have_status;
+	int status;
+};
+
+static void bind_row_ts(sqlite3_stmt *st, const void *arg)
+{
+	const struct row_ts *r = arg;
+	sqlite3_bind_int64(st, 1, (int64_t)r->ts);
+	sqlite3_bind_int64(st, 2, r->row);
+}
+
+int jw_module_unloaded(struct jw *j, int64_t row, uint64_t ts_ns)
+{
+	struct row_ts r = { row, ts_ns, false, 0 };
+	return once(j->db, "UPDATE module SET unloaded_ns = ? WHERE id = ?", bind_row_ts, &r);
+}
+
+int jw_event(struct jw *j, const struct jw_event *e)
+{
+	sqlite3_stmt *st = j->st[JW_INS_EVENT];
+	sqlite3_bind_int64(st, 1, (int64_t)e->ts_ns);
+	sqlite3_bind_int(st, 2, e->pid);
+	sqlite3_bind_int(st, 3, e->tid);
+	sqlite3_bind_int(st, 4, e->op);
+	bind_opt_int(st, 5, e->has_fd, e->fd);
+	bind_opt_int(st, 6, e->has_fd2, e->fd2);
+	bind_opt_int(st, 7, e->cmd >= 0, e->cmd);
+	bind_opt_int(st, 8, e->kind != 0 || e->has_fd, e->kind);
+	bind_opt_int(st, 9, e->obj_id != 0, e->obj_id);
+	bind_opt_int(st, 10, e->stack_id > 0, e->stack_id);
+	sqlite3_bind_int(st, 11, e->result);
+	bind_opt_int(st, 12, e->flags != 0, e->flags);
+	if (e->detail)
+		sqlite3_bind_text(st, 13, e->detail, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 13);
+	bind_opt_int(st, 14, e->end_ns != 0, (int64_t)e->end_ns);
+	return run(st);
+}
+
+static void bind_process(sqlite3_stmt *st, const void *arg)
+{
+	const struct jw_process *p = arg;
+	sqlite3_bind_int(st, 1, p->pid);
+	bind_opt_int(st, 2, p->ppid > 0, p->ppid);
+	bind_opt_text(st, 3, p->exe);
+	sqlite3_bind_text(st, 4, p->cmdline ? p->cmdline : "", -1, SQLITE_TRANSIENT);
+	bind_opt_text(st, 5, p->boot_id);
+	sqlite3_bind_int64(st, 6, (int64_t)p->start_ticks);
+	bind_opt_text(st, 7, p->origin);
+	sqlite3_bind_int64(st, 8, (int64_t)p->started_ns);
+	sqlite3_bind_int64(st, 9, p->realtime_base_ns);
+	bind_opt_text(st, 10, p->recorder);
+	bind_opt_int(st, 11, p->ns_pid > 0, p->ns_pid);
+}
+
+int64_t jw_process(struct jw *j, const struct jw_process *p)
+{
+	int rc = once(j->db, "INSERT INTO process(pid, ppid, exe, cmdline, boot_id, start_ticks,"
+			     " origin, started_ns, realtime_base_ns, recorder, ns_pid)"
+			     " VALUES (?,?,?,?,?,?,?,?,?,?,?)", bind_process, p);
+	return rc == SQLITE_OK ? sqlite3_last_insert_rowid(j->db) : -1;
+}
+
+struct find_exec {
+	pid_t pid;
+	uint64_t start_ticks;
+	const char *boot_id;
+};
+
+int64_t jw_process_find_exec(struct jw *j, pid_t pid, uint64_t start_ticks, const char *boot_id)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(j->db,
+			       "SELECT id FROM process WHERE pid = ? AND start_ticks = ? AND boot_id = ?"
+			       " ORDER BY id DESC LIMIT 1",
+			       -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int(st, 1, pid);
+	sqlite3_bind_int64(st, 2, (int64_t)start_ticks);
+	sqlite3_bind_text(st, 3, boot_id, -1, SQLITE_STATIC);
+	int64_t id = 0;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		id = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return id;
+}
+
+static void bind_exited(sqlite3_stmt *st, const void *arg)
+{
+	const struct row_ts *r = arg;
+	sqlite3_bind_int64(st, 1, (int64_t)r->ts);
+	bind_opt_int(st, 2, r->have_status, r->status);
+	sqlite3_bind_int64(st, 3, r->row);
+}
+
+int jw_process_exited(struct jw *j, int64_t row, uint64_t ts_ns, bool have_status, int status)
+{
+	struct row_ts r = { row, ts_ns, have_status, status };
+	return once(j->db, "UPDATE process SET exited_ns = ?, exit_status = ?, flushed_ns = ?1"
+			   " WHERE id = ?3", bind_exited, &r);
+}
+
+int jw_process_flushed(struct jw *j, int64_t row, uint64_t ts_ns)
+{
+	struct row_ts r = { row, ts_ns, false, 0 };
+	return once(j->db, "UPDATE process SET flushed_ns = max(coalesce(flushed_ns, 0), ?)"
+			   " WHERE id = ?", bind_row_ts, &r);
+}
+
+struct snap_args {
+	const struct bpfleak_snapshot *s;
+	const struct jw_snapshot_info *info;
+};
+
+static void bind_snapshot(sqlite3_stmt *st, const void *arg)
+{
+	const struct snap_args *a = arg;
+	sqlite3_bind_int(st, 1, a->s->pid);
+	sqlite3_bind_int64(st, 2, (int64_t)a->info->ts_ns);
+	sqlite3_bind_text(st, 3, a->info->reason, -1, SQLITE_STATIC);
+	bind_opt_int(st, 4, a->info->end_ns != 0, (int64_t)a->info->end_ns);
+	sqlite3_bind_int(st, 5, a->info->pins_walked);
+	sqlite3_bind_int(st, 6, a->s->n_mounts);
+}
+
+int jw_snapshot(struct jw *j, const struct bpfleak_snapshot *s, const struct jw_snapshot_info *info)
+{
+	struct snap_args args = { s, info };
+	int rc = once(j->db, "INSERT INTO snapshot(pid, ts_ns, reason, end_ns, pins_walked, mounts)"
+			     " VALUES (?,?,?,?,?,?)", bind_snapshot, &args);
+	if (rc != SQLITE_OK)
+		return rc;
+	int64_t id = sqlite3_last_insert_rowid(j->db);
+	sqlite3_stmt *fd = NULL, *pin = NULL;
+	rc = sqlite3_prepare_v2(j->db,
+				"INSERT OR REPLACE INTO snapshot_fd(snapshot_id, fd, kind, obj_id, target,"
+				" cloexec, fdinfo) VALUES (?,?,?,?,?,?,?)",
+				-1, &fd, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(j->db,
+					"INSERT INTO snapshot_pin(snapshot_id, path, kind, obj_id, name, error)"
+					" VALUES (?,?,?,?,?,?)",
+					-1, &pin, NULL);
+	for (size_t i = 0; i < s->n_fds && rc == SQLITE_OK; i++) {
+		const struct bpfleak_snap_fd *f = &s->fds[i];
+		sqlite3_bind_int64(fd, 1, id);
+		sqlite3_bind_int(fd, 2, f->fd);
+		sqlite3_bind_int(fd, 3, f->kind);
+		bind_opt_int(fd, 4, f->obj_id != 0, f->obj_id);
+		sqlite3_bind_text(fd, 5, f->target, -1, SQLITE_STATIC);
+		sqlite3_bind_int(fd, 6, f->cloexec);
+		sqlite3_bind_text(fd, 7, f->fdinfo, -1, SQLITE_STATIC);
+		rc = run(fd);
+	}
+	for (size_t i = 0; i < s->n_pins && rc == SQLITE_OK; i++) {
+		const struct bpfleak_snap_pin *p = &s->pins[i];
+		sqlite3_bind_int64(pin, 1, id);
+		sqlite3_bind_text(pin, 2, p->path, -1, SQLITE_STATIC);
+		bind_opt_int(pin, 3, p->error == 0, p->kind);
+		bind_opt_int(pin, 4, p->error == 0, p->obj_id);
+		if (p->name[0])
+			sqlite3_bind_text(pin, 5, p->name, (int)strnlen(p->name, sizeof(p->name)),
+					  SQLITE_TRANSIENT);
+		else
+			sqlite3_bind_null(pin, 5);
+		bind_opt_int(pin, 6, p->error != 0, p->error);
+		rc = run(pin);
+	}
+	sqlite3_finalize(fd);
+	sqlite3_finalize(pin);
+	return rc;
+}
+
+struct frame_args {
+	const char *key;
+	uint64_t offset;
+	int depth;
+	const char *function, *file;
+	int line;
+};
+
+static void bind_frame(sqlite3_stmt *st, const void *arg)
+{
+	const struct frame_args *a = arg;
+	sqlite3_bind_text(st, 1, a->key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (int64_t)a->offset);
+	sqlite3_bind_int(st, 3, a->depth);
+	bind_opt_text(st, 4, a->function);
+	bind_opt_text(st, 5, a->file);
+	bind_opt_int(st, 6, a->line > 0, a->line);
+}
+
+int jw_frame(struct jw *j, const char *module_key, uint64_t offset, int inline_depth,
+	     const char *function, const char *file, int line)
+{
+	struct frame_args a = { module_key, offset, inline_depth, function, file, line };
+	return once(j->db, "INSERT OR REPLACE INTO frame(module_key, offset, inline_depth,"
+			   " function, file, line) VALUES (?,?,?,?,?,?)", bind_frame, &a);
+}

@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
+/*
+ * The one writer of the journal format (include/bpfleak/journal.h): the
+ * preload shim, the kernel-side recorder, the analyzer's --symbolize, the
+ * test journal builder and the bench generator all write rows through it,
+ * so a column changes in one place.  Internal: not installed.
+ *
+ * A caller owns the connection and its transactions; nothing here starts
+ * a thread or keeps state outside struct jw.
+ */
+#ifndef BPFLEAK_JOURNAL_WRITER_H
+#define BPFLEAK_JOURNAL_WRITER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <bpfleak/objinfo.h>
+
+struct sqlite3;
+struct sqlite3_stmt;
+struct bpfleak_snapshot;
+
+enum {
+	JW_INS_EVENT,
+	JW_INS_STACK,
+	JW_GET_STACK,
+	JW_INS_OBJECT,
+	JW_INS_MODULE,
+	JW_N_STMTS
+};
+
+struct jw {
+	struct sqlite3 *db;
+	struct sqlite3_stmt *st[JW_N_STMTS];
+};
+
+/* jw_open flags */
+enum {
+	/* Create the file (mode 0600, never through a symlink) when missing. */
+	JW_CREATE = 1 << 0,
+	/* A recorder appending while others may too: WAL, wait for locks. */
+	JW_APPEND = 1 << 1,
+};
+
+/* An event as it goes into the `event` table.  Zero means absent for the
+ * optional columns, except where has_* says otherwise. */
+struct jw_event {
+	uint64_t ts_ns;
+	int pid, tid, op;
+	bool has_fd, has_fd2;
+	int fd, fd2;
+	int cmd;                 /* -1: none */
+	int kind;
+	uint32_t obj_id;
+	int64_t stack_id;
+	int result;
+	int flags;
+	const char *detail;
+	uint64_t end_ns;         /* drop: end of the gap; 0 none */
+};
+
+struct jw_process {
+	pid_t pid, ppid, ns_pid;
+	const char *exe, *cmdline, *boot_id, *origin, *recorder;
+	uint64_t start_ticks, started_ns;
+	int64_t realtime_base_ns;
+};
+
+struct jw_module {
+	pid_t pid;
+	uint64_t ts_ns;
+	const char *path, *build_id;
+	uint64_t base, size;
+	int64_t file_size, mtime_ns;   /* -1: unknown */
+};
+
+struct jw_snapshot_info {
+	uint64_t ts_ns, end_ns;
+	const char *reason;            /* BPFLEAK_SNAP_EXIT | BPFLEAK_SNAP_LIVE */
+	bool pins_walked;
+};
+
+/* 0, or -1 with a one-line reason in err. */
+int jw_open(struct jw *j, const char *path, int flags, char *err, size_t errcap);
+void jw_close(struct jw *j);
+int jw_exec(struct jw *j, const char *sql);
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK; 0 or the sqlite error code. */
+int jw_begin(struct jw *j);
+int jw_commit(struct jw *j);
+void jw_rollback(struct jw *j);
+/* The extended sqlite error code of the last failure. */
+int jw_errcode(struct jw *j);
+const char *jw_errstr(int code);
+/*
+ * A recorder that is done with the file: fold the WAL into it and, when no
+ * other connection is open, leave it in rollback mode, so the .db alone is
+ * complete and readable from read-only media.  Waits at most wait_ms.
+ */
+void jw_finish(struct jw *j, int wait_ms);
+
+int64_t jw_stack(struct jw *j, uint64_t hash, const uint64_t *ips, uint32_t depth);
+int jw_object(struct jw *j, const struct bpfleak_obj_info *o, uint64_t first_seen_ns);
+int64_t jw_module(struct jw *j, const struct jw_module *m);
+int jw_module_unloaded(struct jw *j, int64_t row, uint64_t ts_ns);
+int jw_event(struct jw *j, const struct jw_event *e);
+int64_t jw_process(struct jw *j, const struct jw_process *p);
+/* The row of an earlier image of this pid that exec'd into this one, 0 none. */
+int64_t jw_process_find_exec(struct jw *j, pid_t pid, uint64_t start_ticks, const char *boot_id);
+int jw_process_exited(struct jw *j, int64_t row, uint64_t ts_ns, bool have_status, int status);
+int jw_process_flushed(struct jw *j, int64_t row, uint64_t ts_ns);
+int jw_snapshot(struct jw *j, const struct bpfleak_snapshot *s, const struct jw_snapshot_info *info);
+int jw_frame(struct jw *j, const char *module_key, uint64_t offset, int inline_depth,
+	     const char *function, const char *file, int line);
+int jw_meta(struct jw *j, const char *key, const char *value);
+
+#endif
