@@ -249,18 +249,24 @@ int jw_open(struct jw *j, const char *path, int flags, char *err, size_t errcap)
 		jw_close(j);
 		return -1;
 	}
-	/* Several processes append: wait for each other rather than fail. */
-	if (flags & JW_APPEND)
+	if (flags & JW_APPEND) {
+		/* Several processes append: wait for each other rather than fail. */
 		sqlite3_busy_timeout(j->db, 5000);
+		/*
+		 * Appenders open the file for a batch at a time.  The last one to
+		 * close must not checkpoint and delete the WAL and its index while
+		 * another process is about to open them: that race ends in
+		 * "database is locked" without the busy handler being asked.
+		 */
+		sqlite3_db_config(j->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+		int persist = 1;
+		sqlite3_file_control(j->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
+	}
 	if (ensure_schema(j, err, errcap)) {
 		jw_close(j);
 		return -1;
 	}
-	/*
-	 * New, or left in rollback mode by the last recorder to finish: back to
-	 * WAL, so appenders never block each other's readers.  Only possible
-	 * while no one else has the file open; otherwise it stays as it is.
-	 */
+	/* WAL: appenders never block each other's readers.  It sticks to the file. */
 	if (flags & JW_APPEND)
 		exec_sql(j->db, "PRAGMA journal_mode=WAL");
 	exec_sql(j->db, "PRAGMA synchronous=NORMAL");
@@ -318,8 +324,6 @@ void jw_finish(struct jw *j, int wait_ms)
 {
 	sqlite3_busy_timeout(j->db, wait_ms);
 	exec_sql(j->db, "PRAGMA wal_checkpoint(TRUNCATE)");
-	/* Succeeds only when this is the last connection: the file stands alone. */
-	exec_sql(j->db, "PRAGMA journal_mode=DELETE");
 }
 
 int64_t jw_stack(struct jw *j, uint64_t hash, const uint64_t *ips, uint32_t depth)

@@ -93,9 +93,9 @@ void jw_rollback(struct jw *j);
 int jw_errcode(struct jw *j);
 const char *jw_errstr(int code);
 /*
- * A recorder that is done with the file: fold the WAL into it and, when no
- * other connection is open, leave it in rollback mode, so the .db alone is
- * complete and readable from read-only media.  Waits at most wait_ms.
+ * A recorder that is done with the file: fold the WAL into it, so the .db
+ * alone is complete (bpfleak-report reads it from read-only media with
+ * sqlite's immutable mode).  Waits at most wait_ms for other writers.
  */
 void jw_finish(struct jw *j, int wait_ms);
 

@@ -113,6 +113,11 @@ int bpfleak_snapshot_fds(pid_t pid, int (*skip_fd)(int), struct bpfleak_snapshot
 		if (n < 0)
 			continue;
 		target[n] = '\0';
+		/* io_uring can close FDs without a close() anyone sees: say it is there. */
+		if (!strcmp(target, "anon_inode:[io_uring]")) {
+			out->n_io_uring++;
+			continue;
+		}
 		int guess = bpfleak_kind_from_target(target);
 		/* Only anon-inode bpf FDs and bpffs tokens; skip the rest unread. */
 		if (guess == BPFLEAK_KIND_UNKNOWN && strncmp(target, "anon_inode:", 11) != 0)

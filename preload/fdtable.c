@@ -3,7 +3,7 @@
  * FD number -> (generation, kind, object id).  Two levels: a fixed directory
  * of page pointers (zero pages in BSS cost no memory until touched) and
  * 4096-slot pages mmap'd on first use and never freed, so a lookup is two
- * loads with no lock.  Slots change only by compare-and-swap (DESIGN.md §2).
+ * loads with no lock.  Slots change only by compare-and-swap (docs/architecture.md).
  */
 #include <limits.h>
 #include <stdatomic.h>
@@ -63,11 +63,11 @@ uint64_t fdtable_closed_marker(uint64_t tracked_slot)
 	return tracked_slot | SLOT_CLOSED;
 }
 
-bool fdtable_install(int fd, int kind, uint32_t id, bool cloexec)
+uint64_t fdtable_install(int fd, int kind, uint32_t id, bool cloexec)
 {
 	slot_t *s = fdtable_slot(fd);
 	if (!s)
-		return false;
+		return 0;
 	/*
 	 * The kernel just handed us fd, so no other thread can be installing
 	 * it; whatever is there is a stale closed marker or a slot whose close
@@ -76,7 +76,15 @@ bool fdtable_install(int fd, int kind, uint32_t id, bool cloexec)
 	uint64_t old = atomic_exchange(s, fdtable_make(kind, id, cloexec));
 	if (!SLOT_TRACKED(old))
 		atomic_fetch_add_explicit(&tracked, 1, memory_order_relaxed);
-	return true;
+	return old;
+}
+
+void fdtable_forget(int fd)
+{
+	slot_t *s = fdtable_peek(fd);
+	uint64_t old = s ? atomic_load(s) : 0;
+	if (SLOT_TRACKED(old) && atomic_compare_exchange_strong(s, &old, 0))
+		fdtable_note_untracked();
 }
 
 /* Called by whoever turned a tracked slot into a closed or empty one. */
@@ -124,56 +132,4 @@ void fdtable_reset(void)
 				atomic_store(&page[i], 0);
 	}
 	atomic_store(&tracked, 0);
-}
-
-/*
- * A handful at most: libunwind's pipe.  Kept in a small array as well as
- * in the table so that range closes can step around them without a scan.
- */
-#define MAX_OWNED 16
-static _Atomic int owned[MAX_OWNED] = { -1, -1, -1, -1, -1, -1, -1, -1,
-				       -1, -1, -1, -1, -1, -1, -1, -1 };
-
-void fdtable_mark_owned(int fd, uint32_t owner)
-{
-	_Atomic uint64_t *s = fdtable_slot(fd);
-	if (!s)
-		return;
-	for (int i = 0; i < MAX_OWNED; i++) {
-		int expected = -1;
-		if (atomic_compare_exchange_strong(&owned[i], &expected, fd)) {
-			atomic_store(s, SLOT_OWNED | owner);
-			return;
-		}
-	}
-}
-
-void fdtable_unmark_owned(int fd)
-{
-	for (int i = 0; i < MAX_OWNED; i++) {
-		int expected = fd;
-		atomic_compare_exchange_strong(&owned[i], &expected, -1);
-	}
-	_Atomic uint64_t *s = fdtable_peek(fd);
-	uint64_t v = s ? atomic_load(s) : 0;
-	if (v & SLOT_OWNED)
-		atomic_compare_exchange_strong(s, &v, 0);
-}
-
-int fdtable_owned_in(unsigned int first, unsigned int last, int *out, int cap)
-{
-	int n = 0;
-	for (int i = 0; i < MAX_OWNED && n < cap; i++) {
-		int fd = atomic_load(&owned[i]);
-		if (fd >= 0 && (unsigned)fd >= first && (unsigned)fd <= last)
-			out[n++] = fd;
-	}
-	/* insertion sort: n <= 8 */
-	for (int i = 1; i < n; i++)
-		for (int k = i; k > 0 && out[k - 1] > out[k]; k--) {
-			int t = out[k];
-			out[k] = out[k - 1];
-			out[k - 1] = t;
-		}
-	return n;
 }

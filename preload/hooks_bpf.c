@@ -5,6 +5,9 @@
  * commands the real call runs first; then the object's identity is taken
  * from the attr (GET_FD_BY_ID), the cache, or bpf_obj_get_info_by_fd, and a
  * create event with the interned stack goes to the queue.
+ *
+ * Everything here runs with little stack: a create may come from a signal
+ * handler on an alternate stack of a few KiB (see sigstack.c).
  */
 #include <errno.h>
 #include <string.h>
@@ -15,43 +18,16 @@
 #include <bpfleak/objinfo.h>
 #include "shim.h"
 
-/* Commands newer than Debian 12's <linux/bpf.h>. */
-#define CMD_TOKEN_CREATE 36
-
 #define BIT(c) (1ull << (c))
-static const uint64_t creates_fd_mask =
-	BIT(BPF_MAP_CREATE) | BIT(BPF_PROG_LOAD) | BIT(BPF_OBJ_GET) |
-	BIT(BPF_PROG_GET_FD_BY_ID) | BIT(BPF_MAP_GET_FD_BY_ID) |
-	BIT(BPF_RAW_TRACEPOINT_OPEN) | BIT(BPF_BTF_LOAD) | BIT(BPF_BTF_GET_FD_BY_ID) |
-	BIT(BPF_LINK_CREATE) | BIT(BPF_LINK_GET_FD_BY_ID) | BIT(BPF_ENABLE_STATS) |
-	BIT(BPF_ITER_CREATE) | BIT(CMD_TOKEN_CREATE);
-static const uint64_t interesting_mask = creates_fd_mask | BIT(BPF_OBJ_PIN);
+static uint64_t interesting_mask;
 
-static int kind_of_cmd(int cmd)
+void hooks_init(void)
 {
-	switch (cmd) {
-	case BPF_MAP_CREATE:
-	case BPF_MAP_GET_FD_BY_ID:
-		return BPFLEAK_KIND_MAP;
-	case BPF_PROG_LOAD:
-	case BPF_PROG_GET_FD_BY_ID:
-		return BPFLEAK_KIND_PROG;
-	case BPF_LINK_CREATE:
-	case BPF_RAW_TRACEPOINT_OPEN:
-	case BPF_LINK_GET_FD_BY_ID:
-		return BPFLEAK_KIND_LINK;
-	case BPF_BTF_LOAD:
-	case BPF_BTF_GET_FD_BY_ID:
-		return BPFLEAK_KIND_BTF;
-	case BPF_ITER_CREATE:
-		return BPFLEAK_KIND_ITER;
-	case BPF_ENABLE_STATS:
-		return BPFLEAK_KIND_STATS;
-	case CMD_TOKEN_CREATE:
-		return BPFLEAK_KIND_TOKEN;
-	default:
-		return BPFLEAK_KIND_UNKNOWN;   /* OBJ_GET: whatever the pin holds */
-	}
+	uint64_t mask = BIT(BPF_OBJ_PIN);
+	for (int c = 0; c < BPFLEAK_CMD_MAX; c++)
+		if (bpfleak_cmds[c].creates_fd)
+			mask |= BIT(c);
+	interesting_mask = mask;
 }
 
 static bool is_get_fd_by_id(int cmd)
@@ -62,15 +38,15 @@ static bool is_get_fd_by_id(int cmd)
 
 static long real_bpf_call(int cmd, void *attr, unsigned int size, bool via_bpf_symbol)
 {
-	if (via_bpf_symbol && real.bpf)
+	if (via_bpf_symbol)
 		return real.bpf(cmd, attr, size);
-	return real.syscall(SYS_bpf, (long)cmd, (long)attr, (long)size);
+	return raw_syscall(__NR_bpf, cmd, (long)attr, size, 0, 0, 0);
 }
 
 /* Identity of the object behind a new fd; syscalls only when not cached. */
 static const struct obj_node *identify(int cmd, const void *attr, unsigned int size, int fd)
 {
-	int kind = kind_of_cmd(cmd);
+	int kind = bpfleak_cmds[cmd].kind;
 	if (kind == BPFLEAK_KIND_ITER || kind == BPFLEAK_KIND_STATS || kind == BPFLEAK_KIND_TOKEN) {
 		struct bpfleak_obj_info none = { .kind = kind };
 		return objcache_add(&none);
@@ -90,14 +66,21 @@ static const struct obj_node *identify(int cmd, const void *attr, unsigned int s
 	return objcache_add(&info);
 }
 
-static void record_create(int cmd, const void *attr, unsigned int size, int fd)
+static void capture(struct shim_event *ev)
 {
-	uint64_t ts = shim_now_ns();
+	ev->stack = stack_capture();
+	if (!ev->stack && !stack_disabled())
+		ev->flags |= BPFLEAK_EF_NO_STACK;
+}
+
+static void record_create(int cmd, const void *attr, unsigned int size, int fd, uint64_t ts,
+			  uint64_t mark)
+{
 	const struct obj_node *obj = identify(cmd, attr, size, fd);
-	int kind = obj ? obj->info.kind : kind_of_cmd(cmd);
+	int kind = obj ? obj->info.kind : bpfleak_cmds[cmd].kind;
 	uint32_t id = obj ? obj->info.id : 0;
 
-	fdtable_install(fd, kind, id, true);
+	uint64_t old = fdtable_install(fd, kind, id, true);
 	struct shim_event ev;
 	event_init(&ev, BPFLEAK_OP_CREATE, ts);
 	ev.fd = fd;
@@ -107,11 +90,18 @@ static void record_create(int cmd, const void *attr, unsigned int size, int fd)
 	ev.obj = obj;
 	ev.result = fd;
 	ev.flags = BPFLEAK_EF_CLOEXEC;   /* the kernel sets O_CLOEXEC on every bpf FD */
-	ev.stack = stack_capture();
-	event_submit(&ev);
+	/* The scan at the start of recording listed it already: this is its birth. */
+	if (SLOT_TRACKED(old) && SLOT_ID(old) == id)
+		ev.flags |= BPFLEAK_EF_LISTED;
+	if (record_overlap(mark))
+		ev.flags |= BPFLEAK_EF_IN_SNAPSHOT;
+	capture(&ev);
+	record_submit(&ev);
+	if (cmd == BPF_OBJ_GET)
+		record_touched_pins();
 }
 
-static void record_pin(const void *attr, unsigned int size, long result)
+static void record_pin(const void *attr, unsigned int size, long result, uint64_t ts)
 {
 	if (!attr || size < offsetof(union bpf_attr, file_flags))
 		return;
@@ -119,7 +109,7 @@ static void record_pin(const void *attr, unsigned int size, long result)
 	int fd = (int)a->bpf_fd;
 	const char *path = (const char *)(uintptr_t)a->pathname;
 	struct shim_event ev;
-	event_init(&ev, BPFLEAK_OP_PIN, shim_now_ns());
+	event_init(&ev, BPFLEAK_OP_PIN, ts);
 	ev.fd = fd;
 	ev.cmd = BPF_OBJ_PIN;
 	ev.result = (int32_t)result;
@@ -138,34 +128,45 @@ static void record_pin(const void *attr, unsigned int size, long result)
 		}
 	}
 	ev.detail = path ? arena_strdup(path, 4096) : NULL;
-	ev.stack = stack_capture();
-	event_submit(&ev);
+	capture(&ev);
+	record_submit(&ev);
+	record_touched_pins();
 }
 
-static void record_error(int cmd, int err)
+static void record_error(int cmd, int err, uint64_t ts)
 {
 	struct shim_event ev;
-	event_init(&ev, BPFLEAK_OP_ERROR, shim_now_ns());
+	event_init(&ev, BPFLEAK_OP_ERROR, ts);
 	ev.cmd = (int16_t)cmd;
-	ev.kind = (uint8_t)kind_of_cmd(cmd);
+	ev.kind = (uint8_t)bpfleak_cmds[cmd].kind;
 	ev.result = -err;
-	event_submit(&ev);
+	record_submit(&ev);
 }
 
 long hook_bpf(int cmd, void *attr, unsigned int size, bool via_bpf_symbol)
 {
-	if (cmd < 0 || cmd >= 64 || !(interesting_mask & BIT(cmd)) || !shim_recording())
+	if (cmd < 0 || cmd >= BPFLEAK_CMD_MAX || !(interesting_mask & BIT(cmd)) || shim_guard ||
+	    shim_foreign)
+		return real_bpf_call(cmd, attr, size, via_bpf_symbol);
+	int state = shim_state_now();
+	if (state != SHIM_ACTIVE && state != SHIM_DORMANT && state != SHIM_ACTIVATING)
 		return real_bpf_call(cmd, attr, size, via_bpf_symbol);
 
 	shim_guard++;
+	uint64_t mark = record_mark();
 	long r = real_bpf_call(cmd, attr, size, via_bpf_symbol);
 	int saved = errno;
-	if (cmd == BPF_OBJ_PIN)
-		record_pin(attr, size, r < 0 ? -saved : r);
-	else if (r >= 0)
-		record_create(cmd, attr, size, (int)r);
-	else
-		record_error(cmd, saved);
+	uint64_t ts = shim_now_ns();
+	/* Recording starts with the first bpf FD: after the call, so a failed
+	 * probe of a program that never gets one leaves no trace. */
+	if ((r >= 0 || state == SHIM_ACTIVE) && record_begin(r >= 0 && cmd != BPF_OBJ_PIN ? (int)r : -1)) {
+		if (cmd == BPF_OBJ_PIN)
+			record_pin(attr, size, r < 0 ? -saved : r, ts);
+		else if (r >= 0)
+			record_create(cmd, attr, size, (int)r, ts, mark);
+		else
+			record_error(cmd, saved, ts);
+	}
 	shim_guard--;
 	errno = saved;
 	return r;

@@ -33,7 +33,12 @@ static void submit_close(int fd, uint64_t slot, uint64_t ts, int result, uint16_
 	 */
 	if (shim_cfg.close_stacks && shim_guard == 1)
 		ev.stack = stack_capture();
-	event_submit(&ev);
+	record_submit(&ev);
+}
+
+static uint16_t overlap_flag(uint64_t mark)
+{
+	return record_overlap(mark) ? BPFLEAK_EF_IN_SNAPSHOT : 0;
 }
 
 /*
@@ -91,6 +96,7 @@ static bool in_sweep(uint64_t history, int fd)
 static int close_after_marker(int fd, _Atomic uint64_t *slot, uint64_t marker, bool sweep)
 {
 	shim_guard++;
+	uint64_t mark = record_mark();
 	uint64_t ts = shim_now_ns();
 	int r = real.close(fd);
 	int err = r ? errno : 0;
@@ -98,28 +104,11 @@ static int close_after_marker(int fd, _Atomic uint64_t *slot, uint64_t marker, b
 	atomic_compare_exchange_strong(slot, &expected, 0);
 	/* A success means N was reused by a non-bpf file: a normal close. */
 	if (r && err == EBADF)
-		submit_close(fd, marker, ts, -EBADF, sweep ? BPFLEAK_EF_SWEEP : 0);
+		submit_close(fd, marker, ts, -EBADF,
+			     (sweep ? BPFLEAK_EF_SWEEP : 0) | overlap_flag(mark));
 	shim_guard--;
 	errno = err;
 	return r;
-}
-
-/*
- * libunwind keeps a pipe open for the life of the process and writes to it
- * to validate addresses; sqlite holds the journal's files during a drain.
- * If a host's "close everything" took one and the number were reused for
- * one of the host's files, they would write into that file: so the host's
- * close is reported as done, and the FD stays.  Only libunwind itself
- * (guard up) really closes its pipe; sqlite closes through its own
- * system-call table (journal_db.c), never through this hook.
- */
-static int close_owned(int fd)
-{
-	if (shim_guard) {
-		fdtable_unmark_owned(fd);
-		return real.close(fd);
-	}
-	return 0;
 }
 
 /*
@@ -134,11 +123,15 @@ int hook_close(int fd)
 	close_history = history << 32 | (uint32_t)fd;
 	_Atomic uint64_t *slot = fdtable_peek(fd);
 	uint64_t g = slot ? atomic_load_explicit(slot, memory_order_acquire) : 0;
-	if (!g || atomic_load_explicit(&shim_state, memory_order_relaxed) != SHIM_ACTIVE)
+	if (!g)
 		return real.close(fd);
 	if (g & SLOT_OWNED)
-		return close_owned(fd);
-	if (shim_internal || (g & SLOT_CLOSING))
+		return ownfds_host_close(fd);
+	if (shim_internal || (g & SLOT_CLOSING) || !record_begin(-1))
+		return real.close(fd);
+	/* Starting to record may have listed this FD anew: its slot changed. */
+	g = atomic_load_explicit(slot, memory_order_acquire);
+	if (g & (SLOT_CLOSING | SLOT_OWNED) || !g)
 		return real.close(fd);
 	if (!SLOT_TRACKED(g)) {
 		shim_guard++;
@@ -150,16 +143,18 @@ int hook_close(int fd)
 		return real.close(fd);   /* another thread is closing or reusing it */
 
 	shim_guard++;
+	uint64_t mark = record_mark();
 	uint64_t ts = shim_now_ns();
 	int r = real.close(fd);
 	int err = r ? errno : 0;
-	finish_close(fd, slot, g, ts, r, err, 0);
+	finish_close(fd, slot, g, ts, r, err, overlap_flag(mark));
 	shim_guard--;
 	errno = err;
 	return r;
 }
 
-static void record_dup(int newfd, int oldfd, uint64_t src, bool cloexec, uint64_t ts)
+static void record_dup(int newfd, int oldfd, uint64_t src, bool cloexec, uint64_t ts,
+		       uint64_t mark)
 {
 	fdtable_install(newfd, SLOT_KIND(src), SLOT_ID(src), cloexec);
 	struct shim_event ev;
@@ -169,9 +164,11 @@ static void record_dup(int newfd, int oldfd, uint64_t src, bool cloexec, uint64_
 	ev.kind = (uint8_t)SLOT_KIND(src);
 	ev.obj_id = SLOT_ID(src);
 	ev.result = newfd;
-	ev.flags = cloexec ? BPFLEAK_EF_CLOEXEC : 0;
+	ev.flags = (cloexec ? BPFLEAK_EF_CLOEXEC : 0) | overlap_flag(mark);
 	ev.stack = stack_capture();
-	event_submit(&ev);
+	if (!ev.stack && !stack_disabled())
+		ev.flags |= BPFLEAK_EF_NO_STACK;
+	record_submit(&ev);
 }
 
 static uint64_t peek(int fd)
@@ -180,16 +177,26 @@ static uint64_t peek(int fd)
 	return slot ? atomic_load_explicit(slot, memory_order_acquire) : 0;
 }
 
+/* A tracked source or target: recording must be on (a fork child starts it here). */
+static bool recordable(uint64_t *src, int oldfd)
+{
+	if (shim_guard || shim_foreign || !record_begin(-1))
+		return false;
+	*src = peek(oldfd);
+	return true;
+}
+
 int hook_dup(int oldfd)
 {
 	uint64_t src = peek(oldfd);
-	if (!SLOT_TRACKED(src) || !shim_recording())
+	if (!SLOT_TRACKED(src) || !recordable(&src, oldfd) || !SLOT_TRACKED(src))
 		return real.dup(oldfd);
 	shim_guard++;
+	uint64_t mark = record_mark();
 	int r = real.dup(oldfd);
 	int err = errno;
 	if (r >= 0)
-		record_dup(r, oldfd, src, false, shim_now_ns());
+		record_dup(r, oldfd, src, false, shim_now_ns(), mark);
 	shim_guard--;
 	errno = err;
 	return r;
@@ -201,17 +208,19 @@ int hook_dup3(int oldfd, int newfd, int flags, bool is_dup2)
 	_Atomic uint64_t *target = fdtable_peek(newfd);
 	uint64_t dst = target ? atomic_load_explicit(target, memory_order_acquire) : 0;
 	bool interesting = SLOT_TRACKED(src) || dst != 0;
-	if (!interesting || oldfd == newfd || !shim_recording())
+	if (!interesting || oldfd == newfd || !recordable(&src, oldfd))
 		return is_dup2 ? real.dup2(oldfd, newfd) : real.dup3(oldfd, newfd, flags);
+	dst = target ? atomic_load_explicit(target, memory_order_acquire) : 0;
+	uint64_t mark = record_mark();
 	if ((dst & SLOT_OWNED) && SLOT_ID(dst) == OWNER_JOURNAL) {
 		/* The journal holds this number only during a drain: wait it out. */
 		shim_guard++;
-		writer_lock();
+		writer_pause();
 		int r = is_dup2 ? real.dup2(oldfd, newfd) : real.dup3(oldfd, newfd, flags);
 		int err = errno;
-		writer_unlock();
+		writer_resume();
 		if (r >= 0 && SLOT_TRACKED(src))
-			record_dup(newfd, oldfd, src, (flags & O_CLOEXEC) != 0, shim_now_ns());
+			record_dup(newfd, oldfd, src, (flags & O_CLOEXEC) != 0, shim_now_ns(), mark);
 		shim_guard--;
 		errno = err;
 		return r;
@@ -220,7 +229,7 @@ int hook_dup3(int oldfd, int newfd, int flags, bool is_dup2)
 		/* The host wants this very number: give it up, and stop unwinding
 		 * before libunwind writes into the host's file. */
 		stack_disable("the program reused libunwind's file descriptor");
-		fdtable_unmark_owned(newfd);
+		ownfds_unmark(newfd);
 		dst = 0;
 	}
 
@@ -231,7 +240,8 @@ int hook_dup3(int oldfd, int newfd, int flags, bool is_dup2)
 	int r = is_dup2 ? real.dup2(oldfd, newfd) : real.dup3(oldfd, newfd, flags);
 	int err = errno;
 	if (closes_tracked && r >= 0) {
-		finish_close(newfd, target, dst, ts_before, 0, 0, BPFLEAK_EF_IMPLICIT);
+		finish_close(newfd, target, dst, ts_before, 0, 0,
+			     BPFLEAK_EF_IMPLICIT | overlap_flag(mark));
 		/* The number holds the dup now, not a closed bpf FD: no marker. */
 		uint64_t marker = fdtable_closed_marker(dst);
 		atomic_compare_exchange_strong(target, &marker, 0);
@@ -246,7 +256,7 @@ int hook_dup3(int oldfd, int newfd, int flags, bool is_dup2)
 			atomic_compare_exchange_strong(target, &expected, 0);
 		}
 		if (SLOT_TRACKED(src))
-			record_dup(newfd, oldfd, src, (flags & O_CLOEXEC) != 0, shim_now_ns());
+			record_dup(newfd, oldfd, src, (flags & O_CLOEXEC) != 0, shim_now_ns(), mark);
 	}
 	shim_guard--;
 	errno = err;
@@ -256,13 +266,14 @@ int hook_dup3(int oldfd, int newfd, int flags, bool is_dup2)
 int hook_fcntl_dup(int fd, int cmd, long arg, int (*real_fcntl)(int, int, ...))
 {
 	uint64_t src = peek(fd);
-	if (!SLOT_TRACKED(src) || !shim_recording())
+	if (!SLOT_TRACKED(src) || !recordable(&src, fd) || !SLOT_TRACKED(src))
 		return real_fcntl(fd, cmd, arg);
 	shim_guard++;
+	uint64_t mark = record_mark();
 	int r = real_fcntl(fd, cmd, arg);
 	int err = errno;
 	if (r >= 0)
-		record_dup(r, fd, src, cmd == F_DUPFD_CLOEXEC, shim_now_ns());
+		record_dup(r, fd, src, cmd == F_DUPFD_CLOEXEC, shim_now_ns(), mark);
 	shim_guard--;
 	errno = err;
 	return r;
@@ -332,19 +343,19 @@ static void range_claim(struct range_list *l)
 	l->n = kept;
 }
 
-static void range_finish(struct range_list *l, uint64_t ts, int r, int err)
+static void range_finish(struct range_list *l, uint64_t ts, int r, uint64_t mark)
 {
+	uint16_t flags = BPFLEAK_EF_RANGE | overlap_flag(mark);
 	for (size_t i = 0; i < l->n; i++) {
 		_Atomic uint64_t *slot = fdtable_peek(l->items[i].fd);
 		if (r == 0) {
-			finish_close(l->items[i].fd, slot, l->items[i].slot, ts, 0, 0, BPFLEAK_EF_RANGE);
+			finish_close(l->items[i].fd, slot, l->items[i].slot, ts, 0, 0, flags);
 		} else {
 			uint64_t claimed = l->items[i].slot | SLOT_CLOSING;
 			if (atomic_compare_exchange_strong(slot, &claimed, l->items[i].slot))
 				fdtable_note_tracked();
 		}
 	}
-	(void)err;
 }
 
 static void range_mark_cloexec(struct range_list *l, uint64_t ts)
@@ -359,7 +370,7 @@ static void range_mark_cloexec(struct range_list *l, uint64_t ts)
 		ev.fd = fd;
 		ev.kind = (uint8_t)SLOT_KIND(g);
 		ev.obj_id = SLOT_ID(g);
-		event_submit(&ev);
+		record_submit(&ev);
 	}
 }
 
@@ -373,8 +384,7 @@ static void range_release(struct range_list *l)
 static int close_range_around_owned(unsigned int first, unsigned int last, int flags)
 {
 	int owned[MAX_OWNED_FDS];
-	int n = (flags & CLOSE_RANGE_CLOEXEC) ? 0
-						: fdtable_owned_in(first, last, owned, MAX_OWNED_FDS);
+	int n = (flags & CLOSE_RANGE_CLOEXEC) ? 0 : ownfds_in(first, last, owned, MAX_OWNED_FDS);
 	unsigned int lo = first;
 	for (int i = 0; i < n; i++) {
 		unsigned int o = (unsigned int)owned[i];
@@ -393,20 +403,33 @@ static int close_range_around_owned(unsigned int first, unsigned int last, int f
 static int guarded_close_range(unsigned int first, unsigned int last, int flags)
 {
 	shim_guard++;
-	writer_lock();
+	writer_pause();
 	int r = close_range_around_owned(first, last, flags);
 	int err = errno;
-	writer_unlock();
+	writer_resume();
 	shim_guard--;
+	errno = err;
+	return r;
+}
+
+/* The caller gets a table of its own: the shim's stops describing this thread. */
+static int unshare_and_close(unsigned int first, unsigned int last, int flags)
+{
+	int r = guarded_close_range(first, last, flags);
+	int err = errno;
+	if (r == 0)
+		lifecycle_unshare_files();
 	errno = err;
 	return r;
 }
 
 int hook_close_range(unsigned int first, unsigned int last, int flags)
 {
-	if (!shim_recording())
+	if (shim_foreign || shim_state_now() == SHIM_OFF)
 		return real.close_range(first, last, flags);
-	if (fdtable_tracked_count() == 0 || first > last)
+	if (flags & CLOSE_RANGE_UNSHARE)
+		return unshare_and_close(first, last, flags);
+	if (fdtable_tracked_count() == 0 || first > last || shim_guard || !record_begin(-1))
 		return guarded_close_range(first, last, flags);
 	shim_guard++;
 	struct range_list l;
@@ -414,15 +437,16 @@ int hook_close_range(unsigned int first, unsigned int last, int flags)
 	bool cloexec_only = (flags & CLOSE_RANGE_CLOEXEC) != 0;
 	if (!cloexec_only)
 		range_claim(&l);
+	uint64_t mark = record_mark();
 	uint64_t ts = shim_now_ns();
-	writer_lock();
+	writer_pause();
 	int r = close_range_around_owned(first, last, flags);
 	int err = errno;
-	writer_unlock();
+	writer_resume();
 	if (cloexec_only && r == 0)
 		range_mark_cloexec(&l, ts);
 	else if (!cloexec_only)
-		range_finish(&l, ts, r, err);
+		range_finish(&l, ts, r, mark);
 	range_release(&l);
 	shim_guard--;
 	errno = err;
@@ -431,21 +455,25 @@ int hook_close_range(unsigned int first, unsigned int last, int flags)
 
 void hook_closefrom(int lowfd)
 {
-	if (!shim_recording() || lowfd < 0) {
+	if (shim_foreign || shim_state_now() == SHIM_OFF || lowfd < 0) {
 		real.closefrom(lowfd);
 		return;
 	}
+	bool record = fdtable_tracked_count() > 0 && !shim_guard && record_begin(-1);
 	shim_guard++;
 	struct range_list l;
 	range_collect((unsigned int)lowfd, ~0u, &l);
+	if (!record)
+		l.n = 0;
 	range_claim(&l);
+	uint64_t mark = record_mark();
 	uint64_t ts = shim_now_ns();
-	writer_lock();
+	writer_pause();
 	/* closefrom is close_range(lowfd, ~0U) where the kernel has it (5.9+). */
 	if (close_range_around_owned((unsigned int)lowfd, ~0u, 0) != 0)
 		real.closefrom(lowfd);
-	writer_unlock();
-	range_finish(&l, ts, 0, 0);
+	writer_resume();
+	range_finish(&l, ts, 0, mark);
 	range_release(&l);
 	shim_guard--;
 }

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 /*
- * Process-level events: bpf FDs held at start (inherited over exec or from
- * a parent), the copy of the FD table a fork child gets, and the flush
- * before exec replaces the image and its queue.
+ * The bpf FDs a process holds when it starts recording: those it inherited
+ * (over exec, or from a parent that passed them on) or made before the
+ * shim could see them, and, in a fork child, the parent's FDs it got a
+ * copy of.
  */
 #include <string.h>
 #include <unistd.h>
@@ -10,74 +11,92 @@
 #include <bpfleak/snapshot.h>
 #include "shim.h"
 
-void hooks_record_inherited(const char *origin)
+static const struct obj_node *identity(const struct bpfleak_snap_fd *f)
 {
-	shim_guard++;
-	shim_internal++;
-	struct bpfleak_snapshot snap;
-	memset(&snap, 0, sizeof(snap));
-	snap.pid = getpid();
-	if (bpfleak_snapshot_fds(snap.pid, NULL, &snap) == 0) {
-		for (size_t i = 0; i < snap.n_fds; i++) {
-			const struct bpfleak_snap_fd *f = &snap.fds[i];
-			fdtable_install(f->fd, f->kind, f->obj_id, f->cloexec);
-			struct bpfleak_obj_info info;
-			const struct obj_node *obj = objcache_find(f->kind, f->obj_id);
-			if (!obj && bpfleak_obj_info_get(f->fd, f->kind, &info) == 0)
-				obj = objcache_add(&info);
-			struct shim_event ev;
-			event_init(&ev, BPFLEAK_OP_INHERITED, shim_now_ns());
-			ev.fd = f->fd;
-			ev.kind = (uint8_t)f->kind;
-			ev.obj_id = f->obj_id;
-			ev.obj = obj;
-			ev.flags = f->cloexec ? BPFLEAK_EF_CLOEXEC : 0;
-			ev.detail = origin;
-			queue_push(&ev);
-		}
-	}
-	bool any = snap.n_fds > 0;
-	bpfleak_snapshot_free(&snap);
-	shim_internal--;
-	shim_guard--;
-	if (any)
-		writer_start_if_needed();
+	const struct obj_node *obj = objcache_find(f->kind, f->obj_id);
+	struct bpfleak_obj_info info;
+	if (!obj && bpfleak_obj_info_get(f->fd, f->kind, &info) == 0)
+		obj = objcache_add(&info);
+	return obj;
 }
 
-struct fork_ctx {
-	uint64_t ts;
-};
-
-static int list_inherited(int fd, uint64_t slot, void *ctx)
+static void list_one(const struct bpfleak_snap_fd *f, const char *origin, uint64_t ts)
 {
-	struct fork_ctx *f = ctx;
 	struct shim_event ev;
-	event_init(&ev, BPFLEAK_OP_INHERITED, f->ts);
-	ev.fd = fd;
-	ev.kind = (uint8_t)SLOT_KIND(slot);
-	ev.obj_id = SLOT_ID(slot);
-	ev.flags = (slot & SLOT_CLOEXEC) ? BPFLEAK_EF_CLOEXEC : 0;
-	ev.detail = "fork";
-	queue_push(&ev);
+	event_init(&ev, BPFLEAK_OP_INHERITED, ts);
+	ev.fd = f->fd;
+	ev.kind = (uint8_t)f->kind;
+	ev.obj_id = f->obj_id;
+	ev.obj = identity(f);
+	ev.flags = f->cloexec ? BPFLEAK_EF_CLOEXEC : 0;
+	ev.detail = origin;
+	record_submit(&ev);
+}
+
+/* What the kernel says this process holds, with /proc's view of each FD. */
+static bool scan(struct bpfleak_snapshot *snap)
+{
+	memset(snap, 0, sizeof(*snap));
+	snap->pid = self.pid;
+	return bpfleak_snapshot_fds(snap->pid, NULL, snap) == 0;
+}
+
+void hooks_list_held(const char *origin, int skip_fd)
+{
+	struct bpfleak_snapshot snap;
+	if (scan(&snap)) {
+		uint64_t ts = shim_now_ns();
+		for (size_t i = 0; i < snap.n_fds; i++) {
+			const struct bpfleak_snap_fd *f = &snap.fds[i];
+			if (f->fd == skip_fd)
+				continue;
+			/* A create that raced this scan already installed it: its event says more. */
+			_Atomic uint64_t *slot = fdtable_peek(f->fd);
+			uint64_t s = slot ? atomic_load(slot) : 0;
+			if (SLOT_TRACKED(s) && SLOT_ID(s) == f->obj_id)
+				continue;
+			fdtable_install(f->fd, f->kind, f->obj_id, f->cloexec);
+			list_one(f, origin, ts);
+		}
+	}
+	if (snap.n_io_uring)
+		record_note(BPFLEAK_NOTE_IO_URING, 0);
+	bpfleak_snapshot_free(&snap);
+}
+
+static int forget_missing(int fd, uint64_t slot, void *ctx)
+{
+	(void)slot;
+	const struct bpfleak_snapshot *snap = ctx;
+	for (size_t i = 0; i < snap->n_fds; i++)
+		if (snap->fds[i].fd == fd)
+			return 0;
+	fdtable_forget(fd);
 	return 0;
 }
 
-/* Runs in the fork child before it returns from fork(): queue only. */
-void hooks_record_fork_child(pid_t parent)
+/*
+ * The child's copy of the parent's table is checked against the child's
+ * own FDs: the kernel copies the FD table before memory, so an FD another
+ * thread of the parent created or closed in between is in one and not the
+ * other.
+ */
+void hooks_list_fork_child(int skip_fd)
 {
 	struct shim_event ev;
-	struct fork_ctx ctx = { .ts = shim_now_ns() };
-	event_init(&ev, BPFLEAK_OP_FORK, ctx.ts);
-	ev.fd2 = parent;
-	queue_push(&ev);
-	fdtable_each(0, ~0u, list_inherited, &ctx);
-}
-
-void hooks_before_exec(void)
-{
-	if (atomic_load(&shim_state) != SHIM_ACTIVE || shim_guard)
-		return;
-	shim_guard++;
-	journal_drain_now();
-	shim_guard--;
+	event_init(&ev, BPFLEAK_OP_FORK, self.fork_ns);
+	ev.fd2 = self.ppid;
+	record_submit(&ev);
+	struct bpfleak_snapshot snap;
+	if (scan(&snap)) {
+		fdtable_each(0, ~0u, forget_missing, &snap);
+		for (size_t i = 0; i < snap.n_fds; i++) {
+			const struct bpfleak_snap_fd *f = &snap.fds[i];
+			if (f->fd == skip_fd)
+				continue;
+			fdtable_install(f->fd, f->kind, f->obj_id, f->cloexec);
+			list_one(f, "fork", self.fork_ns);
+		}
+	}
+	bpfleak_snapshot_free(&snap);
 }

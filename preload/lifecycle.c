@@ -1,198 +1,263 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 /*
- * Start-up, configuration, fork handling and exit of the shim: the parts
- * that run on their own when the library is loaded.  Unit tests link every
- * other object of the shim, but not this one or interpose.c.
+ * The life of the shim in a process: loaded dormant, activated by the
+ * first bpf FD, carried over fork, exec and exit.
+ *
+ * Dormant costs the host nothing it can notice: no file, no thread, no
+ * unwinder.  Activation (the first bpf FD, or bpf FDs found at exit) lists
+ * the bpf FDs already held, starts the unwinder and the writer; the writer
+ * creates the journal.  A fork child starts dormant too, with the parent's
+ * FD table: it is journaled only once it does something with a bpf FD.
+ *
+ * Unit tests link every other object of the shim, but not this one or
+ * interpose.c.
  */
-#include <dirent.h>
-#include <fcntl.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <errno.h>
-#include <limits.h>
+#include <elf.h>
+#include <link.h>
 #include <pthread.h>
-#include <stdarg.h>
-#include <stdio.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
-#define UNW_LOCAL_ONLY
-#include <libunwind.h>
 #include <bpfleak/journal.h>
+#include <bpfleak/snapshot.h>
 #include "shim.h"
 
-static void default_journal(char *out, size_t cap)
-{
-	char cwd[PATH_MAX];
-	if (!getcwd(cwd, sizeof(cwd)))
-		snprintf(cwd, sizeof(cwd), ".");
-	if (snprintf(out, cap, "%s/bpfleak.%s.%d.db", cwd, program_invocation_short_name,
-		     (int)getpid()) >= (int)cap)
-		snprintf(out, cap, "/tmp/bpfleak.%d.db", (int)getpid());
-}
+static _Atomic pid_t activating_tid;
 
-static void load_config(void)
-{
-	const char *j = getenv("BPFLEAK_JOURNAL");
-	if (j && j[0] == '/') {
-		snprintf(shim_cfg.journal, sizeof(shim_cfg.journal), "%s", j);
-	} else if (j && j[0]) {
-		/* Relative: anchor it now so a later chdir does not split the journal. */
-		char cwd[PATH_MAX];
-		if (!getcwd(cwd, sizeof(cwd)))
-			snprintf(cwd, sizeof(cwd), ".");
-		if (snprintf(shim_cfg.journal, sizeof(shim_cfg.journal), "%s/%s", cwd, j) >=
-		    (int)sizeof(shim_cfg.journal))
-			shim_cfg.journal[0] = '\0';   /* too long: refused in journal_check_path */
-	} else {
-		default_journal(shim_cfg.journal, sizeof(shim_cfg.journal));
-	}
-	/* Children and exec'd images append to the same journal. */
-	setenv("BPFLEAK_JOURNAL", shim_cfg.journal, 1);
-
-	const char *d = getenv("BPFLEAK_DEPTH");
-	if (d && *d) {
-		long v = strtol(d, NULL, 10);
-		shim_cfg.depth = v < 1 ? 1 : v > SHIM_MAX_DEPTH ? SHIM_MAX_DEPTH : (int)v;
-	}
-	const char *c = getenv("BPFLEAK_CLOSE_STACKS");
-	shim_cfg.close_stacks = c && *c && strcmp(c, "0") != 0;
-	const char *q = getenv("BPFLEAK_QUIET");
-	shim_cfg.quiet = q && *q && strcmp(q, "0") != 0;
-}
-
-static int list_pipes(int *fds, int cap)
-{
-	int n = 0;
-	DIR *d = opendir("/proc/self/fd");
-	if (!d)
-		return 0;
-	struct dirent *de;
-	while ((de = readdir(d)) && n < cap) {
-		char path[300], target[64];
-		snprintf(path, sizeof(path), "/proc/self/fd/%.255s", de->d_name);
-		ssize_t len = readlink(path, target, sizeof(target) - 1);
-		if (len > 5 && !strncmp(target, "pipe:", 5))
-			fds[n++] = atoi(de->d_name);
-	}
-	closedir(d);
-	return n;
-}
+/* How long exit paths wait for the writer before letting the process go. */
+#define EXIT_WAIT_NS (5 * 1000000000l)
+#define UNDERSCORE_EXIT_WAIT_NS (500 * 1000000l)
+#define EXEC_WAIT_NS (1000 * 1000000l)
 
 /*
- * Fill every free FD number below `top` with a placeholder, so that the next
- * FDs anyone opens land at top - 1 and above.  Which numbers are ours is kept
- * in `mine`, so releasing them never touches an FD of the host's.
+ * The heavy part of activation, never on a small signal stack: the bpf FDs
+ * held already (a fork child's are checked against its own FD table), the
+ * module map, the unwinder, the writer.
  */
-static void reserve_low_fds(int top, uint64_t *mine)
+static void setup(bool at_exit, int new_fd)
 {
-	int fd;
-	while ((fd = (int)real.syscall(SYS_fcntl, 0, F_DUPFD_CLOEXEC, 0)) >= 0 ||
-	       (fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0) {
-		if (fd >= top - 1) {
-			real.close(fd);   /* leave top-1 and up free */
-			break;
-		}
-		mine[fd / 64] |= 1ull << (fd % 64);
+	if (!writer_prepare_journal())
+		return;
+	if (self.from_fork)
+		hooks_list_fork_child(new_fd);
+	else
+		hooks_list_held("start", new_fd);
+	self.from_fork = false;
+	modules_refresh();
+	if (at_exit)
+		return;   /* the exit path writes inline: no stacks, no thread */
+	ownfds_start_unwinder();
+	writer_start();
+}
+
+bool lifecycle_activate(bool at_exit, int new_fd)
+{
+	int expected = SHIM_DORMANT;
+	if (!atomic_compare_exchange_strong(&shim_state, &expected, SHIM_ACTIVATING)) {
+		/* A signal handler on the activating thread must not wait for itself. */
+		if (expected == SHIM_ACTIVATING && atomic_load(&activating_tid) != shim_tid())
+			while (shim_state_now() == SHIM_ACTIVATING)
+				sched_yield();
+		return shim_state_now() == SHIM_ACTIVE;
+	}
+	atomic_store(&activating_tid, shim_tid());
+	shim_guard++;
+	shim_internal++;
+	bool defer = !at_exit && sigstack_on_alt();
+	atomic_store(&shim_setup_pending, defer);
+	atomic_store(&shim_state, SHIM_ACTIVE);
+	if (!defer)
+		setup(at_exit, new_fd);
+	shim_internal--;
+	shim_guard--;
+	return shim_state_now() == SHIM_ACTIVE;
+}
+
+/* record_begin() on an active process whose set-up was deferred. */
+void lifecycle_finish_setup(void)
+{
+	if (sigstack_on_alt())
+		return;
+	if (atomic_exchange(&shim_setup_pending, 0)) {
+		shim_guard++;
+		shim_internal++;
+		setup(false, -1);
+		shim_internal--;
+		shim_guard--;
 	}
 }
 
-static void release_low_fds(int top, const uint64_t *mine)
-{
-	for (int fd = 0; fd < top; fd++)
-		if (mine[fd / 64] & (1ull << (fd % 64)))
-			real.close(fd);
-}
-
-/*
- * libunwind opens a pipe when it initialises (unw_set_caching_policy makes
- * that happen here) and writes to it to validate addresses.  Two things
- * keep it out of the host's way: it is made to land at high FD numbers, so
- * the host's own FD numbering is what it would be without the shim, and
- * it is marked owned, so a host closing "everything" cannot take it.
- */
-static void protect_unwinder_fds(void)
-{
-	int before[64], after[64];
-	int nb = list_pipes(before, 64);
-	struct rlimit rl;
-	int top = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 1024 ? (int)rl.rlim_cur : 1024;
-	uint64_t mine[1024 / 64] = { 0 };
-	if (top > 64)
-		reserve_low_fds(top - 1, mine);
-	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
-	release_low_fds(top, mine);
-	int na = list_pipes(after, 64);
-	for (int i = 0; i < na; i++) {
-		bool old = false;
-		for (int k = 0; k < nb && !old; k++)
-			old = after[i] == before[k];
-		if (!old)
-			fdtable_mark_owned(after[i], OWNER_UNWINDER);
-	}
-}
+/* ---- fork ---- */
 
 static void on_fork_prepare(void)
 {
-	if (atomic_load(&shim_state) == SHIM_ACTIVE)
+	if (shim_state_now() == SHIM_ACTIVE)
 		writer_fork_prepare();
 }
 
 static void on_fork_parent(void)
 {
-	if (atomic_load(&shim_state) == SHIM_ACTIVE)
+	if (shim_state_now() == SHIM_ACTIVE)
 		writer_fork_parent();
 }
 
-static void on_fork_child(void)
+void lifecycle_fork_child(void)
 {
-	pid_t parent = shim_cached_pid;
-	shim_cached_pid = 0;
-	shim_cached_tid = 0;
+	int state = shim_state_now();
 	arena_after_fork_child();
-	if (atomic_load(&shim_state) != SHIM_ACTIVE)
+	self_after_fork_child();
+	if (state != SHIM_ACTIVE && state != SHIM_ACTIVATING) {
+		self.from_fork = false;
 		return;
+	}
 	queue_after_fork_child();
 	modules_after_fork_child();
 	writer_fork_child();
-	hooks_record_fork_child(parent);
+	/* The child is journaled once it does something with a bpf FD. */
+	atomic_store(&shim_setup_pending, 0);
+	atomic_store(&shim_state, SHIM_DORMANT);
+}
+
+/* ---- exec, exit ---- */
+
+void lifecycle_before_exec(const char *path)
+{
+	if (shim_foreign || shim_guard || shim_state_now() != SHIM_ACTIVE)
+		return;
+	shim_guard++;
+	struct shim_event ev;
+	event_init(&ev, BPFLEAK_OP_EXEC, shim_now_ns());
+	ev.flags = BPFLEAK_EF_BEFORE_EXEC;
+	ev.detail = path ? arena_strdup(path, 4096) : NULL;
+	record_submit(&ev);
+	writer_flush(EXEC_WAIT_NS);
+	shim_guard--;
+}
+
+void lifecycle_exit_now(int status)
+{
+	if (shim_foreign || shim_state_now() != SHIM_ACTIVE)
+		return;
+	writer_set_exit_status(status);
+	if (writer_is_self())
+		return;
+	writer_exit(UNDERSCORE_EXIT_WAIT_NS, true);
+}
+
+void lifecycle_main_thread_exit(void)
+{
+	if (shim_tid() == self.pid && shim_state_now() == SHIM_ACTIVE)
+		writer_main_exited();
+}
+
+/*
+ * A thread of a multi-threaded process got its own FD table: what it opens
+ * and closes from now on is not the table the shim tracks (nor the one
+ * /proc/PID/fd shows).  Its operations pass through, and the journal says
+ * so, rather than let its closes contradict the shared table.
+ */
+void lifecycle_unshare_files(void)
+{
+	size_t len = 0;
+	char *stat = bpfleak_read_file("/proc/self/stat", &len);
+	int threads = 1;
+	if (stat) {
+		char *p = strrchr(stat, ')');
+		for (int field = 2; p && field < 20; field++)
+			p = strchr(p + 1, ' ');
+		if (p)
+			threads = atoi(p + 1);
+		free(stat);
+	}
+	/* Writer thread included: alone with it, nothing was shared. */
+	if (threads <= 1 + (writer_running() ? 1 : 0))
+		return;
+	if (shim_tid() == self.pid) {
+		record_note(BPFLEAK_NOTE_PRIVATE_MAIN, shim_tid());
+	} else {
+		record_note(BPFLEAK_NOTE_UNSHARE, shim_tid());
+		shim_foreign++;
+	}
+}
+
+/* ---- start and end ---- */
+
+/* Go binaries carry a "Go" build-id note; their runtime calls the kernel
+ * directly, so the shim sees none of their bpf FDs. */
+static int main_is_go(struct dl_phdr_info *info, size_t size, void *ctx)
+{
+	(void)size;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_NOTE)
+			continue;
+		const char *p = (const char *)(info->dlpi_addr + ph->p_vaddr), *end = p + ph->p_memsz;
+		while (p + sizeof(ElfW(Nhdr)) <= end) {
+			const ElfW(Nhdr) *nh = (const ElfW(Nhdr) *)p;
+			const char *name = p + sizeof(*nh);
+			size_t name_sz = (nh->n_namesz + 3) & ~3u, desc_sz = (nh->n_descsz + 3) & ~3u;
+			if (name + name_sz + desc_sz > end)
+				break;
+			if (nh->n_namesz == 3 && !memcmp(name, "Go", 3) && nh->n_type == 4)
+				*(bool *)ctx = true;
+			p = name + name_sz + desc_sz;
+		}
+	}
+	return 1;   /* the first entry is the main program */
 }
 
 __attribute__((constructor)) static void shim_init(void)
 {
 	real_resolve();
-	if (!real.syscall || !real.close || !real.dup) {
-		shim_fail("cannot find libc's functions");
-		return;
-	}
-	shim_guard++;
-	load_config();
+	log_init();
+	config_load();
+	self_init();
+	hooks_init();
 	if (!queue_init(32768)) {
-		shim_guard--;
 		shim_fail("out of memory for the event queue");
 		return;
 	}
-	if (!journal_check_path(shim_cfg.journal)) {
-		shim_guard--;
-		atomic_store(&shim_state, SHIM_DISABLED);
-		return;   /* journal_check_path said why */
+	pthread_atfork(on_fork_prepare, on_fork_parent, lifecycle_fork_child);
+	atomic_store(&shim_state, SHIM_DORMANT);
+	bool go = false;
+	dl_iterate_phdr(main_is_go, &go);
+	if (go) {
+		shim_warn("a Go program: its bpf calls bypass libc and the shim cannot see them; "
+			  "use bpfleak run --tracer=kernel");
+		if (lifecycle_activate(false, -1))
+			record_note(BPFLEAK_NOTE_GO, 0);
 	}
-	/* Only a recording shim touches libunwind: failing open leaves no trace. */
-	protect_unwinder_fds();
-	pthread_atfork(on_fork_prepare, on_fork_parent, on_fork_child);
-	modules_refresh();
-	atomic_store(&shim_state, SHIM_ACTIVE);
-	shim_guard--;
-	hooks_record_inherited("start");
+}
+
+/* Any bpf FD open now?  A dormant process checks before it leaves no trace. */
+static bool holds_bpf_fds(void)
+{
+	struct bpfleak_snapshot s;
+	memset(&s, 0, sizeof(s));
+	bpfleak_snapshot_fds(self.pid, NULL, &s);
+	bool any = s.n_fds > 0;
+	bpfleak_snapshot_free(&s);
+	return any;
 }
 
 __attribute__((destructor)) static void shim_fini(void)
 {
-	if (atomic_load(&shim_state) != SHIM_ACTIVE || getpid() != shim_pid())
+	if (shim_foreign || getpid() != self.pid)
+		return;
+	int state = shim_state_now();
+	/* A fork child that never touched a bpf FD leaves no trace; a process
+	 * that holds bpf FDs it never saw made is journaled, for what it holds. */
+	if (state == SHIM_DORMANT && !self.from_fork && holds_bpf_fds())
+		state = lifecycle_activate(true, -1) ? SHIM_ACTIVE : SHIM_DISABLED;
+	if (state != SHIM_ACTIVE)
 		return;
 	shim_guard++;
-	journal_finish();
-	atomic_store(&shim_state, SHIM_DONE);
+	/* A writer that does not answer in time is not waited for further:
+	 * the host's exit matters more than the journal's last batch. */
+	if (writer_is_self() || !writer_running())
+		writer_exit_inline(false);
+	else
+		writer_exit(EXIT_WAIT_NS, false);
 	shim_guard--;
 }

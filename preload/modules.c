@@ -1,10 +1,16 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 /*
  * The module map (path, load bias, size, build-id) that lets bpfleak-report
- * symbolize raw IPs offline.  Collected with dl_iterate_phdr at start and
- * by the writer before each batch (which picks up dlopen'd libraries) —
- * never from the bpf/close hooks, which may run while the host holds the
- * loader lock.
+ * symbolize raw IPs offline, versioned by time: a plugin dlclose'd and
+ * another loaded at the same address are two rows, and each stack is
+ * symbolized against the row mapped when it was captured.
+ *
+ * A row's ts is a lower bound of when it was mapped: the previous look at
+ * the module list (the start of the process for the first look).  Looks
+ * happen when recording starts, before each batch the writer writes, and
+ * around every dlclose, so a module can never be unloaded unseen; its
+ * unload time is exact.  Never from the bpf/close hooks, which may run
+ * while the host holds the loader lock.
  */
 #include <link.h>
 #include <pthread.h>
@@ -23,21 +29,62 @@ struct module {
 	uintptr_t base, size;
 	uint64_t ts;
 	int64_t file_size, mtime_ns;   /* -1 when the file could not be read */
-	bool written;
+	uint64_t unloaded_ns;     /* 0 while mapped */
+	int64_t row;              /* journal row, 0 until written */
+	bool unload_written;
+	bool seen;                /* in the list at the current look */
 };
 
 static struct module modules[MAX_MODULES];
 static int n_modules;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static const char *exe_path;
+static uint64_t last_look_ns;
+
+struct look {
+	uintptr_t self;
+	uint64_t ts;
+};
+
+static struct module *find(uintptr_t base, const char *path)
+{
+	for (int i = n_modules - 1; i >= 0; i--)
+		if (!modules[i].unloaded_ns && modules[i].base == base &&
+		    !strcmp(modules[i].path, path))
+			return &modules[i];
+	return NULL;
+}
+
+static void add(const struct dl_phdr_info *info, const char *path, uintptr_t hi, uint64_t ts)
+{
+	if (n_modules == MAX_MODULES)
+		return;
+	struct module *m = &modules[n_modules];
+	memset(m, 0, sizeof(*m));
+	m->path = arena_strdup(path, 4096);
+	if (!m->path)
+		return;
+	m->base = info->dlpi_addr;
+	m->size = hi;
+	m->ts = ts;
+	struct stat st;
+	if (stat(path, &st) == 0) {
+		m->file_size = st.st_size;
+		m->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000ll + st.st_mtim.tv_nsec;
+	} else {
+		m->file_size = m->mtime_ns = -1;
+	}
+	bpfleak_build_id_hex(info, m->build_id, sizeof(m->build_id));
+	m->seen = true;
+	n_modules++;
+}
 
 static int on_module(struct dl_phdr_info *info, size_t size, void *ctx)
 {
 	(void)size;
-	uintptr_t self = (uintptr_t)ctx;
+	const struct look *lk = ctx;
 	const char *path = info->dlpi_name;
-	bool is_exe = !path || !path[0];
-	if (is_exe)
+	if (!path || !path[0])
 		path = exe_path;
 	if (!path || !path[0] || !strncmp(path, "linux-vdso", 10) || !strncmp(path, "linux-gate", 10))
 		return 0;
@@ -55,39 +102,19 @@ static int on_module(struct dl_phdr_info *info, size_t size, void *ctx)
 	if (hi == 0)
 		return 0;
 	uintptr_t base = info->dlpi_addr;
-	if (self >= base + lo && self < base + hi)
+	if (lk->self >= base + lo && lk->self < base + hi)
 		stack_set_self_range(base + lo, base + hi);
-
-	for (int i = 0; i < n_modules; i++)
-		if (modules[i].base == base && !strcmp(modules[i].path, path))
-			return 0;
-	if (n_modules == MAX_MODULES)
-		return 0;
-	struct module *m = &modules[n_modules];
-	m->path = arena_strdup(path, 4096);
-	if (!m->path)
-		return 0;
-	m->base = base;
-	m->size = hi;
-	m->ts = shim_now_ns();
-	m->written = false;
-	struct stat st;
-	if (stat(path, &st) == 0) {
-		m->file_size = st.st_size;
-		m->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000ll + st.st_mtim.tv_nsec;
-	} else {
-		m->file_size = m->mtime_ns = -1;
-	}
-	bpfleak_build_id_hex(info, m->build_id, sizeof(m->build_id));
-	n_modules++;
+	struct module *m = find(base, path);
+	if (m)
+		m->seen = true;
+	else
+		add(info, path, hi, lk->ts);
 	return 0;
 }
 
-void modules_refresh(void)
+/* One look at the loaded modules; those gone since the last look are unloaded now. */
+static void look_locked(void)
 {
-	shim_guard++;
-	shim_internal++;
-	pthread_mutex_lock(&lock);
 	if (!exe_path) {
 		char buf[4096];
 		ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
@@ -96,34 +123,76 @@ void modules_refresh(void)
 			exe_path = arena_strdup(buf, sizeof(buf));
 		}
 	}
-	dl_iterate_phdr(on_module, (void *)(uintptr_t)&modules_refresh);
+	uint64_t now = shim_now_ns();
+	/* Mapped after the previous look; the first look covers the whole start. */
+	struct look lk = { (uintptr_t)&modules_refresh, last_look_ns ? last_look_ns : self.started_ns };
+	for (int i = 0; i < n_modules; i++)
+		modules[i].seen = false;
+	dl_iterate_phdr(on_module, &lk);
+	for (int i = 0; i < n_modules; i++)
+		if (!modules[i].seen && !modules[i].unloaded_ns)
+			modules[i].unloaded_ns = now;
+	last_look_ns = now;
+}
+
+void modules_refresh(void)
+{
+	shim_guard++;
+	shim_internal++;
+	pthread_mutex_lock(&lock);
+	look_locked();
 	pthread_mutex_unlock(&lock);
 	shim_internal--;
 	shim_guard--;
 }
 
-void modules_each_unwritten(void (*fn)(const struct module_info *m, void *ctx), void *ctx)
+void modules_before_dlclose(void)
 {
+	modules_refresh();
+}
+
+void modules_after_dlclose(void)
+{
+	modules_refresh();
+}
+
+int modules_write(int64_t (*fn)(const struct module_info *m, void *ctx),
+		  int (*unload)(int64_t row, uint64_t ts, void *ctx), void *ctx)
+{
+	int rc = 0;
 	pthread_mutex_lock(&lock);
-	for (int i = 0; i < n_modules; i++) {
-		if (modules[i].written)
-			continue;
-		struct module_info info = {
-			.path = modules[i].path, .build_id = modules[i].build_id,
-			.base = modules[i].base, .size = modules[i].size, .ts = modules[i].ts,
-			.file_size = modules[i].file_size, .mtime_ns = modules[i].mtime_ns,
-		};
-		fn(&info, ctx);
-		modules[i].written = true;
+	for (int i = 0; i < n_modules && !rc; i++) {
+		struct module *m = &modules[i];
+		if (!m->row) {
+			struct module_info info = {
+				.path = m->path, .build_id = m->build_id, .base = m->base,
+				.size = m->size, .ts = m->ts, .file_size = m->file_size,
+				.mtime_ns = m->mtime_ns, .unloaded_ns = m->unloaded_ns,
+			};
+			int64_t row = fn(&info, ctx);
+			if (row <= 0) {
+				rc = -1;
+				break;
+			}
+			m->row = row;
+			m->unload_written = false;
+		}
+		if (m->unloaded_ns && !m->unload_written) {
+			rc = unload(m->row, m->unloaded_ns, ctx);
+			m->unload_written = rc == 0;
+		}
 	}
 	pthread_mutex_unlock(&lock);
+	return rc;
 }
 
 void modules_mark_unwritten(void)
 {
 	pthread_mutex_lock(&lock);
-	for (int i = 0; i < n_modules; i++)
-		modules[i].written = false;
+	for (int i = 0; i < n_modules; i++) {
+		modules[i].row = 0;
+		modules[i].unload_written = false;
+	}
 	pthread_mutex_unlock(&lock);
 }
 
@@ -131,6 +200,8 @@ void modules_mark_unwritten(void)
 void modules_after_fork_child(void)
 {
 	pthread_mutex_init(&lock, NULL);
-	for (int i = 0; i < n_modules; i++)
-		modules[i].written = false;
+	for (int i = 0; i < n_modules; i++) {
+		modules[i].row = 0;
+		modules[i].unload_written = false;
+	}
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 /*
  * Object type and name per kernel id, so that a GET_FD_BY_ID of an object
- * seen before costs no extra bpf_obj_get_info_by_fd syscall (DESIGN.md §5).
+ * seen before costs no extra bpf_obj_get_info_by_fd syscall.
  * Lock-free open addressing; entries are never removed (ids are not reused
  * within a boot for a long time, and a stale name is only cosmetic).
  */
@@ -96,4 +96,15 @@ void objcache_forget_written(void)
 		if (n)
 			atomic_store(&n->written, 0);
 	}
+}
+
+/* Nodes are only written to through these, by the writer. */
+bool objcache_is_written(const struct obj_node *n)
+{
+	return atomic_load(&((struct obj_node *)n)->written) != 0;
+}
+
+bool objcache_mark_written(const struct obj_node *n)
+{
+	return atomic_exchange(&((struct obj_node *)n)->written, 1) == 0;
 }

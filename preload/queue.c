@@ -36,6 +36,13 @@ static size_t mask;
 static _Atomic uint64_t head;     /* next position producers claim */
 static _Atomic uint64_t tail;     /* next position the consumer reads */
 static _Atomic uint64_t drops;
+static _Atomic uint64_t first_drop_ns;   /* when the current run of drops began */
+
+static void count_drops(uint64_t n)
+{
+	if (atomic_fetch_add_explicit(&drops, n, memory_order_relaxed) == 0)
+		atomic_store_explicit(&first_drop_ns, shim_now_ns(), memory_order_relaxed);
+}
 
 bool queue_init(size_t capacity)
 {
@@ -58,7 +65,7 @@ bool queue_init(size_t capacity)
 bool queue_push(const struct shim_event *ev)
 {
 	if (!ring) {
-		atomic_fetch_add_explicit(&drops, 1, memory_order_relaxed);
+		count_drops(1);
 		return false;
 	}
 	uint64_t pos = atomic_load_explicit(&head, memory_order_relaxed);
@@ -73,7 +80,7 @@ bool queue_push(const struct shim_event *ev)
 								  memory_order_relaxed))
 				break;
 		} else if (dif < 0) {
-			atomic_fetch_add_explicit(&drops, 1, memory_order_relaxed);
+			count_drops(1);
 			return false;
 		} else {
 			pos = atomic_load_explicit(&head, memory_order_relaxed);
@@ -107,6 +114,16 @@ size_t queue_depth(void)
 	return h > t ? (size_t)(h - t) : 0;
 }
 
+uint64_t queue_head(void)
+{
+	return atomic_load_explicit(&head, memory_order_acquire);
+}
+
+uint64_t queue_tail(void)
+{
+	return atomic_load_explicit(&tail, memory_order_acquire);
+}
+
 size_t queue_capacity(void)
 {
 	return ring ? mask + 1 : 0;
@@ -114,12 +131,16 @@ size_t queue_capacity(void)
 
 void queue_add_drops(uint64_t n)
 {
-	atomic_fetch_add_explicit(&drops, n, memory_order_relaxed);
+	if (n)
+		count_drops(n);
 }
 
-uint64_t queue_take_drops(void)
+uint64_t queue_take_drops(uint64_t *since_ns)
 {
-	return atomic_exchange_explicit(&drops, 0, memory_order_relaxed);
+	uint64_t n = atomic_exchange_explicit(&drops, 0, memory_order_relaxed);
+	if (since_ns)
+		*since_ns = atomic_load_explicit(&first_drop_ns, memory_order_relaxed);
+	return n;
 }
 
 /*
@@ -135,4 +156,5 @@ void queue_after_fork_child(void)
 	atomic_store(&head, 0);
 	atomic_store(&tail, 0);
 	atomic_store(&drops, 0);
+	atomic_store(&first_drop_ns, 0);
 }

@@ -3,6 +3,20 @@
  * Internal interfaces of libbpfleak.so.  Everything here has hidden
  * visibility (the whole library is built with -fvisibility=hidden); only the
  * interposed libc symbols in interpose.c are exported.
+ *
+ * Layers, each calling only down (docs/architecture.md):
+ *
+ *   interpose.c         exported symbols; forward to a hook or a lifecycle call
+ *   hooks_*.c           the FD table, stacks and identity of one call
+ *   record.h            the one seam between hooks and the rest: begin
+ *                       recording, submit an event, exec / exit / fork
+ *   lifecycle.c         start, activation, fork, exec, exit
+ *   writer.c            the writer thread and its requests (flush, exit)
+ *   journal.c           every sqlite call the shim makes (common/journal_writer)
+ *
+ * Building blocks under them: real.c (libc's functions), config.c, log.c,
+ * self.c (process identity), arena.c, fdtable.c, ownfds.c (FDs the shim's
+ * libraries own), queue.c, objcache.c, stack.c, sigstack.c, modules.c.
  */
 #ifndef BPFLEAK_SHIM_H
 #define BPFLEAK_SHIM_H
@@ -17,7 +31,10 @@
 #define SHIM_MAX_DEPTH 128
 #define SHIM_DEFAULT_DEPTH 32
 
-/* ---- real libc functions (real.c) ---- */
+/* ---- libc's functions (real.c) ----
+ * Until dlsym has found them, each points to a raw system call, so a hook
+ * that fires before the constructor (or inside an allocator's own
+ * initialisation) never calls dlsym and never recurses into malloc. */
 struct real_fns {
 	long (*syscall)(long, ...);
 	int (*close)(int);
@@ -30,26 +47,50 @@ struct real_fns {
 	int (*fcntl64)(int, int, ...);
 	int (*bpf)(int, void *, unsigned int);
 	int (*execve)(const char *, char *const[], char *const[]);
-	int (*execv)(const char *, char *const[]);
-	int (*execvp)(const char *, char *const[]);
+	int (*execveat)(int, const char *, char *const[], char *const[], int);
 	int (*execvpe)(const char *, char *const[], char *const[]);
 	int (*fexecve)(int, char *const[], char *const[]);
+	int (*posix_spawn)(pid_t *, const char *, const void *, const void *, char *const[],
+			   char *const[]);
+	int (*posix_spawnp)(pid_t *, const char *, const void *, const void *, char *const[],
+			    char *const[]);
 	void (*_exit)(int);
+	void (*pthread_exit)(void *);
+	int (*dlclose)(void *);
+	int (*sigaltstack)(const void *, void *);
+	int (*unshare)(int);
+	int (*clone)(int (*)(void *), void *, int, void *, ...);
 };
 extern struct real_fns real;
 void real_resolve(void);
+long raw_syscall(long nr, long a1, long a2, long a3, long a4, long a5, long a6);
 
-/* ---- state and configuration (lifecycle.c) ---- */
-enum shim_state { SHIM_UNINIT = 0, SHIM_ACTIVE = 1, SHIM_DISABLED = 2, SHIM_DONE = 3 };
-extern _Atomic int shim_state;
-
+/* ---- configuration (config.c): read once from environ at start ---- */
 struct shim_config {
 	char journal[4096];
+	char log[4096];          /* BPFLEAK_LOG: warnings go here instead of fd 2 */
 	int depth;
 	bool close_stacks;
 	bool quiet;
+	bool journal_given;      /* BPFLEAK_JOURNAL was set */
 };
 extern struct shim_config shim_cfg;
+void config_load(void);
+
+/* ---- warnings (log.c) ---- */
+void log_init(void);
+void shim_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- state (lifecycle.c) ---- */
+enum shim_state {
+	SHIM_OFF = 0,        /* constructor not run yet */
+	SHIM_DORMANT = 1,    /* loaded, nothing recorded: no file, no thread */
+	SHIM_ACTIVATING = 2, /* one thread is setting up recording */
+	SHIM_ACTIVE = 3,
+	SHIM_DISABLED = 4,   /* failed open: everything passes through */
+	SHIM_DONE = 5,       /* the exit snapshot is written */
+};
+extern _Atomic int shim_state;
 
 /* Set while the shim itself runs, so its own close()/dup() pass through. */
 extern __thread int shim_guard __attribute__((tls_model("initial-exec")));
@@ -60,22 +101,42 @@ extern __thread int shim_guard __attribute__((tls_model("initial-exec")));
  * handlers are still recorded.
  */
 extern __thread int shim_internal __attribute__((tls_model("initial-exec")));
+/*
+ * Set on a thread that is not the process the shim tracks: a vfork child
+ * (it shares our memory until exec), or a thread whose FD table was
+ * unshared.  Every hook passes straight through.
+ */
+extern __thread int shim_foreign __attribute__((tls_model("initial-exec")));
 
-static inline bool shim_recording(void)
+static inline int shim_state_now(void)
 {
-	return atomic_load_explicit(&shim_state, memory_order_relaxed) == SHIM_ACTIVE &&
-	       !shim_guard;
+	return atomic_load_explicit(&shim_state, memory_order_acquire);
 }
 
-/* Reset by the fork child handler. */
-extern pid_t shim_cached_pid;
+/* Disable recording for good, with one warning. */
+void shim_fail(const char *why);
+
+/* ---- process identity (self.c) ---- */
+struct self {
+	pid_t pid, ppid;
+	uint64_t started_ns;         /* constructor, or fork */
+	const char *origin;          /* "start", "fork" or "exec" */
+	uint64_t fork_ns;            /* fork children: when */
+	bool from_fork;              /* a fork child not yet journaled as one */
+};
+extern struct self self;
 extern __thread pid_t shim_cached_tid __attribute__((tls_model("initial-exec")));
-pid_t shim_pid(void);
+static inline pid_t shim_pid(void)
+{
+	return self.pid;
+}
 pid_t shim_tid(void);
 uint64_t shim_now_ns(void);
-void shim_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Disable recording for good, with one line on stderr. */
-void shim_fail(const char *why);
+void self_init(void);
+void self_after_fork_child(void);
+/* Fill what the process row needs; strings are malloc'd (free with self_row_free). */
+struct jw_process;
+void self_row(struct jw_process *p, char **exe, char **cmdline, char *boot_id, size_t cap);
 
 /* ---- arena: bump allocation that is never freed (arena.c) ---- */
 void *arena_alloc(size_t size);
@@ -89,9 +150,7 @@ void arena_after_fork_child(void);
  *   bit  36     cloexec
  *   bit  37     closed marker (the FD was tracked and closed; a second
  *               close that fails with EBADF is a double close)
- *   bit  38     owned: an FD the shim's libraries keep open for good
- *               (libunwind's memory-validation pipe); the host may not
- *               close it from under them
+ *   bit  38     owned: an FD the shim's libraries keep open (ownfds.c)
  *   bit  39     closing: one thread has claimed the close of this FD and
  *               is inside the real close(); any other close of the number
  *               meanwhile is of some other file (or a double close)
@@ -109,8 +168,10 @@ _Atomic uint64_t *fdtable_peek(int fd);          /* NULL: nothing ever tracked t
 _Atomic uint64_t *fdtable_slot(int fd);          /* allocates the page; NULL on failure */
 uint64_t fdtable_make(int kind, uint32_t id, bool cloexec);
 uint64_t fdtable_closed_marker(uint64_t tracked);
-/* Install a new generation for fd after the kernel returned it. */
-bool fdtable_install(int fd, int kind, uint32_t id, bool cloexec);
+/* Install a new generation for fd; returns the slot's previous value. */
+uint64_t fdtable_install(int fd, int kind, uint32_t id, bool cloexec);
+/* Forget fd (a listed FD that turned out not to exist). */
+void fdtable_forget(int fd);
 size_t fdtable_tracked_count(void);
 void fdtable_note_untracked(void);
 void fdtable_note_tracked(void);
@@ -118,15 +179,22 @@ void fdtable_note_tracked(void);
 void fdtable_each(unsigned int first, unsigned int last,
 		  int (*fn)(int fd, uint64_t slot, void *ctx), void *ctx);
 void fdtable_reset(void);  /* tests only */
-/* FDs the shim's libraries hold: libunwind's pipe, sqlite's journal files. */
-enum { OWNER_UNWINDER = 1, OWNER_JOURNAL = 2 };
-void fdtable_mark_owned(int fd, uint32_t owner);
-void fdtable_unmark_owned(int fd);
-/* The owned FDs in [first, last], ascending; returns how many. */
-int fdtable_owned_in(unsigned int first, unsigned int last, int *out, int cap);
-#define MAX_OWNED_FDS 16
 
-/* ---- stacks (stack.c) ---- */
+/* ---- FDs the shim's libraries own (ownfds.c) ---- */
+enum { OWNER_UNWINDER = 1, OWNER_JOURNAL = 2 };
+#define MAX_OWNED_FDS 16
+void ownfds_mark(int fd, uint32_t owner);
+void ownfds_unmark(int fd);
+/* The owned FDs in [first, last], ascending; returns how many. */
+int ownfds_in(unsigned int first, unsigned int last, int *out, int cap);
+/* A host close of an owned FD: reported done, the FD stays (see ownfds.c). */
+int ownfds_host_close(int fd);
+/* libunwind's pipe, opened now and kept out of the host's FD numbering. */
+void ownfds_start_unwinder(void);
+/* sqlite's journal files: high numbers, owned while open. */
+void ownfds_setup_sqlite(void);
+
+/* ---- stacks (stack.c, sigstack.c) ---- */
 struct stack_node {
 	uint64_t hash;
 	_Atomic int64_t db_id;       /* stack.id in the journal, 0 until written */
@@ -139,9 +207,18 @@ const struct stack_node *stack_capture(void);
 const struct stack_node *stack_intern(const uintptr_t *ips, uint32_t depth);
 uint64_t stack_hash(const uintptr_t *ips, uint32_t depth);
 void stack_forget_db_ids(void);
+int64_t stack_db_id(const struct stack_node *n);
+void stack_set_db_id(const struct stack_node *n, int64_t id);
 void stack_set_self_range(uintptr_t lo, uintptr_t hi);
 /* Stop unwinding for good (the unwinder's own FDs were taken over). */
 void stack_disable(const char *why);
+bool stack_disabled(void);
+/* Enough stack left below here for `need` bytes (an alternate signal stack
+ * is small; a thread's own stack is assumed big enough). */
+bool sigstack_room(size_t need);
+/* True when running on this thread's alternate signal stack. */
+bool sigstack_on_alt(void);
+void sigstack_note(const void *new_ss, int rc);
 
 /* ---- object identity cache (objcache.c) ---- */
 struct obj_node {
@@ -155,6 +232,8 @@ const struct obj_node *objcache_find(int kind, uint32_t id);
 /* Remember info; returns the cached node (the existing one if raced). */
 const struct obj_node *objcache_add(const struct bpfleak_obj_info *info);
 void objcache_forget_written(void);
+bool objcache_mark_written(const struct obj_node *n);
+bool objcache_is_written(const struct obj_node *n);
 
 /* ---- events and the queue (queue.c) ---- */
 struct shim_event {
@@ -177,47 +256,133 @@ bool queue_push(const struct shim_event *ev);
 bool queue_pop(struct shim_event *ev);
 size_t queue_depth(void);
 size_t queue_capacity(void);
-uint64_t queue_take_drops(void);
+/* Position of the next push: everything before it has been pushed. */
+uint64_t queue_head(void);
+uint64_t queue_tail(void);
+/* Events dropped since the last call, and when the first of them was. */
+uint64_t queue_take_drops(uint64_t *since_ns);
 void queue_add_drops(uint64_t n);
 void queue_after_fork_child(void);
 
 /* Fill the common fields of an event. */
 void event_init(struct shim_event *ev, int op, uint64_t ts_ns);
-/* Push, and make sure someone will write it. */
-void event_submit(const struct shim_event *ev);
+
+/* ---- the seam: what hooks ask of the recorder (record.c) ---- */
+/*
+ * Make sure recording is on before a hook records: activates a dormant
+ * process (its first bpf FD: new_fd, not listed as held) or a fork child
+ * (its first bpf operation; new_fd -1).  false: pass through unrecorded.
+ */
+bool record_begin(int new_fd);
+/* Queue an event; the writer picks it up within one period. */
+void record_submit(const struct shim_event *ev);
+/*
+ * Around a recorded system call: a snapshot of the FD table may be under
+ * way; record_overlap() says whether it ran during the call (the event
+ * then carries BPFLEAK_EF_IN_SNAPSHOT).
+ */
+uint64_t record_mark(void);
+bool record_overlap(uint64_t mark);
+/* The writer's exit snapshot brackets its scan of the FD table with these. */
+void record_scan_begin(void);
+void record_scan_end(void);
+bool record_pins_touched(void);
+/* A bpffs pin was made or opened: the exit snapshot walks the pins. */
+void record_touched_pins(void);
+void record_note(int note, int fd2);
+
+/* ---- lifecycle (lifecycle.c): called from interpose.c and record.c ---- */
+/* Activation was cut short on a signal stack; finished by the next hook. */
+extern _Atomic int shim_setup_pending;
+void lifecycle_finish_setup(void);
+void lifecycle_fork_child(void);
+void lifecycle_before_exec(const char *path);
+void lifecycle_exit_now(int status);     /* _exit / _Exit */
+void lifecycle_main_thread_exit(void);   /* pthread_exit from main */
+void lifecycle_unshare_files(void);      /* this thread got its own FD table */
+/* Activate: list held FDs, start the writer.  Returns recording state. */
+bool lifecycle_activate(bool at_exit, int new_fd);
 
 /* ---- modules (modules.c) ---- */
 void modules_refresh(void);
 struct module_info {
 	const char *path, *build_id;
 	uintptr_t base, size;
-	uint64_t ts;
-	int64_t file_size, mtime_ns;   /* -1: unknown */
+	uint64_t ts;                 /* mapped no later than this */
+	int64_t file_size, mtime_ns; /* -1: unknown */
+	uint64_t unloaded_ns;        /* 0: still mapped */
 };
-/* Writer side: call fn for modules not yet written for this pid. */
-void modules_each_unwritten(void (*fn)(const struct module_info *m, void *ctx), void *ctx);
+/* Writer side: write module rows not yet written, and unloads not yet noted.
+ * fn returns the row id (<0 failure); unload returns 0 or failure. */
+int modules_write(int64_t (*fn)(const struct module_info *m, void *ctx),
+		  int (*unload)(int64_t row, uint64_t ts, void *ctx), void *ctx);
 void modules_after_fork_child(void);
-void modules_mark_unwritten(void);   /* a rolled-back batch */
+void modules_mark_unwritten(void);   /* a rolled-back batch, a new file */
+/* dlclose: note what is mapped before, and what went away after. */
+void modules_before_dlclose(void);
+void modules_after_dlclose(void);
 
-/* ---- writer and journal (writer.c, journal_fds.c) ---- */
-void journal_fds_setup(void);
-bool journal_check_path(const char *path);
-void writer_start_if_needed(void);
+/* ---- writer (writer.c) ---- */
+/* Create (or check) the journal; false: failed open, recording is off. */
+bool writer_prepare_journal(void);
+/* Start the writer thread if this process has none. */
+void writer_start(void);
+bool writer_running(void);
+/* The writer got somewhere: exit paths keep waiting for it. */
+void writer_progress(void);
 void writer_kick(void);
-/* Write everything queued now, from the calling thread. */
-void journal_drain_now(void);
-/* The journal file changed (tests): rows must be written again. */
-void journal_forget_written(void);
-/* Exit: stop the writer, drain, write the exit snapshot. */
-void journal_finish(void);
-/* Held while the shim has journal FDs open; mass closes wait for it. */
-void writer_lock(void);
-void writer_unlock(void);
+/*
+ * Ask the writer to write everything queued so far (and, with exit, the
+ * exit snapshot), and wait at most timeout_ns.  Only futexes: safe from a
+ * signal handler, a vfork-free child, or exit.  false: timed out or no
+ * writer.
+ */
+bool writer_flush(long timeout_ns);
+bool writer_exit(long timeout_ns, bool underscore_exit);
+void writer_set_exit_status(int status);
+/* main() called pthread_exit: the writer checks whether it is the last thread. */
+void writer_main_exited(void);
+/* Held by range closes: the journal's files are not open meanwhile. */
+void writer_pause(void);
+void writer_resume(void);
+/* The writer thread itself, in a destructor after it ended the process. */
+bool writer_is_self(void);
+/* Run the exit work on this thread (no writer thread, or it is us). */
+void writer_exit_inline(bool underscore_exit);
 void writer_fork_prepare(void);
 void writer_fork_parent(void);
 void writer_fork_child(void);
+/* The journal file changed (tests): rows must be written again. */
+void writer_forget_written(void);
+/* Write everything queued, from the calling thread (tests). */
+void writer_drain_now(void);
 
-/* ---- hooks (hooks_bpf.c, hooks_fd.c) ---- */
+/* ---- journal (journal.c): the shim's only sqlite user ---- */
+struct bpfleak_snapshot;
+struct jw_snapshot_info;
+/* Open (creating if needed) at the configured path; false with a reason. */
+bool journal_open(char *why, size_t cap);
+void journal_close(void);
+bool journal_is_open(void);
+/* The file at the path is not the one written so far (moved, deleted). */
+bool journal_replaced(void);
+void journal_forget_file(void);
+int journal_begin(void);
+int journal_commit(void);
+void journal_rollback(void);
+int journal_errcode(void);
+const char *journal_errstr(int code);
+/* Rows; every function returns 0 or an sqlite error code. */
+int journal_process_row(int64_t *row, const char *origin);
+int journal_event(const struct shim_event *ev, const char *detail, uint64_t end_ns);
+int journal_modules(void);
+int journal_snapshot(const struct bpfleak_snapshot *s, const struct jw_snapshot_info *info);
+int journal_process_exited(int64_t row, uint64_t ts, bool have_status, int status);
+int journal_process_flushed(int64_t row, uint64_t ts);
+/* The last recorder to finish leaves the file standing alone. */
+void journal_finish(void);
+
+/* ---- hooks (hooks_bpf.c, hooks_fd.c, hooks_process.c) ---- */
 long hook_bpf(int cmd, void *attr, unsigned int size, bool via_bpf_symbol);
 int hook_close(int fd);
 int hook_close_range(unsigned int first, unsigned int last, int flags);
@@ -225,10 +390,10 @@ void hook_closefrom(int lowfd);
 int hook_dup(int oldfd);
 int hook_dup3(int oldfd, int newfd, int flags, bool is_dup2);
 int hook_fcntl_dup(int fd, int cmd, long arg, int (*real_fcntl)(int, int, ...));
-/* Record the bpf FDs the process already holds (start, exec). */
-void hooks_record_inherited(const char *origin);
-/* In a fork child: list the tracked FDs it inherited. */
-void hooks_record_fork_child(pid_t parent);
-void hooks_before_exec(void);
+void hooks_init(void);
+/* The bpf FDs the process holds now, as `inherited` events (activation). */
+void hooks_list_held(const char *origin, int skip_fd);
+/* A fork child's first event: its inherited FDs, checked against the kernel. */
+void hooks_list_fork_child(int skip_fd);
 
 #endif

@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <bpfleak/journal.h>
 #include "shim.h"
 
 #define TABLE_SLOTS (1u << 16)
@@ -23,8 +24,15 @@ static _Atomic int disabled;
 
 void stack_disable(const char *why)
 {
-	if (!atomic_exchange(&disabled, 1))
+	if (!atomic_exchange(&disabled, 1)) {
 		shim_warn("call stacks are no longer recorded: %s", why);
+		record_note(BPFLEAK_NOTE_NO_STACKS, 0);
+	}
+}
+
+bool stack_disabled(void)
+{
+	return atomic_load_explicit(&disabled, memory_order_relaxed);
 }
 
 void stack_set_self_range(uintptr_t lo, uintptr_t hi)
@@ -112,12 +120,60 @@ const struct stack_node *stack_intern(const uintptr_t *ips, uint32_t depth)
 	return fresh ? fresh : new_node(h, ips, depth);
 }
 
+static bool is_self(uintptr_t ip, uintptr_t lo, uintptr_t hi)
+{
+	return ip >= lo && ip < hi;
+}
+
+/*
+ * A stack deeper than the depth kept: walk all of it (up to a bound) for
+ * its outermost frames -- main() and the thread's entry say more than the
+ * thousandth frame of a recursion -- and how many frames lie between.
+ * Returns how many outer frames were written to `outer` (outermost last),
+ * and the total number of frames outside the shim in *total (0: unknown).
+ */
+#define DEEP_WALK_MAX 4096
+static int outer_frames(uintptr_t *outer, int keep, int *total)
+{
+	unw_context_t uc;
+	unw_cursor_t cur;
+	uintptr_t ring[8];
+	int n = 0;
+	*total = 0;
+	if (unw_getcontext(&uc) != 0 || unw_init_local(&cur, &uc) != 0)
+		return 0;
+	uintptr_t lo = atomic_load_explicit(&self_lo, memory_order_relaxed);
+	uintptr_t hi = atomic_load_explicit(&self_hi, memory_order_relaxed);
+	int steps = 0;
+	bool past_self = false;
+	do {
+		unw_word_t ip;
+		if (unw_get_reg(&cur, UNW_REG_IP, &ip) != 0 || ip == 0)
+			break;
+		if (!past_self && is_self((uintptr_t)ip, lo, hi))
+			continue;
+		past_self = true;
+		ring[n % 8] = (uintptr_t)ip;
+		n++;
+	} while (++steps < DEEP_WALK_MAX && unw_step(&cur) > 0);
+	if (steps < DEEP_WALK_MAX)
+		*total = n;
+	int k = n < keep ? n : keep;
+	for (int i = 0; i < k; i++)
+		outer[i] = ring[(n - k + i) % 8];
+	return k;
+}
+
+/* Bytes of stack the unwinder may need below a hook (see sigstack.c). */
+#define UNWIND_STACK_NEED (16 * 1024)
+
 const struct stack_node *stack_capture(void)
 {
-	if (atomic_load_explicit(&disabled, memory_order_relaxed))
+	if (atomic_load_explicit(&disabled, memory_order_relaxed) || !sigstack_room(UNWIND_STACK_NEED))
 		return NULL;
-	void *raw[SHIM_MAX_DEPTH + 8];
-	int want = shim_cfg.depth + 8;
+	void *raw[SHIM_MAX_DEPTH + 9];
+	int depth = shim_cfg.depth;
+	int want = depth + 9;   /* the shim's own frames, and one to tell "more" */
 	if (want > (int)(sizeof(raw) / sizeof(raw[0])))
 		want = (int)(sizeof(raw) / sizeof(raw[0]));
 	int n = unw_backtrace(raw, want);
@@ -126,12 +182,24 @@ const struct stack_node *stack_capture(void)
 	int skip = 0;
 	uintptr_t lo = atomic_load_explicit(&self_lo, memory_order_relaxed);
 	uintptr_t hi = atomic_load_explicit(&self_hi, memory_order_relaxed);
-	while (skip < n && (uintptr_t)raw[skip] >= lo && (uintptr_t)raw[skip] < hi)
+	while (skip < n && is_self((uintptr_t)raw[skip], lo, hi))
 		skip++;
-	int depth = n - skip;
-	if (depth > shim_cfg.depth)
-		depth = shim_cfg.depth;
-	return stack_intern((const uintptr_t *)&raw[skip], (uint32_t)depth);
+	int have = n - skip;
+	uintptr_t *ips = (uintptr_t *)&raw[skip];
+	if (have <= depth || depth < 3)
+		return stack_intern(ips, (uint32_t)(have < depth ? have : depth));
+	/* Cut: innermost frames, the gap marker and count, outermost frames. */
+	int keep_outer = depth >= 16 ? 4 : depth >= 8 ? 2 : 0;
+	uintptr_t outer[4];
+	int total = 0;
+	int got = keep_outer ? outer_frames(outer, keep_outer, &total) : 0;
+	int inner = depth - 2 - got;
+	uintptr_t cut[SHIM_MAX_DEPTH];
+	memcpy(cut, ips, (size_t)inner * sizeof(*cut));
+	cut[inner] = BPFLEAK_STACK_GAP;
+	cut[inner + 1] = total > inner + got ? (uintptr_t)(total - inner - got) : 0;
+	memcpy(cut + inner + 2, outer, (size_t)got * sizeof(*cut));
+	return stack_intern(cut, (uint32_t)depth);
 }
 
 /* A rolled-back batch, or a new journal: every stack must be written again. */
@@ -145,4 +213,15 @@ void stack_forget_db_ids(void)
 		if (n)
 			atomic_store(&n->db_id, 0);
 	}
+}
+
+/* The journal row of a stack, 0 until written; only the writer sets it. */
+int64_t stack_db_id(const struct stack_node *n)
+{
+	return atomic_load(&n->db_id);
+}
+
+void stack_set_db_id(const struct stack_node *n, int64_t id)
+{
+	atomic_store(&((struct stack_node *)n)->db_id, id);
 }

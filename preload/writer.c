@@ -1,16 +1,23 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 /*
- * The writer: one thread that drains the queue into the journal, a batch
- * per transaction, at most every 20 ms (sooner when the queue fills).
+ * The writer: one thread per recording process that drains the queue into
+ * the journal, a batch per transaction, at most every 20 ms (sooner when
+ * the queue fills), and does the exit work (snapshot, last batch) when
+ * asked.  Only this thread uses sqlite while the process runs; exit, _exit
+ * and exec ask it and wait on a futex with a time limit, which is safe from
+ * a signal handler and can never hang the host.
  *
- * The journal is opened at the start of a drain and closed at its end, all
- * under writer_mutex.  Outside a drain the process holds no sqlite state, so
- * a fork never carries a live connection into the child (sqlite forbids
- * that), and a host's close_range(3, ~0U) cannot pull the journal's FDs out
- * from under sqlite: both wait for the mutex.
+ * Its thread must never keep the process alive: when main() has called
+ * pthread_exit and every other thread is gone, the writer does the exit
+ * work and returns, and glibc ends the process as it would have.
+ *
+ * Write failures (a full disk, a file system gone read-only) are a gap,
+ * not the end: events are counted while writes fail and the gap is
+ * journaled, with its time span, as soon as a write succeeds again.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/futex.h>
 #include <pthread.h>
 #include <signal.h>
@@ -23,7 +30,6 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
-#include <sqlite3.h>
 #include <bpfleak/journal.h>
 #include <bpfleak/snapshot.h>
 #include "journal_writer.h"
@@ -33,378 +39,383 @@
 #define IDLE_WAIT_NS (20 * 1000 * 1000)
 #define BUSY_WAIT_NS (2 * 1000 * 1000)
 
+/*
+ * FLUSH differs from NORMAL only in that it runs even with nothing queued:
+ * the batch then just moves process.flushed_ns, which a live report waits for.
+ */
+enum drain_mode { DRAIN_NORMAL, DRAIN_FLUSH, DRAIN_EXIT };
+
 static pthread_mutex_t writer_mutex = PTHREAD_MUTEX_INITIALIZER;
-static pthread_t writer_thread;
-static _Atomic int writer_running;
-static _Atomic int writer_stop;
+static pthread_t thread;
+static _Atomic int running;
+static _Atomic pid_t thread_tid;
 static _Atomic uint32_t kick_word;
+/* Requests are tickets: done_seq reaches a ticket once its drain is written. */
+static _Atomic uint32_t req_seq, done_seq;
+static _Atomic int exit_req;          /* 0, 1 exit, 2 _exit */
+static _Atomic int exit_status_known;
+static _Atomic int exit_status;
+static _Atomic int exit_done;
+static _Atomic int main_exited;
+/* Moves while the writer gets somewhere (a batch, a wait for another
+ * process's lock): exit paths wait for a writer that makes progress. */
+static _Atomic uint32_t progress;
+
+static int64_t proc_row;              /* our row in the current file, 0 none */
+static bool ever_opened;              /* the journal was written at least once */
 static uint64_t events_written;
 
-/* Who this image is; written once per journal as a `process` row. */
-static struct {
-	int64_t row;            /* 0 until written */
-	const char *origin;     /* "start", "fork" or "exec" (decided on write) */
-	pid_t ppid;
-	uint64_t started_ns;
-} self = { .origin = "start" };
+/* A run of failed writes. */
+static uint64_t gap_since_ns, gap_lost, lost_total;
+static char gap_why[160];
+static bool gap_warned;
 
-/* ---- locking, used by hooks that must not race a drain ---- */
+/* bpfleak-report --pid asks for a flush by touching JOURNAL-flush. */
+static struct timespec flush_req_seen;
 
-void writer_lock(void)
+static long futex(_Atomic uint32_t *word, int op, uint32_t val, const struct timespec *ts)
 {
-	pthread_mutex_lock(&writer_mutex);
-}
-
-void writer_unlock(void)
-{
-	pthread_mutex_unlock(&writer_mutex);
+	return raw_syscall(SYS_futex, (long)word, op, val, (long)ts, 0, 0);
 }
 
 void writer_kick(void)
 {
 	uint32_t expected = 0;
 	if (atomic_compare_exchange_strong(&kick_word, &expected, 1))
-		syscall(SYS_futex, &kick_word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+		futex(&kick_word, FUTEX_WAKE_PRIVATE, 1, NULL);
 }
 
 static void wait_for_kick(long ns)
 {
 	struct timespec ts = { 0, ns };
-	syscall(SYS_futex, &kick_word, FUTEX_WAIT_PRIVATE, 0, &ts, NULL, 0);
+	futex(&kick_word, FUTEX_WAIT_PRIVATE, 0, &ts);
 	atomic_store(&kick_word, 0);
 }
 
-/* ---- journal path checks (at start, before any thread exists) ---- */
-
-static bool check_path(const char *path);
-
-bool journal_check_path(const char *path)
+void writer_progress(void)
 {
-	shim_internal++;
-	bool ok = check_path(path);
-	shim_internal--;
-	return ok;
+	atomic_fetch_add_explicit(&progress, 1, memory_order_relaxed);
 }
 
-static bool check_path(const char *path)
+bool writer_running(void)
 {
-	self.started_ns = shim_now_ns();
-	/* O_NOFOLLOW: a journal path that is a symlink is refused, never followed. */
-	int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		char why[128];
-		snprintf(why, sizeof(why), "cannot open journal %.80s: %s", path, strerror(errno));
-		shim_fail(why);
-		return false;
-	}
-	struct stat st;
-	bool regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
-	close(fd);
-	if (!regular) {
-		shim_fail("journal path is not a regular file");
-		return false;
-	}
-	journal_fds_setup();
-	struct jw j;
-	char err[256];
-	if (jw_open(&j, path, JW_CREATE | JW_APPEND, err, sizeof(err))) {
-		char why[400];
-		snprintf(why, sizeof(why), "journal %.80s: %.255s", path, err);
-		shim_fail(why);
-		return false;
-	}
-	jw_close(&j);
-	return true;
+	return atomic_load(&running) != 0;
 }
 
-/* ---- process identity ---- */
-
-static uint64_t read_start_ticks(void)
+bool writer_is_self(void)
 {
-	size_t len = 0;
-	char *stat = bpfleak_read_file("/proc/self/stat", &len);
-	uint64_t ticks = 0;
-	if (stat) {
-		/* Field 22; fields after the ")" of comm are space separated. */
-		char *p = strrchr(stat, ')');
-		for (int field = 2; p && field < 22; field++)
-			p = strchr(p + 1, ' ');
-		if (p)
-			ticks = strtoull(p + 1, NULL, 10);
-		free(stat);
-	}
-	return ticks;
+	return atomic_load(&running) && atomic_load(&thread_tid) == shim_tid();
 }
 
-static char *read_cmdline(void)
-{
-	size_t len = 0;
-	char *c = bpfleak_read_file("/proc/self/cmdline", &len);
-	if (!c)
-		return NULL;
-	for (size_t i = 0; i + 1 < len; i++)
-		if (c[i] == '\0')
-			c[i] = ' ';
-	return c;
-}
+/* ---- the journal's rows ---- */
 
-static int write_process_row(struct jw *j)
-{
-	if (self.row)
-		return 0;
-	char boot_id[64], exe[4096];
-	bpfleak_boot_id(boot_id, sizeof(boot_id));
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	exe[n > 0 ? n : 0] = '\0';
-	uint64_t ticks = read_start_ticks();
-	char *cmdline = read_cmdline();
-
-	/* Same pid and kernel start time as an earlier row: this image came from exec. */
-	int64_t earlier = strcmp(self.origin, "fork") ? jw_process_find_exec(j, getpid(), ticks, boot_id) : 0;
-	if (earlier > 0)
-		self.origin = "exec";
-	if (!self.started_ns)
-		self.started_ns = shim_now_ns();
-	struct timespec mono, wall;
-	clock_gettime(CLOCK_MONOTONIC, &mono);
-	clock_gettime(CLOCK_REALTIME, &wall);
-	struct jw_process p = {
-		.pid = getpid(),
-		.ppid = self.ppid ? self.ppid : getppid(),
-		.exe = exe,
-		.cmdline = cmdline ? cmdline : "",
-		.boot_id = boot_id,
-		.origin = self.origin,
-		.start_ticks = ticks,
-		.started_ns = self.started_ns,
-		.realtime_base_ns = ((int64_t)wall.tv_sec - mono.tv_sec) * 1000000000ll +
-				    (wall.tv_nsec - mono.tv_nsec),
-	};
-	self.row = jw_process(j, &p);
-	int rc = self.row > 0 ? 0 : -1;
-	if (rc == 0 && earlier > 0) {
-		struct jw_event e = { .ts_ns = self.started_ns, .pid = p.pid, .tid = p.pid,
-				       .op = BPFLEAK_OP_EXEC, .cmd = -1, .detail = exe };
-		rc = jw_event(j, &e);
-	}
-	free(cmdline);
-	if (rc)
-		self.row = 0;
-	return rc;
-}
-
-/* ---- one drain ---- */
-
-struct module_ctx {
-	struct jw *j;
-	int rc;
-};
-
-static void write_module(const struct module_info *info, void *ctx)
-{
-	struct module_ctx *m = ctx;
-	if (m->rc == 0)
-		m->rc = jw_module(m->j, &(struct jw_module){
-			.pid = getpid(), .ts_ns = info->ts, .path = info->path,
-			.build_id = info->build_id, .base = info->base, .size = info->size,
-			.file_size = info->file_size, .mtime_ns = info->mtime_ns }) < 0;
-}
-
-static int write_one(struct jw *j, const struct shim_event *ev)
-{
-	int64_t stack_id = 0;
-	if (ev->stack) {
-		struct stack_node *s = (struct stack_node *)ev->stack;
-		stack_id = atomic_load(&s->db_id);
-		if (!stack_id) {
-			stack_id = jw_stack(j, s->hash, s->ips, s->depth);
-			if (stack_id < 0)
-				return -1;
-			atomic_store(&s->db_id, stack_id);
-		}
-	}
-	if (ev->obj && ev->obj->info.id) {
-		struct obj_node *o = (struct obj_node *)ev->obj;
-		if (!atomic_load(&o->written)) {
-			if (jw_object(j, &o->info, o->first_seen_ns))
-				return -1;
-			atomic_store(&o->written, 1);
-		}
-	}
-	const char *detail = ev->detail;
-	if (ev->op == BPFLEAK_OP_INHERITED && detail && !strcmp(detail, "start") &&
-	    !strcmp(self.origin, "exec"))
-		detail = "exec";
-	bool has_fd2 = ev->op == BPFLEAK_OP_DUP || ev->op == BPFLEAK_OP_FORK ||
-		       ev->op == BPFLEAK_OP_DROP;
-	bool has_fd = ev->op != BPFLEAK_OP_FORK && ev->op != BPFLEAK_OP_DROP &&
-		      ev->op != BPFLEAK_OP_ERROR && ev->op != BPFLEAK_OP_EXEC;
-	struct jw_event e = {
-		.ts_ns = ev->ts_ns, .pid = ev->pid, .tid = ev->tid, .op = ev->op,
-		.has_fd = has_fd, .has_fd2 = has_fd2, .fd = ev->fd, .fd2 = ev->fd2,
-		.cmd = ev->cmd, .kind = ev->kind, .obj_id = ev->obj_id, .stack_id = stack_id,
-		.result = ev->result, .flags = ev->flags, .detail = detail,
-	};
-	return jw_event(j, &e);
-}
-
-/* A batch that did not commit: ids it handed out are not in the file. */
-static void forget_batch(bool process_row_in_batch)
-{
-	int64_t row = self.row;
-	journal_forget_written();
-	/* A row committed by an earlier batch is still there. */
-	if (!process_row_in_batch)
-		self.row = row;
-}
-
-/* Nothing this process wrote is known to be in the journal any more. */
-void journal_forget_written(void)
+void writer_forget_written(void)
 {
 	stack_forget_db_ids();
 	objcache_forget_written();
 	modules_mark_unwritten();
-	self.row = 0;
+	proc_row = 0;
 }
 
-static bool fatal_sqlite(int code)
+static int write_event(const struct shim_event *ev, uint64_t end_ns)
 {
-	code &= 0xff;
-	return code == SQLITE_FULL || code == SQLITE_IOERR || code == SQLITE_READONLY ||
-	       code == SQLITE_CORRUPT || code == SQLITE_NOTADB || code == SQLITE_CANTOPEN ||
-	       code == SQLITE_PERM;
+	const char *detail = ev->detail;
+	/* Listed by an image that came from exec: it inherited them over exec. */
+	if (ev->op == BPFLEAK_OP_INHERITED && detail && !strcmp(detail, "start") &&
+	    !strcmp(self.origin, "exec"))
+		detail = "exec";
+	return journal_event(ev, detail, end_ns);
 }
 
-static void give_up(int code, const char *what)
+struct restart {
+	uint64_t ts;
+	int rc;
+};
+
+static int list_restart(int fd, uint64_t slot, void *ctx)
 {
-	char why[256];
-	snprintf(why, sizeof(why), "journal %s failed: %s", what, jw_errstr(code));
-	shim_fail(why);
-	/* Recording stops; what is queued will never be written. */
+	struct restart *r = ctx;
 	struct shim_event ev;
-	while (queue_pop(&ev))
-		;
+	event_init(&ev, BPFLEAK_OP_INHERITED, r->ts);
+	ev.fd = fd;
+	ev.kind = (uint8_t)SLOT_KIND(slot);
+	ev.obj_id = SLOT_ID(slot);
+	ev.obj = objcache_find(ev.kind, ev.obj_id);
+	ev.flags = (slot & SLOT_CLOEXEC) ? BPFLEAK_EF_CLOEXEC : 0;
+	ev.detail = "restart";
+	r->rc = write_event(&ev, 0);
+	return r->rc;
 }
 
-/* Returns 0, or the sqlite error code (read before the rollback resets it). */
-static int write_batch(struct jw *j, bool *more)
+/* A new file at the path: say so, and list what is open, so it stands alone. */
+static int write_restart(void)
 {
-	if (jw_exec(j, "BEGIN IMMEDIATE") != SQLITE_OK)
-		return jw_errcode(j);
-	bool new_row = self.row == 0;
-	int rc = write_process_row(j);
-	struct module_ctx mctx = { j, 0 };
-	if (!rc) {
-		modules_each_unwritten(write_module, &mctx);
-		rc = mctx.rc;
+	struct restart r = { shim_now_ns(), 0 };
+	struct shim_event ev;
+	event_init(&ev, BPFLEAK_OP_NOTE, r.ts);
+	ev.detail = bpfleak_note_name(BPFLEAK_NOTE_RESTART);
+	r.rc = write_event(&ev, 0);
+	if (!r.rc)
+		fdtable_each(0, ~0u, list_restart, &r);
+	return r.rc;
+}
+
+static int write_gap(const char *why, uint64_t since, uint64_t lost)
+{
+	struct shim_event ev;
+	event_init(&ev, BPFLEAK_OP_DROP, since);
+	ev.fd2 = (int32_t)(lost > INT32_MAX ? INT32_MAX : lost);
+	ev.detail = why;
+	return write_event(&ev, shim_now_ns());
+}
+
+/* Events that could not be written: the gap they make is journaled later. */
+static void lose(uint64_t n, const char *why)
+{
+	if (!gap_lost && !gap_since_ns) {
+		gap_since_ns = shim_now_ns();
+		snprintf(gap_why, sizeof(gap_why), "journal write failed: %s", why);
+		/* Once per process, however often the disk fills and frees. */
+		if (!gap_warned)
+			shim_warn("%s; events are counted as lost until writes succeed again", gap_why);
+		gap_warned = true;
 	}
+	gap_lost += n;
+	lost_total += n;
+}
+
+/* Empty the queue: what it holds cannot be written now, and memory is bounded. */
+static uint64_t discard_queue(void)
+{
+	struct shim_event ev;
+	uint64_t n = 0;
+	while (queue_pop(&ev))
+		n++;
+	return n + queue_take_drops(NULL);
+}
+
+struct batch {
+	bool restarted;
+	const struct bpfleak_snapshot *snap;
+	const struct jw_snapshot_info *info;
+	bool snap_written;
+};
+
+/* One transaction.  0, or the sqlite error code (the batch is then lost). */
+static int write_batch(struct batch *b, bool *more)
+{
+	*more = false;
+	int rc = journal_begin();
+	if (rc)
+		return rc;
+	bool new_row = proc_row == 0;
+	if (!proc_row)
+		rc = journal_process_row(&proc_row, self.origin);
+	if (!rc && b->restarted)
+		rc = write_restart();
+	if (!rc)
+		rc = journal_modules();
+	bool gap_in_batch = !rc && gap_lost;
+	if (gap_in_batch)
+		rc = write_gap(gap_why, gap_since_ns, gap_lost);
 	struct shim_event ev;
 	int n = 0;
 	while (!rc && n < BATCH_MAX && queue_pop(&ev)) {
-		rc = write_one(j, &ev);
+		rc = write_event(&ev, 0);
 		n++;
 	}
-	/* Drops happened while the queue was full, i.e. after what it held. */
-	uint64_t dropped = !rc && n < BATCH_MAX ? queue_take_drops() : 0;
-	if (dropped) {
-		struct jw_event e = { .ts_ns = shim_now_ns(), .pid = getpid(), .tid = shim_tid(),
-				       .op = BPFLEAK_OP_DROP, .has_fd2 = true, .fd2 = (int)dropped,
-				       .cmd = -1 };
-		rc = jw_event(j, &e);
+	bool all = n < BATCH_MAX;
+	uint64_t since = 0, dropped = !rc && all ? queue_take_drops(&since) : 0;
+	if (dropped)
+		rc = write_gap("queue full", since, dropped);
+	uint64_t now = shim_now_ns();
+	if (!rc && all && b->snap && !b->snap_written) {
+		rc = journal_snapshot(b->snap, b->info);
+		if (!rc)
+			rc = journal_process_exited(proc_row, now, atomic_load(&exit_status_known),
+						    atomic_load(&exit_status));
+		b->snap_written = !rc;
+	} else if (!rc && all) {
+		/* Everything seen up to now is written: what a live report waits for. */
+		rc = journal_process_flushed(proc_row, now);
 	}
 	if (!rc)
-		rc = jw_exec(j, "COMMIT") == SQLITE_OK ? 0 : -1;
+		rc = journal_commit();
 	if (rc) {
-		int code = jw_errcode(j);
-		jw_exec(j, "ROLLBACK");
-		forget_batch(new_row);
-		/* The batch's events are gone: say so with a drop record later. */
-		queue_add_drops((uint64_t)n + dropped);
-		return code ? code : SQLITE_ERROR;
+		journal_rollback();
+		/* Ids handed out in this batch are not in the file: write them again. */
+		int64_t row = proc_row;
+		writer_forget_written();
+		if (!new_row)
+			proc_row = row;
+		b->snap_written = false;
+		lose((uint64_t)n + dropped, journal_errstr(rc));
+		return rc;
 	}
+	if (gap_in_batch) {
+		gap_lost = 0;
+		gap_since_ns = 0;
+	}
+	b->restarted = false;
 	events_written += (uint64_t)n;
-	*more = n == BATCH_MAX;
+	writer_progress();
+	*more = !all;
 	return 0;
 }
 
-/*
- * Write what is queued (and, at exit, the snapshot).  Called by the writer
- * thread and, for exec/_exit/exit, by the host thread itself.
- */
-static void drain_locked(const struct bpfleak_snapshot *snap, bool exiting);
-
-static void drain(const struct bpfleak_snapshot *snap, bool exiting)
+static void exit_snapshot(struct bpfleak_snapshot *snap, struct jw_snapshot_info *info)
 {
-	if (atomic_load(&shim_state) != SHIM_ACTIVE)
+	memset(snap, 0, sizeof(*snap));
+	memset(info, 0, sizeof(*info));
+	snap->pid = self.pid;
+	record_scan_begin();
+	info->ts_ns = shim_now_ns();
+	bpfleak_snapshot_fds(snap->pid, NULL, snap);
+	info->end_ns = shim_now_ns();
+	record_scan_end();
+	info->reason = BPFLEAK_SNAP_EXIT;
+	if (snap->n_fds > 0 || record_pins_touched()) {
+		bpfleak_snapshot_pins(snap->pid, snap);
+		info->pins_walked = true;
+	}
+	if (snap->n_io_uring)
+		record_note(BPFLEAK_NOTE_IO_URING, 0);
+}
+
+/*
+ * Write what is queued (and, in exit mode, the exit snapshot).  Called by
+ * the writer thread, or by the exiting thread itself when there is none.
+ */
+static void drain(enum drain_mode mode)
+{
+	int state = shim_state_now();
+	if (state != SHIM_ACTIVE && state != SHIM_DONE)
 		return;
-	if (!queue_depth() && !snap && !exiting)
+	/* Nothing to write, and no failed write to retry: no file is opened. */
+	if (mode == DRAIN_NORMAL && !queue_depth() && !gap_lost)
 		return;
 	shim_internal++;
-	drain_locked(snap, exiting);
-	shim_internal--;
-}
-
-static void drain_locked(const struct bpfleak_snapshot *snap, bool exiting)
-{
-	journal_fds_setup();
-	modules_refresh();   /* catches dlopen'd libraries since the last batch */
-	writer_lock();
-	struct jw j;
-	char err[256];
-	if (jw_open(&j, shim_cfg.journal, JW_CREATE | JW_APPEND, err, sizeof(err))) {
-		writer_unlock();
-		char why[300];
-		snprintf(why, sizeof(why), "journal reopen: %.255s", err);
-		shim_fail(why);
-		return;
+	pthread_mutex_lock(&writer_mutex);
+	struct bpfleak_snapshot snap;
+	struct jw_snapshot_info info;
+	struct batch b = { .restarted = false };
+	if (mode == DRAIN_EXIT) {
+		exit_snapshot(&snap, &info);
+		b.snap = &snap;
+		b.info = &info;
 	}
-	bool more = true;
-	int failures = 0;
-	while (more) {
-		more = false;
-		int code = write_batch(&j, &more);
-		if (code) {
-			if (fatal_sqlite(code) || ++failures >= 3) {
-				give_up(code, "write");
+	modules_refresh();   /* dlopen'd libraries since the last batch */
+	if (ever_opened && journal_replaced()) {
+		writer_forget_written();
+		b.restarted = true;
+		shim_warn("the journal %s was moved or deleted; a new one is started there",
+			  shim_cfg.journal);
+	}
+	char why[400];
+	if (!journal_open(why, sizeof(why))) {
+		if (!ever_opened) {
+			/* The first open: fail open, the host runs as without us. */
+			pthread_mutex_unlock(&writer_mutex);
+			shim_internal--;
+			shim_fail(why);
+			discard_queue();
+			goto out_snap;
+		}
+		lose(discard_queue(), why);
+	} else {
+		ever_opened = true;
+		bool more = true;
+		while (more) {
+			int rc = write_batch(&b, &more);
+			if (rc) {
+				lose(discard_queue(), journal_errstr(rc));
 				break;
 			}
-			more = true;   /* busy: another process held the lock too long */
 		}
+		if (mode == DRAIN_EXIT)
+			journal_finish();
+		journal_close();
 	}
-	if (snap && atomic_load(&shim_state) == SHIM_ACTIVE) {
-		int rc = jw_exec(&j, "BEGIN IMMEDIATE");
-		if (rc == SQLITE_OK && !self.row)
-			rc = write_process_row(&j);
-		uint64_t now = shim_now_ns();
-		if (rc == SQLITE_OK)
-			rc = jw_snapshot(&j, snap, &(struct jw_snapshot_info){
-				.ts_ns = now, .reason = BPFLEAK_SNAP_EXIT, .pins_walked = snap->n_mounts > 0 });
-		if (rc == SQLITE_OK)
-			rc = jw_process_exited(&j, self.row, now, false, 0);
-		if (rc == SQLITE_OK)
-			rc = jw_exec(&j, "COMMIT");
-		if (rc != SQLITE_OK) {
-			int code = jw_errcode(&j);
-			jw_exec(&j, "ROLLBACK");
-			give_up(code, "exit snapshot");
-		}
-	}
-	/*
-	 * Fold the WAL into the main file at exit, so the .db alone (the file
-	 * people attach to tickets) holds everything, and empty the WAL file.
-	 * Waits at most 100 ms for other processes still appending; if they
-	 * are, the last of them to exit does it.
-	 */
-	if (exiting) {
-		jw_finish(&j, 100);
-	}
-	jw_close(&j);
-	writer_unlock();
+	pthread_mutex_unlock(&writer_mutex);
+	shim_internal--;
+out_snap:
+	if (mode == DRAIN_EXIT)
+		bpfleak_snapshot_free(&snap);
 }
 
-void journal_drain_now(void)
+/*
+ * Recording starts: create the journal now, on the activating thread, so a
+ * program killed a moment later still leaves a complete (if short) file,
+ * and an unusable path fails open before the host goes on.
+ */
+bool writer_prepare_journal(void)
 {
-	drain(NULL, false);
+	shim_internal++;
+	pthread_mutex_lock(&writer_mutex);
+	char why[400];
+	bool ok = journal_open(why, sizeof(why));
+	if (ok) {
+		ever_opened = true;
+		journal_close();
+	}
+	pthread_mutex_unlock(&writer_mutex);
+	shim_internal--;
+	if (!ok)
+		shim_fail(why);
+	return ok;
+}
+
+/* ---- requests ---- */
+
+static bool flush_requested(void)
+{
+	char path[sizeof(shim_cfg.journal) + 8];
+	snprintf(path, sizeof(path), "%s-flush", shim_cfg.journal);
+	struct stat st;
+	if (stat(path, &st) != 0)
+		return false;
+	if (st.st_mtim.tv_sec == flush_req_seen.tv_sec && st.st_mtim.tv_nsec == flush_req_seen.tv_nsec)
+		return false;
+	flush_req_seen = st.st_mtim;
+	return true;
+}
+
+/* main() called pthread_exit and we are all that is left of the process. */
+static bool only_writer_left(void)
+{
+	if (!atomic_load(&main_exited))
+		return false;
+	size_t len = 0;
+	char *stat = bpfleak_read_file("/proc/self/stat", &len);
+	if (!stat)
+		return false;
+	int threads = 0;
+	char *p = strrchr(stat, ')');
+	for (int field = 2; p && field < 20; field++)
+		p = strchr(p + 1, ' ');
+	if (p)
+		threads = atoi(p + 1);
+	free(stat);
+	/* The main thread stays a zombie, counted, until the process ends. */
+	return threads > 0 && threads <= 2;
+}
+
+static void exit_work(void)
+{
+	drain(DRAIN_EXIT);
+	atomic_store(&exit_done, 1);
+	atomic_store(&shim_state, SHIM_DONE);
+	if (!shim_cfg.quiet && events_written > 0) {
+		if (lost_total)
+			shim_warn("%llu events in %s (%llu lost while it could not be written); "
+				  "read them with: bpfleak-report %s",
+				  (unsigned long long)events_written, shim_cfg.journal,
+				  (unsigned long long)lost_total, shim_cfg.journal);
+		else
+			shim_warn("%llu events in %s; read them with: bpfleak-report %s",
+				  (unsigned long long)events_written, shim_cfg.journal,
+				  shim_cfg.journal);
+	}
 }
 
 static void *writer_main(void *arg)
@@ -412,6 +423,7 @@ static void *writer_main(void *arg)
 	(void)arg;
 	shim_guard = 1;
 	shim_internal = 1;
+	atomic_store(&thread_tid, shim_tid());
 	prctl(PR_SET_NAME, "bpfleak-writer", 0, 0, 0);
 	/*
 	 * A host whose threads keep every core busy creating FDs would starve
@@ -419,92 +431,171 @@ static void *writer_main(void *arg)
 	 * (it sleeps when there is nothing to write) keeps the journal
 	 * complete; without the privilege to raise it, drops are counted.
 	 */
-	setpriority(PRIO_PROCESS, (id_t)gettid(), -10);
-	/* Busy periods come in bursts: look again soon after a drain that found work. */
-	long wait = IDLE_WAIT_NS;
-	while (!atomic_load(&writer_stop)) {
-		wait_for_kick(wait);
+	setpriority(PRIO_PROCESS, (id_t)shim_tid(), -10);
+	/* The first batch goes out at once: a program killed right after its
+	 * first bpf FDs still leaves them in the journal. */
+	long wait = 0;
+	for (;;) {
+		if (wait)
+			wait_for_kick(wait);
+		uint32_t tickets = atomic_load(&req_seq);
+		bool last = only_writer_left();
 		uint64_t before = events_written;
-		drain(NULL, false);
+		if ((atomic_load(&exit_req) || last) && !atomic_load(&exit_done))
+			exit_work();
+		else if (shim_state_now() == SHIM_ACTIVE || queue_depth())
+			drain(flush_requested() ? DRAIN_FLUSH : DRAIN_NORMAL);
+		atomic_store(&done_seq, tickets);
+		futex(&done_seq, FUTEX_WAKE_PRIVATE, INT_MAX, NULL);
+		if (last)
+			return NULL;   /* the last thread: glibc now calls exit(0) */
+		if (shim_state_now() == SHIM_DISABLED)
+			return NULL;
 		wait = events_written != before ? BUSY_WAIT_NS : IDLE_WAIT_NS;
 	}
-	return NULL;
 }
 
-void writer_start_if_needed(void)
+void writer_start(void)
 {
-	if (atomic_load_explicit(&writer_running, memory_order_relaxed) ||
-	    atomic_load_explicit(&writer_stop, memory_order_relaxed))
-		return;
 	int expected = 0;
-	if (!atomic_compare_exchange_strong(&writer_running, &expected, 1))
+	if (atomic_load_explicit(&running, memory_order_relaxed) ||
+	    !atomic_compare_exchange_strong(&running, &expected, 1))
 		return;
 	/* Born with every signal blocked, so host handlers never run on our thread. */
 	sigset_t all, old;
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	shim_guard++;
-	int rc = pthread_create(&writer_thread, NULL, writer_main, NULL);
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	/* Nobody joins it: the process may end while it sleeps. */
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	int rc = pthread_create(&thread, &attr, writer_main, NULL);
+	pthread_attr_destroy(&attr);
 	shim_guard--;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc != 0)
-		atomic_store(&writer_running, 0);   /* drained at exit/exec instead */
+		atomic_store(&running, 0);   /* the exit path writes inline instead */
 }
 
 /*
- * The exit status is not known here (a return from main reaches exit()
- * inside libc, past any interposer), so process.exit_status stays NULL.
+ * Ask, then wait until the writer has done it.  timeout_ns is how long a
+ * writer may show no progress at all (a deadlock, say, on a lock the
+ * interrupted host thread holds); a writer that is busy -- waiting its turn
+ * on a journal other processes share -- is given up to REQUEST_MAX_NS.
  */
-void journal_finish(void)
+#define REQUEST_MAX_NS (10 * 1000000000l)
+#define REQUEST_SLICE_NS (10 * 1000000l)
+
+static long since(const struct timespec *t0)
 {
-	/* From here on no thread may start a writer: exit writes the rest. */
-	atomic_store(&writer_stop, 1);
-	if (atomic_load(&writer_running)) {
-		writer_kick();
-		pthread_join(writer_thread, NULL);
-		atomic_store(&writer_running, 0);
-	}
-	shim_internal++;
-	struct bpfleak_snapshot snap;
-	memset(&snap, 0, sizeof(snap));
-	snap.pid = getpid();
-	bpfleak_snapshot_fds(snap.pid, NULL, &snap);
-	/* A process that never touched bpf leaves no trace in the journal. */
-	bool relevant = snap.n_fds > 0 || self.row || queue_depth() > 0;
-	if (relevant) {
-		if (snap.n_fds > 0)
-			bpfleak_snapshot_pins(snap.pid, &snap);
-		drain(&snap, true);
-		if (!shim_cfg.quiet && events_written > 0 && atomic_load(&shim_state) == SHIM_ACTIVE)
-			shim_warn("%llu events in %s; read them with: bpfleak-report %s",
-				  (unsigned long long)events_written, shim_cfg.journal,
-				  shim_cfg.journal);
-	}
-	bpfleak_snapshot_free(&snap);
-	shim_internal--;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - t0->tv_sec) * 1000000000l + (now.tv_nsec - t0->tv_nsec);
 }
 
-/* ---- fork ---- */
+static bool request(int exit_kind, long timeout_ns)
+{
+	if (!atomic_load(&running) || writer_is_self())
+		return false;
+	uint32_t ticket = atomic_fetch_add(&req_seq, 1) + 1;
+	if (exit_kind)
+		atomic_store(&exit_req, exit_kind);
+	writer_kick();
+	struct timespec start, quiet_since;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	quiet_since = start;
+	uint32_t seen = atomic_load(&progress);
+	for (;;) {
+		uint32_t done = atomic_load(&done_seq);
+		if ((int32_t)(done - ticket) >= 0)
+			return true;
+		uint32_t now_progress = atomic_load(&progress);
+		if (now_progress != seen) {
+			seen = now_progress;
+			clock_gettime(CLOCK_MONOTONIC, &quiet_since);
+		}
+		if (since(&quiet_since) >= timeout_ns || since(&start) >= REQUEST_MAX_NS)
+			return false;
+		struct timespec ts = { 0, REQUEST_SLICE_NS };
+		futex(&done_seq, FUTEX_WAIT_PRIVATE, done, &ts);
+	}
+}
+
+bool writer_flush(long timeout_ns)
+{
+	return request(0, timeout_ns);
+}
+
+void writer_set_exit_status(int status)
+{
+	atomic_store(&exit_status, status);
+	atomic_store(&exit_status_known, 1);
+}
+
+bool writer_exit(long timeout_ns, bool underscore_exit)
+{
+	return request(underscore_exit ? 2 : 1, timeout_ns);
+}
+
+void writer_exit_inline(bool underscore_exit)
+{
+	(void)underscore_exit;
+	if (!atomic_load(&exit_done))
+		exit_work();
+}
+
+void writer_main_exited(void)
+{
+	atomic_store(&main_exited, 1);
+	writer_kick();
+}
+
+/* Write everything queued, from the calling thread (tests). */
+void writer_drain_now(void)
+{
+	drain(DRAIN_NORMAL);
+}
+
+/* ---- for the FD hooks: the journal's files are closed while this is held ---- */
+
+void writer_pause(void)
+{
+	pthread_mutex_lock(&writer_mutex);
+}
+
+void writer_resume(void)
+{
+	pthread_mutex_unlock(&writer_mutex);
+}
+
+/* ---- fork: no connection is open across it, and the child starts afresh ---- */
 
 void writer_fork_prepare(void)
 {
-	writer_lock();
+	pthread_mutex_lock(&writer_mutex);
 }
 
 void writer_fork_parent(void)
 {
-	writer_unlock();
+	pthread_mutex_unlock(&writer_mutex);
 }
 
 void writer_fork_child(void)
 {
 	pthread_mutex_init(&writer_mutex, NULL);
-	atomic_store(&writer_running, 0);
-	atomic_store(&writer_stop, 0);
+	atomic_store(&running, 0);
+	atomic_store(&thread_tid, 0);
 	atomic_store(&kick_word, 0);
-	self.ppid = getppid();
-	self.row = 0;
-	self.origin = "fork";
-	self.started_ns = shim_now_ns();
+	atomic_store(&req_seq, 0);
+	atomic_store(&done_seq, 0);
+	atomic_store(&exit_req, 0);
+	atomic_store(&exit_done, 0);
+	atomic_store(&exit_status_known, 0);
+	atomic_store(&main_exited, 0);
+	proc_row = 0;
 	events_written = 0;
+	gap_since_ns = gap_lost = lost_total = 0;
+	gap_warned = false;
+	flush_req_seen = (struct timespec){ 0, 0 };
 }

@@ -10,7 +10,7 @@ SHIM_UNIT_OBJS := $(filter-out $(B)/pic/preload/lifecycle.o $(B)/pic/preload/int
 SHIM_UNIT_LIBS := $(SQLITE_A) -lunwind $(LDLIBS_BPF) $(CMOCKA_LIBS) -lpthread -ldl -lm
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(wildcard tests/unit/test_*.c))
-$(B)/tests/unit/%: tests/unit/%.c $(SHIM_UNIT_OBJS) $(COMMON_PIC_OBJS)
+$(B)/tests/unit/%: tests/unit/%.c tests/unit/lifecycle_stub.c $(SHIM_UNIT_OBJS) $(COMMON_PIC_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(TEST_DEFS) -Ipreload -rdynamic -o $@ $^ $(SHIM_UNIT_LIBS)
 

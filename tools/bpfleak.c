@@ -459,8 +459,8 @@ static int cmd_run(int argc, char **argv, const char *argv0)
 			fputc('\n', stderr);
 		} else {
 			fprintf(stderr,
-				"%s: no journal at %s: the shim was not loaded or could not write"
-				" it (static binaries and programs that bypass libc, such as Go,"
+				"%s: no journal at %s: the program made no bpf FD the shim could"
+				" see (static binaries and programs that bypass libc, such as Go,"
 				" escape it)\n", prog, journal);
 		}
 	}

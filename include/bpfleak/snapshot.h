@@ -79,6 +79,7 @@ struct bpfleak_snapshot {
 	size_t n_pins;
 	int n_mounts;          /* bpffs mounts seen (after bind-mount dedup) */
 	int fd_error;          /* errno when /proc/PID/fd could not be read */
+	int n_io_uring;        /* io_uring instances among the FDs */
 };
 
 /*

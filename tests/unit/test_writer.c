@@ -30,14 +30,18 @@ static int setup(void **state)
 	snprintf(shim_cfg.journal, sizeof(shim_cfg.journal), "%s/j.db", dir);
 	shim_cfg.depth = 16;
 	shim_cfg.quiet = true;
+	self_init();
 	assert_true(queue_init(16384));
 	struct shim_event ev;
 	while (queue_pop(&ev))
 		;
-	queue_take_drops();
+	queue_take_drops(NULL);
 	atomic_store(&shim_state, SHIM_ACTIVE);
-	journal_forget_written();
-	assert_true(journal_check_path(shim_cfg.journal));
+	writer_forget_written();
+	journal_forget_file();
+	char why[512];
+	assert_true(journal_open(why, sizeof(why)));
+	journal_close();
 	return 0;
 }
 
@@ -90,7 +94,7 @@ static void test_events_stacks_objects_once(void **state)
 	const struct obj_node *obj = objcache_add(&info);
 	for (int i = 0; i < 1000; i++)
 		push_create(10 + i, stack, obj);
-	journal_drain_now();
+	writer_drain_now();
 
 	assert_int_equal(query("SELECT count(*) FROM event WHERE op = 1"), 1000);
 	assert_int_equal(query("SELECT count(*) FROM stack"), 1);
@@ -107,7 +111,7 @@ static void test_events_stacks_objects_once(void **state)
 
 	/* A second drain writes new events, not the stack or object again. */
 	push_create(5000, stack, obj);
-	journal_drain_now();
+	writer_drain_now();
 	assert_int_equal(query("SELECT count(*) FROM event"), 1001);
 	assert_int_equal(query("SELECT count(*) FROM stack"), 1);
 	assert_int_equal(query("SELECT count(*) FROM object"), 1);
@@ -121,7 +125,7 @@ static void test_large_drain_in_batches(void **state)
 	for (int round = 0; round < 2; round++) {
 		for (int i = 0; i < 12000; i++)
 			push_create(i, NULL, NULL);
-		journal_drain_now();
+		writer_drain_now();
 	}
 	assert_int_equal(query("SELECT count(*) FROM event"), 24000);
 	assert_int_equal(query("SELECT count(*) FROM event WHERE stack_id IS NOT NULL"), 0);
@@ -139,7 +143,7 @@ static void test_drops_are_counted_and_recorded(void **state)
 		refused += !queue_push(&ev);
 	}
 	assert_int_equal(refused, 250);
-	journal_drain_now();
+	writer_drain_now();
 	assert_int_equal(query("SELECT count(*) FROM event WHERE op = 3"), (long long)cap);
 	assert_int_equal(query("SELECT fd2 FROM event WHERE op = 8"), 250);
 	/* The drop marker comes after the events that made it in. */
@@ -150,23 +154,23 @@ static void test_fork_child_writes_with_own_connection(void **state)
 {
 	(void)state;
 	push_create(3, NULL, NULL);
-	journal_drain_now();
+	writer_drain_now();
 
 	writer_fork_prepare();
 	pid_t child = fork();
 	assert_true(child >= 0);
 	if (child == 0) {
-		shim_cached_pid = 0;
-		shim_cached_tid = 0;
+		self_after_fork_child();
+		self.from_fork = false;
 		queue_after_fork_child();
 		writer_fork_child();
 		push_create(4, NULL, NULL);
-		journal_drain_now();
+		writer_drain_now();
 		_exit(query("SELECT count(*) FROM event WHERE fd = 4") == 1 ? 0 : 1);
 	}
 	writer_fork_parent();
 	push_create(5, NULL, NULL);
-	journal_drain_now();
+	writer_drain_now();
 	int status;
 	assert_int_equal(waitpid(child, &status, 0), child);
 	assert_true(WIFEXITED(status));
@@ -199,7 +203,7 @@ static void test_exit_snapshot(void **state)
 	__u32 len = sizeof(info);
 	assert_int_equal(bpf_obj_get_info_by_fd(fd, &info, &len), 0);
 	push_create(fd, NULL, NULL);
-	journal_finish();
+	writer_exit_inline(false);
 	close(fd);
 
 	char sql[200];
@@ -212,6 +216,37 @@ static void test_exit_snapshot(void **state)
 	assert_int_equal(query(sql), 1);
 }
 
+/*
+ * Log rotation moves the journal away while the program runs: the writer
+ * starts a new file at the path that stands alone (process row, the FDs
+ * open now, a note that earlier events are elsewhere), mode 0600.
+ */
+static void test_moved_journal_restarts(void **state)
+{
+	(void)state;
+	fdtable_reset();
+	fdtable_install(7, BPFLEAK_KIND_MAP, 777, true);
+	push_create(7, NULL, NULL);
+	writer_drain_now();
+	char moved[128];
+	snprintf(moved, sizeof(moved), "%s/rotated.db", dir);
+	assert_int_equal(rename(shim_cfg.journal, moved), 0);
+	push_create(9, NULL, NULL);
+	writer_drain_now();
+
+	assert_int_equal(query("SELECT count(*) FROM process"), 1);
+	assert_int_equal(query("SELECT count(*) FROM event_v WHERE op = 'note'"
+			       " AND detail = 'journal_restart'"), 1);
+	assert_int_equal(query("SELECT count(*) FROM event_v WHERE op = 'inherited'"
+			       " AND detail = 'restart' AND fd = 7 AND obj_id = 777"), 1);
+	assert_int_equal(query("SELECT count(*) FROM event WHERE op = 1 AND fd = 9"), 1);
+	assert_int_equal(query("SELECT count(*) FROM event WHERE op = 1 AND fd = 7"), 0);
+	struct stat st;
+	assert_int_equal(stat(shim_cfg.journal, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	fdtable_reset();
+}
+
 static void write_file(const char *path, const void *data, size_t len)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -220,23 +255,33 @@ static void write_file(const char *path, const void *data, size_t len)
 	close(fd);
 }
 
+/* The journal as the writer would open it, at another path. */
+static bool opens(const char *path)
+{
+	char saved[sizeof(shim_cfg.journal)], why[512];
+	snprintf(saved, sizeof(saved), "%s", shim_cfg.journal);
+	snprintf(shim_cfg.journal, sizeof(shim_cfg.journal), "%s", path);
+	journal_forget_file();
+	bool ok = journal_open(why, sizeof(why));
+	journal_close();
+	snprintf(shim_cfg.journal, sizeof(shim_cfg.journal), "%s", saved);
+	return ok;
+}
+
 static void test_refuses_foreign_and_newer_files(void **state)
 {
 	(void)state;
 	char path[128];
 	snprintf(path, sizeof(path), "%s/garbage.db", dir);
 	write_file(path, "this is not a database, not at all, no.....", 44);
-	atomic_store(&shim_state, SHIM_ACTIVE);
-	assert_false(journal_check_path(path));
-	assert_int_equal(atomic_load(&shim_state), SHIM_DISABLED);
+	assert_false(opens(path));
 
 	snprintf(path, sizeof(path), "%s/other.db", dir);
 	sqlite3 *db;
 	sqlite3_open(path, &db);
 	sqlite3_exec(db, "CREATE TABLE t(x); PRAGMA user_version = 3", NULL, NULL, NULL);
 	sqlite3_close(db);
-	atomic_store(&shim_state, SHIM_ACTIVE);
-	assert_false(journal_check_path(path));
+	assert_false(opens(path));
 
 	snprintf(path, sizeof(path), "%s/future.db", dir);
 	sqlite3_open(path, &db);
@@ -245,15 +290,12 @@ static void test_refuses_foreign_and_newer_files(void **state)
 		 BPFLEAK_APPLICATION_ID, BPFLEAK_SCHEMA_VERSION + 1);
 	sqlite3_exec(db, sql, NULL, NULL, NULL);
 	sqlite3_close(db);
-	atomic_store(&shim_state, SHIM_ACTIVE);
-	assert_false(journal_check_path(path));
+	assert_false(opens(path));
 
 	snprintf(path, sizeof(path), "%s/link.db", dir);
 	assert_int_equal(symlink(shim_cfg.journal, path), 0);
-	atomic_store(&shim_state, SHIM_ACTIVE);
-	assert_false(journal_check_path(path));   /* never through a symlink */
+	assert_false(opens(path));   /* never through a symlink */
 
-	atomic_store(&shim_state, SHIM_ACTIVE);
 	struct stat st;
 	assert_int_equal(stat(shim_cfg.journal, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
@@ -268,6 +310,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fork_child_writes_with_own_connection, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exit_snapshot, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refuses_foreign_and_newer_files, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_moved_journal_restarts, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * The shim's side of the journal: the only file of the shim that talks to
+ * sqlite (through common/journal_writer.c).  Only the writer calls it, with
+ * the writer's mutex held; the connection is open for one drain at a time,
+ * so a fork never carries a live connection into a child (sqlite forbids
+ * that) and a host's close_range(3, ~0U) never finds one.
+ *
+ * It also notices when the file at the configured path is no longer the one
+ * written so far (log rotation, a cleanup job, an operator's rm): the
+ * writer then starts the new file with everything the report needs.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <sqlite3.h>
+#include <bpfleak/journal.h>
+#include <bpfleak/snapshot.h>
+#include "journal_writer.h"
+#include "shim.h"
+
+static struct jw jw;
+static bool is_open;
+static dev_t file_dev;
+static ino_t file_ino;
+static bool file_known;
+
+/* The side files of a journal that is gone belong to it, not to a new one. */
+static void drop_orphan_side_files(void)
+{
+	char side[sizeof(shim_cfg.journal) + 8];
+	snprintf(side, sizeof(side), "%s-wal", shim_cfg.journal);
+	unlink(side);
+	snprintf(side, sizeof(side), "%s-shm", shim_cfg.journal);
+	unlink(side);
+}
+
+/* Tests: the next file opened is a new journal, not a replacement. */
+void journal_forget_file(void)
+{
+	file_known = false;
+}
+
+bool journal_replaced(void)
+{
+	if (!file_known)
+		return false;
+	struct stat st;
+	if (stat(shim_cfg.journal, &st) != 0)
+		return true;
+	return st.st_dev != file_dev || st.st_ino != file_ino;
+}
+
+/*
+ * Another process of the tree holds the journal's lock: wait for it (about
+ * 5 s in all), and let exit paths waiting on the writer see it is busy,
+ * not stuck.
+ */
+static int busy(void *ctx, int count)
+{
+	(void)ctx;
+	if (count >= 2000)
+		return 0;
+	struct timespec ts = { 0, 2500 * 1000 };
+	nanosleep(&ts, NULL);
+	writer_progress();
+	return 1;
+}
+
+bool journal_open(char *why, size_t cap)
+{
+	ownfds_setup_sqlite();
+	if (journal_replaced()) {
+		struct stat st;
+		if (stat(shim_cfg.journal, &st) != 0 || st.st_size == 0)
+			drop_orphan_side_files();
+	}
+	if (!shim_cfg.journal[0]) {
+		snprintf(why, cap, "journal path too long");
+		return false;
+	}
+	char err[300];
+	if (jw_open(&jw, shim_cfg.journal, JW_CREATE | JW_APPEND, err, sizeof(err))) {
+		snprintf(why, cap, "journal %.300s", err);
+		return false;
+	}
+	sqlite3_busy_handler(jw.db, busy, NULL);
+	struct stat st;
+	if (stat(shim_cfg.journal, &st) == 0) {
+		file_dev = st.st_dev;
+		file_ino = st.st_ino;
+		file_known = true;
+	}
+	is_open = true;
+	return true;
+}
+
+void journal_close(void)
+{
+	if (is_open)
+		jw_close(&jw);
+	is_open = false;
+}
+
+bool journal_is_open(void)
+{
+	return is_open;
+}
+
+int journal_begin(void)
+{
+	return jw_begin(&jw) == SQLITE_OK ? 0 : jw_errcode(&jw);
+}
+
+int journal_commit(void)
+{
+	return jw_commit(&jw) == SQLITE_OK ? 0 : jw_errcode(&jw);
+}
+
+void journal_rollback(void)
+{
+	jw_rollback(&jw);
+}
+
+int journal_errcode(void)
+{
+	return jw_errcode(&jw);
+}
+
+const char *journal_errstr(int code)
+{
+	return jw_errstr(code);
+}
+
+static int fail(void)
+{
+	return jw_errcode(&jw);
+}
+
+/* The image that called exec wrote it down before the call (interpose.c). */
+static bool exec_journaled(pid_t pid)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(jw.db, "SELECT op, coalesce(flags, 0) FROM event WHERE pid = ?"
+			       " ORDER BY seq DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+		return false;
+	sqlite3_bind_int(st, 1, pid);
+	bool yes = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == BPFLEAK_OP_EXEC &&
+		   (sqlite3_column_int(st, 1) & BPFLEAK_EF_BEFORE_EXEC);
+	sqlite3_finalize(st);
+	return yes;
+}
+
+int journal_process_row(int64_t *row, const char *origin)
+{
+	struct jw_process p;
+	char *exe = NULL, *cmd = NULL, boot_id[64];
+	self_row(&p, &exe, &cmd, boot_id, sizeof(boot_id));
+	/* Same pid and kernel start time as an earlier row: this image came from exec. */
+	bool from_exec = strcmp(origin, "fork") != 0 &&
+			 jw_process_find_exec(&jw, p.pid, p.start_ticks, boot_id) > 0;
+	p.origin = from_exec ? "exec" : origin;
+	int rc = 0;
+	*row = jw_process(&jw, &p);
+	if (*row <= 0) {
+		rc = fail();
+	} else if (from_exec && !exec_journaled(p.pid)) {
+		struct jw_event e = { .ts_ns = p.started_ns, .pid = p.pid, .tid = p.pid,
+				      .op = BPFLEAK_OP_EXEC, .cmd = -1, .detail = exe };
+		if (jw_event(&jw, &e) != SQLITE_OK)
+			rc = fail();
+	}
+	if (from_exec)
+		self.origin = "exec";
+	free(exe);
+	free(cmd);
+	return rc;
+}
+
+int journal_event(const struct shim_event *ev, const char *detail, uint64_t end_ns)
+{
+	int64_t stack_id = 0;
+	if (ev->stack) {
+		stack_id = stack_db_id(ev->stack);
+		if (!stack_id) {
+			stack_id = jw_stack(&jw, ev->stack->hash, (const uint64_t *)ev->stack->ips,
+					    ev->stack->depth);
+			if (stack_id < 0)
+				return fail();
+			stack_set_db_id(ev->stack, stack_id);
+		}
+	}
+	if (ev->obj && ev->obj->info.id && !objcache_is_written(ev->obj)) {
+		if (jw_object(&jw, &ev->obj->info, ev->obj->first_seen_ns) != SQLITE_OK)
+			return fail();
+		objcache_mark_written(ev->obj);
+	}
+	int op = ev->op;
+	bool has_fd2 = op == BPFLEAK_OP_DUP || op == BPFLEAK_OP_FORK || op == BPFLEAK_OP_DROP ||
+		       (op == BPFLEAK_OP_NOTE && ev->fd2);
+	bool has_fd = op != BPFLEAK_OP_FORK && op != BPFLEAK_OP_DROP && op != BPFLEAK_OP_ERROR &&
+		      op != BPFLEAK_OP_EXEC && op != BPFLEAK_OP_NOTE;
+	struct jw_event e = {
+		.ts_ns = ev->ts_ns, .pid = ev->pid, .tid = ev->tid, .op = op,
+		.has_fd = has_fd, .has_fd2 = has_fd2, .fd = ev->fd, .fd2 = ev->fd2,
+		.cmd = ev->cmd, .kind = ev->kind, .obj_id = ev->obj_id, .stack_id = stack_id,
+		.result = ev->result, .flags = ev->flags, .detail = detail, .end_ns = end_ns,
+	};
+	return jw_event(&jw, &e) == SQLITE_OK ? 0 : fail();
+}
+
+static int64_t module_row(const struct module_info *m, void *ctx)
+{
+	(void)ctx;
+	struct jw_module row = {
+		.pid = self.pid, .ts_ns = m->ts, .path = m->path, .build_id = m->build_id,
+		.base = m->base, .size = m->size, .file_size = m->file_size,
+		.mtime_ns = m->mtime_ns,
+	};
+	return jw_module(&jw, &row);
+}
+
+static int module_unloaded(int64_t row, uint64_t ts, void *ctx)
+{
+	(void)ctx;
+	return jw_module_unloaded(&jw, row, ts) == SQLITE_OK ? 0 : -1;
+}
+
+int journal_modules(void)
+{
+	return modules_write(module_row, module_unloaded, NULL) ? fail() : 0;
+}
+
+int journal_snapshot(const struct bpfleak_snapshot *s, const struct jw_snapshot_info *info)
+{
+	return jw_snapshot(&jw, s, info) == SQLITE_OK ? 0 : fail();
+}
+
+int journal_process_exited(int64_t row, uint64_t ts, bool have_status, int status)
+{
+	return jw_process_exited(&jw, row, ts, have_status, status) == SQLITE_OK ? 0 : fail();
+}
+
+int journal_process_flushed(int64_t row, uint64_t ts)
+{
+	return jw_process_flushed(&jw, row, ts) == SQLITE_OK ? 0 : fail();
+}
+
+void journal_finish(void)
+{
+	if (is_open)
+		jw_finish(&jw, 100);
+}
