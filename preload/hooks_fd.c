@@ -85,6 +85,24 @@ static void finish_close(int fd, _Atomic uint64_t *slot, uint64_t g, uint64_t ts
  */
 static __thread uint64_t close_history __attribute__((tls_model("initial-exec")));
 
+/*
+ * A fork child that has not started recording: only what it does with a
+ * bpf FD on purpose (a create, a dup, a close) starts it.  The mass closes
+ * of spawn code before exec pass through.
+ */
+static bool dormant_child(void)
+{
+	return shim_state_now() == SHIM_DORMANT && self.from_fork;
+}
+
+static int forget_one(int fd, uint64_t slot, void *ctx)
+{
+	(void)slot;
+	(void)ctx;
+	fdtable_forget(fd);
+	return 0;
+}
+
 static bool in_sweep(uint64_t history, int fd)
 {
 	return fd >= 2 && (uint32_t)history == (uint32_t)(fd - 1) &&
@@ -127,7 +145,14 @@ int hook_close(int fd)
 		return real.close(fd);
 	if (g & SLOT_OWNED)
 		return ownfds_host_close(fd);
-	if (shim_internal || (g & SLOT_CLOSING) || !record_begin(-1))
+	if (shim_internal || (g & SLOT_CLOSING))
+		return real.close(fd);
+	/* A fork child sweeping its FDs before exec is not using them. */
+	if (dormant_child() && in_sweep(history, fd)) {
+		fdtable_forget(fd);
+		return real.close(fd);
+	}
+	if (!record_begin(-1))
 		return real.close(fd);
 	/* Starting to record may have listed this FD anew: its slot changed. */
 	g = atomic_load_explicit(slot, memory_order_acquire);
@@ -429,6 +454,10 @@ int hook_close_range(unsigned int first, unsigned int last, int flags)
 		return real.close_range(first, last, flags);
 	if (flags & CLOSE_RANGE_UNSHARE)
 		return unshare_and_close(first, last, flags);
+	if (dormant_child() && !(flags & CLOSE_RANGE_CLOEXEC) && first <= last) {
+		fdtable_each(first, last, forget_one, NULL);
+		return guarded_close_range(first, last, flags);
+	}
 	if (fdtable_tracked_count() == 0 || first > last || shim_guard || !record_begin(-1))
 		return guarded_close_range(first, last, flags);
 	shim_guard++;
@@ -459,6 +488,8 @@ void hook_closefrom(int lowfd)
 		real.closefrom(lowfd);
 		return;
 	}
+	if (dormant_child())
+		fdtable_each((unsigned int)lowfd, ~0u, forget_one, NULL);
 	bool record = fdtable_tracked_count() > 0 && !shim_guard && record_begin(-1);
 	shim_guard++;
 	struct range_list l;

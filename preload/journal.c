@@ -11,6 +11,7 @@
  * writer then starts the new file with everything the report needs.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,18 +58,71 @@ bool journal_replaced(void)
 
 /*
  * Another process of the tree holds the journal's lock: wait for it (about
- * 5 s in all), and let exit paths waiting on the writer see it is busy,
- * not stuck.
+ * 20 s in all, polling often enough to catch the gap a busy writer leaves
+ * between its batches), and let exit paths waiting on the writer see it is
+ * busy, not stuck.
  */
+static _Atomic int yield_requested;
+
+void journal_yield(bool on)
+{
+	atomic_store(&yield_requested, on);
+}
+
 static int busy(void *ctx, int count)
 {
 	(void)ctx;
-	if (count >= 2000)
+	if (count >= 20000 || atomic_load(&yield_requested))
 		return 0;
-	struct timespec ts = { 0, 2500 * 1000 };
+	struct timespec ts = { 0, 1000 * 1000 };
 	nanosleep(&ts, NULL);
 	writer_progress();
 	return 1;
+}
+
+static int turn_fd = -1;
+static _Atomic int turn_waiting;
+
+/*
+ * A POSIX record lock on JOURNAL-lock: the kernel wakes waiters as it is
+ * released, and a fork child never inherits it (flock's lock would follow
+ * the open file into the child and hold the whole tree up).  A file of its
+ * own, because closing any FD of a file drops all of a process's POSIX
+ * locks on it, sqlite's included.  The FD stays open, owned and high.
+ */
+void journal_turn_take(void)
+{
+	if (turn_fd < 0) {
+		char path[sizeof(shim_cfg.journal) + 8];
+		snprintf(path, sizeof(path), "%s-lock", shim_cfg.journal);
+		turn_fd = ownfds_open_journal(path, O_RDWR | O_CREAT | O_NOFOLLOW, 0600);
+		if (turn_fd < 0)
+			return;   /* no turns: sqlite's own waiting still keeps it correct */
+	}
+	struct flock lk = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1 };
+	atomic_store(&turn_waiting, 1);
+	while (fcntl(turn_fd, F_SETLKW, &lk) != 0 && errno == EINTR)
+		;
+	atomic_store(&turn_waiting, 0);
+}
+
+void journal_turn_give(void)
+{
+	if (turn_fd < 0)
+		return;
+	struct flock lk = { .l_type = F_UNLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1 };
+	fcntl(turn_fd, F_SETLK, &lk);
+}
+
+bool journal_turn_waiting(void)
+{
+	return atomic_load(&turn_waiting) != 0;
+}
+
+/* The child has the FD but not the lock: it takes its own turns with it. */
+void journal_turn_after_fork_child(void)
+{
+	atomic_store(&turn_waiting, 0);
 }
 
 bool journal_open(char *why, size_t cap)
@@ -113,7 +167,10 @@ bool journal_is_open(void)
 
 int journal_begin(void)
 {
-	return jw_begin(&jw) == SQLITE_OK ? 0 : jw_errcode(&jw);
+	if (jw_begin(&jw) == SQLITE_OK)
+		return 0;
+	int code = jw_errcode(&jw);
+	return (code & 0xff) == SQLITE_BUSY ? JOURNAL_BUSY : code;
 }
 
 int journal_commit(void)

@@ -142,7 +142,9 @@ void lifecycle_exit_now(int status)
 	writer_set_exit_status(status);
 	if (writer_is_self())
 		return;
-	writer_exit(UNDERSCORE_EXIT_WAIT_NS, true);
+	if (!writer_exit(UNDERSCORE_EXIT_WAIT_NS, true))
+		shim_warn("_exit: the writer did not finish in time; the last events are not in %s",
+			  shim_cfg.journal);
 }
 
 void lifecycle_main_thread_exit(void)

@@ -170,7 +170,7 @@ void ownfds_start_unwinder(void)
 
 static int high_fd_base = 3;
 
-static int open_journal_file(const char *path, int flags, int mode)
+int ownfds_open_journal(const char *path, int flags, int mode)
 {
 	int fd = open(path, flags | O_CLOEXEC, mode);
 	if (fd >= 0 && fd < high_fd_base) {
@@ -185,7 +185,7 @@ static int open_journal_file(const char *path, int flags, int mode)
 	return fd;
 }
 
-static int close_journal_file(int fd)
+int ownfds_close_journal(int fd)
 {
 	ownfds_unmark(fd);
 	/* Through the global symbol (our hook passes an unmarked FD straight on),
@@ -212,7 +212,7 @@ void ownfds_setup_sqlite(void)
 		high_fd_base = (rl.rlim_cur < 1024 ? (int)rl.rlim_cur : 1024) - 64;
 	sqlite3_vfs *unix_vfs = sqlite3_vfs_find("unix");
 	if (unix_vfs && unix_vfs->iVersion >= 3 && unix_vfs->xSetSystemCall) {
-		unix_vfs->xSetSystemCall(unix_vfs, "open", (sqlite3_syscall_ptr)open_journal_file);
-		unix_vfs->xSetSystemCall(unix_vfs, "close", (sqlite3_syscall_ptr)close_journal_file);
+		unix_vfs->xSetSystemCall(unix_vfs, "open", (sqlite3_syscall_ptr)ownfds_open_journal);
+		unix_vfs->xSetSystemCall(unix_vfs, "close", (sqlite3_syscall_ptr)ownfds_close_journal);
 	}
 }

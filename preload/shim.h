@@ -193,6 +193,8 @@ int ownfds_host_close(int fd);
 void ownfds_start_unwinder(void);
 /* sqlite's journal files: high numbers, owned while open. */
 void ownfds_setup_sqlite(void);
+int ownfds_open_journal(const char *path, int flags, int mode);
+int ownfds_close_journal(int fd);
 
 /* ---- stacks (stack.c, sigstack.c) ---- */
 struct stack_node {
@@ -367,7 +369,20 @@ bool journal_is_open(void);
 /* The file at the path is not the one written so far (moved, deleted). */
 bool journal_replaced(void);
 void journal_forget_file(void);
+/* The journal is another process's for now (or a fork is waiting): try later. */
+#define JOURNAL_BUSY (-2)
 int journal_begin(void);
+/* A fork waits for the writer: stop waiting for other processes' locks. */
+void journal_yield(bool on);
+/*
+ * The tree's turn at the journal: processes sharing it take turns, a batch
+ * each, woken by the kernel (sqlite's own waits poll, and are not fair).
+ * Taken before the writer's mutex, so a fork never waits for it.
+ */
+void journal_turn_take(void);
+void journal_turn_give(void);
+bool journal_turn_waiting(void);
+void journal_turn_after_fork_child(void);
 int journal_commit(void);
 void journal_rollback(void);
 int journal_errcode(void);

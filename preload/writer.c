@@ -35,7 +35,8 @@
 #include "journal_writer.h"
 #include "shim.h"
 
-#define BATCH_MAX 8192
+/* Short transactions: other processes of a tree get the journal in between. */
+#define BATCH_MAX 1024
 #define IDLE_WAIT_NS (20 * 1000 * 1000)
 #define BUSY_WAIT_NS (2 * 1000 * 1000)
 
@@ -285,6 +286,11 @@ static void exit_snapshot(struct bpfleak_snapshot *snap, struct jw_snapshot_info
 /*
  * Write what is queued (and, in exit mode, the exit snapshot).  Called by
  * the writer thread, or by the exiting thread itself when there is none.
+ *
+ * One batch per hold of the writer's mutex, journal open only while it is
+ * held: a fork waits for at most one batch (the child must not inherit an
+ * open connection), and between batches other processes of the tree get
+ * their turn at the journal.
  */
 static void drain(enum drain_mode mode)
 {
@@ -295,7 +301,6 @@ static void drain(enum drain_mode mode)
 	if (mode == DRAIN_NORMAL && !queue_depth() && !gap_lost)
 		return;
 	shim_internal++;
-	pthread_mutex_lock(&writer_mutex);
 	struct bpfleak_snapshot snap;
 	struct jw_snapshot_info info;
 	struct batch b = { .restarted = false };
@@ -305,40 +310,54 @@ static void drain(enum drain_mode mode)
 		b.info = &info;
 	}
 	modules_refresh();   /* dlopen'd libraries since the last batch */
-	if (ever_opened && journal_replaced()) {
-		writer_forget_written();
-		b.restarted = true;
-		shim_warn("the journal %s was moved or deleted; a new one is started there",
-			  shim_cfg.journal);
-	}
-	char why[400];
-	if (!journal_open(why, sizeof(why))) {
-		if (!ever_opened) {
-			/* The first open: fail open, the host runs as without us. */
+	uint64_t held_ns = 0;
+	for (bool more = true, first = true; more; first = false) {
+		more = false;
+		if (!first) {
+			/* Give the journal up for a while: at least a third of the time. */
+			long gap = held_ns / 2 > 1500000 ? (long)(held_ns / 2) : 1500000;
+			struct timespec ts = { 0, gap > 50000000 ? 50000000 : gap };
+			nanosleep(&ts, NULL);
+		}
+		journal_turn_take();
+		uint64_t t0 = shim_now_ns();
+		pthread_mutex_lock(&writer_mutex);
+		if (ever_opened && journal_replaced()) {
+			writer_forget_written();
+			b.restarted = true;
+			shim_warn("the journal %s was moved or deleted; a new one is started there",
+				  shim_cfg.journal);
+		}
+		char why[400];
+		if (!journal_open(why, sizeof(why))) {
 			pthread_mutex_unlock(&writer_mutex);
-			shim_internal--;
-			shim_fail(why);
-			discard_queue();
-			goto out_snap;
-		}
-		lose(discard_queue(), why);
-	} else {
-		ever_opened = true;
-		bool more = true;
-		while (more) {
-			int rc = write_batch(&b, &more);
-			if (rc) {
-				lose(discard_queue(), journal_errstr(rc));
-				break;
+			journal_turn_give();
+			if (!ever_opened) {
+				/* The first open: fail open, the host runs as without us. */
+				shim_fail(why);
+				discard_queue();
+			} else {
+				lose(discard_queue(), why);
 			}
+			break;
 		}
-		if (mode == DRAIN_EXIT)
+		ever_opened = true;
+		int rc = write_batch(&b, &more);
+		if (rc == JOURNAL_BUSY) {
+			/* Not written, not lost: the events wait for the next drain. */
+			more = false;
+		} else if (rc) {
+			lose(discard_queue(), journal_errstr(rc));
+			more = false;
+		}
+		if (!more && mode == DRAIN_EXIT)
 			journal_finish();
 		journal_close();
+		pthread_mutex_unlock(&writer_mutex);
+		journal_turn_give();
+		held_ns = shim_now_ns() - t0;
 	}
-	pthread_mutex_unlock(&writer_mutex);
 	shim_internal--;
-out_snap:
 	if (mode == DRAIN_EXIT)
 		bpfleak_snapshot_free(&snap);
 }
@@ -351,6 +370,7 @@ out_snap:
 bool writer_prepare_journal(void)
 {
 	shim_internal++;
+	journal_turn_take();
 	pthread_mutex_lock(&writer_mutex);
 	char why[400];
 	bool ok = journal_open(why, sizeof(why));
@@ -359,6 +379,7 @@ bool writer_prepare_journal(void)
 		journal_close();
 	}
 	pthread_mutex_unlock(&writer_mutex);
+	journal_turn_give();
 	shim_internal--;
 	if (!ok)
 		shim_fail(why);
@@ -482,7 +503,8 @@ void writer_start(void)
  * Ask, then wait until the writer has done it.  timeout_ns is how long a
  * writer may show no progress at all (a deadlock, say, on a lock the
  * interrupted host thread holds); a writer that is busy -- waiting its turn
- * on a journal other processes share -- is given up to REQUEST_MAX_NS.
+ * on a journal other processes share, or for a CPU -- is given up to
+ * REQUEST_MAX_NS.
  */
 #define REQUEST_MAX_NS (10 * 1000000000l)
 #define REQUEST_SLICE_NS (10 * 1000000l)
@@ -492,6 +514,27 @@ static long since(const struct timespec *t0)
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	return (now.tv_sec - t0->tv_sec) * 1000000000l + (now.tv_nsec - t0->tv_nsec);
+}
+
+/*
+ * Is the writer thread waiting to run (state R)?  Then it is not stuck,
+ * only starved of CPU by the host's own threads.  Read with plain system
+ * calls into a stack buffer: this runs in exit paths, maybe in a handler.
+ */
+static bool writer_runnable(void)
+{
+	char path[64], buf[256];
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)atomic_load(&thread_tid));
+	int fd = (int)raw_syscall(SYS_openat, AT_FDCWD, (long)path, O_RDONLY | O_CLOEXEC, 0, 0, 0);
+	if (fd < 0)
+		return false;
+	long n = raw_syscall(SYS_read, fd, (long)buf, sizeof(buf) - 1, 0, 0, 0);
+	raw_syscall(SYS_close, fd, 0, 0, 0, 0, 0);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	const char *p = strrchr(buf, ')');
+	return p && p[1] == ' ' && p[2] == 'R';
 }
 
 static bool request(int exit_kind, long timeout_ns)
@@ -511,7 +554,9 @@ static bool request(int exit_kind, long timeout_ns)
 		if ((int32_t)(done - ticket) >= 0)
 			return true;
 		uint32_t now_progress = atomic_load(&progress);
-		if (now_progress != seen) {
+		/* Waiting for the tree's turn at the journal, or for a CPU, is not stuck. */
+		if (now_progress != seen ||
+		    (since(&quiet_since) >= timeout_ns && (journal_turn_waiting() || writer_runnable()))) {
 			seen = now_progress;
 			clock_gettime(CLOCK_MONOTONIC, &quiet_since);
 		}
@@ -573,7 +618,10 @@ void writer_resume(void)
 
 void writer_fork_prepare(void)
 {
+	/* A writer waiting on another process's lock gives way (journal.c). */
+	journal_yield(true);
 	pthread_mutex_lock(&writer_mutex);
+	journal_yield(false);
 }
 
 void writer_fork_parent(void)
@@ -584,6 +632,7 @@ void writer_fork_parent(void)
 void writer_fork_child(void)
 {
 	pthread_mutex_init(&writer_mutex, NULL);
+	journal_turn_after_fork_child();
 	atomic_store(&running, 0);
 	atomic_store(&thread_tid, 0);
 	atomic_store(&kick_word, 0);
