@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -82,27 +83,58 @@ static int busy(void *ctx, int count)
 
 static int turn_fd = -1;
 static _Atomic int turn_waiting;
+/* Shared by every process of the tree through the lock file: who waits. */
+struct turn_page {
+	_Atomic uint32_t waiting;
+};
+static struct turn_page *turn_page;
 
 /*
  * A POSIX record lock on JOURNAL-lock: the kernel wakes waiters as it is
  * released, and a fork child never inherits it (flock's lock would follow
  * the open file into the child and hold the whole tree up).  A file of its
  * own, because closing any FD of a file drops all of a process's POSIX
- * locks on it, sqlite's included.  The FD stays open, owned and high.
+ * locks on it, sqlite's included.  The FD stays open, owned and high; it
+ * is opened under the writer's mutex, like sqlite's, so a host's range
+ * close never finds it half set up.
  */
+static void open_turn(void)
+{
+	char path[sizeof(shim_cfg.journal) + 8];
+	snprintf(path, sizeof(path), "%s-lock", shim_cfg.journal);
+	writer_pause();
+	int fd = ownfds_open_journal(path, O_RDWR | O_CREAT | O_NOFOLLOW, 0600);
+	struct stat st;
+	if (fd >= 0 && fstat(fd, &st) == 0 && st.st_size < (off_t)sizeof(struct turn_page) &&
+	    ftruncate(fd, sizeof(struct turn_page)) != 0) {
+		ownfds_close_journal(fd);
+		fd = -1;
+	}
+	if (fd >= 0) {
+		void *p = mmap(NULL, sizeof(struct turn_page), PROT_READ | PROT_WRITE, MAP_SHARED,
+			       fd, 0);
+		turn_page = p == MAP_FAILED ? NULL : p;
+	}
+	turn_fd = fd;
+	writer_resume();
+}
+
 void journal_turn_take(void)
 {
-	if (turn_fd < 0) {
-		char path[sizeof(shim_cfg.journal) + 8];
-		snprintf(path, sizeof(path), "%s-lock", shim_cfg.journal);
-		turn_fd = ownfds_open_journal(path, O_RDWR | O_CREAT | O_NOFOLLOW, 0600);
-		if (turn_fd < 0)
-			return;   /* no turns: sqlite's own waiting still keeps it correct */
-	}
+	if (turn_fd < 0)
+		open_turn();
+	if (turn_fd < 0)
+		return;   /* no turns: sqlite's own waiting still keeps it correct */
 	struct flock lk = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1 };
+	if (fcntl(turn_fd, F_SETLK, &lk) == 0)
+		return;
 	atomic_store(&turn_waiting, 1);
+	if (turn_page)
+		atomic_fetch_add(&turn_page->waiting, 1);
 	while (fcntl(turn_fd, F_SETLKW, &lk) != 0 && errno == EINTR)
 		;
+	if (turn_page)
+		atomic_fetch_sub(&turn_page->waiting, 1);
 	atomic_store(&turn_waiting, 0);
 }
 
@@ -114,9 +146,26 @@ void journal_turn_give(void)
 	fcntl(turn_fd, F_SETLK, &lk);
 }
 
+bool journal_turn_contended(void)
+{
+	return turn_page && atomic_load(&turn_page->waiting) > 0;
+}
+
 bool journal_turn_waiting(void)
 {
 	return atomic_load(&turn_waiting) != 0;
+}
+
+/* The host dup2'd over the lock's FD: that number is the host's now. */
+void journal_turn_lost(int fd)
+{
+	if (fd != turn_fd || fd < 0)
+		return;
+	if (turn_page)
+		munmap(turn_page, sizeof(*turn_page));
+	turn_page = NULL;
+	ownfds_unmark(fd);
+	turn_fd = -1;
 }
 
 /* The child has the FD but not the lock: it takes its own turns with it. */

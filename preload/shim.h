@@ -382,6 +382,9 @@ void journal_yield(bool on);
 void journal_turn_take(void);
 void journal_turn_give(void);
 bool journal_turn_waiting(void);
+/* Another process waits for the journal: give it the next turn. */
+bool journal_turn_contended(void);
+void journal_turn_lost(int fd);
 void journal_turn_after_fork_child(void);
 int journal_commit(void);
 void journal_rollback(void);

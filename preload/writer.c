@@ -20,6 +20,7 @@
 #include <limits.h>
 #include <linux/futex.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,8 +36,7 @@
 #include "journal_writer.h"
 #include "shim.h"
 
-/* Short transactions: other processes of a tree get the journal in between. */
-#define BATCH_MAX 1024
+#define BATCH_MAX 4096
 #define IDLE_WAIT_NS (20 * 1000 * 1000)
 #define BUSY_WAIT_NS (2 * 1000 * 1000)
 
@@ -310,17 +310,12 @@ static void drain(enum drain_mode mode)
 		b.info = &info;
 	}
 	modules_refresh();   /* dlopen'd libraries since the last batch */
-	uint64_t held_ns = 0;
-	for (bool more = true, first = true; more; first = false) {
+	bool turn = false;
+	for (bool more = true; more;) {
 		more = false;
-		if (!first) {
-			/* Give the journal up for a while: at least a third of the time. */
-			long gap = held_ns / 2 > 1500000 ? (long)(held_ns / 2) : 1500000;
-			struct timespec ts = { 0, gap > 50000000 ? 50000000 : gap };
-			nanosleep(&ts, NULL);
-		}
-		journal_turn_take();
-		uint64_t t0 = shim_now_ns();
+		if (!turn)
+			journal_turn_take();
+		turn = true;
 		pthread_mutex_lock(&writer_mutex);
 		if (ever_opened && journal_replaced()) {
 			writer_forget_written();
@@ -332,6 +327,7 @@ static void drain(enum drain_mode mode)
 		if (!journal_open(why, sizeof(why))) {
 			pthread_mutex_unlock(&writer_mutex);
 			journal_turn_give();
+			turn = false;
 			if (!ever_opened) {
 				/* The first open: fail open, the host runs as without us. */
 				shim_fail(why);
@@ -354,8 +350,13 @@ static void drain(enum drain_mode mode)
 			journal_finish();
 		journal_close();
 		pthread_mutex_unlock(&writer_mutex);
-		journal_turn_give();
-		held_ns = shim_now_ns() - t0;
+		/* Another process of the tree waits: it gets the next turn. */
+		if (!more || journal_turn_contended()) {
+			journal_turn_give();
+			turn = false;
+			if (more)
+				sched_yield();
+		}
 	}
 	shim_internal--;
 	if (mode == DRAIN_EXIT)
