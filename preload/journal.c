@@ -102,6 +102,7 @@ static void open_turn(void)
 {
 	char path[sizeof(shim_cfg.journal) + 8];
 	snprintf(path, sizeof(path), "%s-lock", shim_cfg.journal);
+	ownfds_setup_sqlite();   /* where the shim's journal FDs go */
 	writer_pause();
 	int fd = ownfds_open_journal(path, O_RDWR | O_CREAT | O_NOFOLLOW, 0600);
 	struct stat st;
