@@ -5,6 +5,7 @@
 #   make demo       the sample XDP gateway under the shim, then its report
 #   make bench      overhead and scale, measured side by side
 #   make install PREFIX=/usr/local DESTDIR= [LIBDIR=$(PREFIX)/lib]
+#   make deb        the Debian package, in build/deb/ (dist/build.mk)
 #
 # Each directory adds its own rules in a build.mk fragment; this file holds
 # what they share.
@@ -60,6 +61,7 @@ include preload/build.mk
 -include tests/hostile/build.mk
 -include fuzz/build.mk
 -include man/build.mk
+-include dist/build.mk
 
 all: $(B)/.deps-ok $(ALL_TARGETS)
 
