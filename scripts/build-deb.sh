@@ -40,7 +40,11 @@ fi
 nproc=$(nproc 2>/dev/null || echo 1)
 log="$out/$base.build"
 echo "build-deb: dpkg-buildpackage -us -uc -b in $tree (log: $log)"
-if ! (cd "$tree" && DEB_BUILD_OPTIONS="${DEB_BUILD_OPTIONS:-parallel=$nproc}" \
+# Nothing of the calling make reaches the package build: a B=... given to
+# it would travel in MAKEFLAGS to debian/rules clean, and `make clean` would
+# remove that directory.
+if ! (cd "$tree" && unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES &&
+	DEB_BUILD_OPTIONS="${DEB_BUILD_OPTIONS:-parallel=$nproc}" \
 	dpkg-buildpackage -us -uc -b) >"$log" 2>&1; then
 	tail -40 "$log" >&2
 	echo "build-deb: dpkg-buildpackage failed; the whole log is $log" >&2
