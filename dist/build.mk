@@ -32,3 +32,10 @@ deb: $(B)/.deps-ok
 # The install test (dpkg -i, dpkg -r) changes the machine: .ci/run runs it.
 TEST_SCRIPTS += tests/package/systemd-verify.sh tests/package/deb.sh
 check: $(SYSTEMD_EXAMPLES)
+
+# A bpf user for the CAP_BPF-only test (tests/package/capbpf.sh).
+$(B)/tests/package/host_capbpf: tests/package/host_capbpf.c tests/lib/host_out.h $(B)/.deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) -O0 -g -o $@ $< $(LDLIBS_BPF)
+TEST_SCRIPTS += tests/package/capbpf.sh
+check: $(B)/tests/package/host_capbpf
