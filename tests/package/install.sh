@@ -78,6 +78,15 @@ echo "$out2" | grep -q "$VERSION" || fail "bpfleak-report --version says: $out2"
 man -w bpfleak >/dev/null 2>&1 || ! command -v man >/dev/null 2>&1 || fail "man bpfleak: no page"
 echo "ok: $(command -v bpfleak) --version: $out"
 
+# The examples as installed pass systemd-analyze verify (the test that
+# make check runs on build/dist/systemd/).
+if command -v systemd-analyze >/dev/null 2>&1; then
+	mkdir -p "$T/installed/dist/systemd"
+	cp "$EX/bpfleak-preload.conf" "$EX/bpfleak-attach@.service" "$T/installed/dist/systemd/"
+	BPFLEAK_BUILD=$T/installed sh "$ROOT/tests/package/systemd-verify.sh" ||
+		fail "systemd-analyze verify fails on the installed examples"
+fi
+
 # ---- the sample gateway under the installed bpfleak run ------------------
 note "bpfleak run -- $LIB/samples/gateway (network namespace $NS, bpffs $BPFFS)"
 in_ns /usr/bin/bpfleak run -o "$T/gw.db" -- "$LIB/samples/gateway" --ifname lo \
