@@ -31,7 +31,6 @@ deb: $(B)/.deps-ok
 # systemd-analyze verify on the examples; the package's contents and fields.
 # The install test (dpkg -i, dpkg -r) changes the machine: .ci/run runs it.
 TEST_SCRIPTS += tests/package/systemd-verify.sh tests/package/deb.sh
-check: $(SYSTEMD_EXAMPLES)
 
 # A bpf user for the CAP_BPF-only test (tests/package/capbpf.sh).
 $(B)/tests/package/host_capbpf: tests/package/host_capbpf.c tests/lib/host_out.h $(B)/.deps-ok
