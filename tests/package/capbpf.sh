@@ -38,7 +38,7 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
+trap 'exit 1' INT TERM HUP PIPE
 chmod 0755 "$T"
 mkdir "$T/bpffs" "$T/state"
 mount -t bpf bpf "$T/bpffs" 2>"$T/mount.err" || skip "cannot mount a bpffs: $(cat "$T/mount.err")"

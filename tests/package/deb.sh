@@ -41,7 +41,7 @@ fi
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/bpfleak-deb.XXXXXX")
 trap 'rm -rf "$T"' EXIT
-trap 'exit 1' INT TERM HUP
+trap 'exit 1' INT TERM HUP PIPE
 
 # ---- contents ------------------------------------------------------------
 dpkg-deb -c "$DEB" >"$T/listing" || fail "dpkg-deb -c $DEB"

@@ -25,7 +25,7 @@ done
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/bpfleak-verify.XXXXXX")
 trap 'rm -rf "$T"' EXIT
-trap 'exit 1' INT TERM HUP
+trap 'exit 1' INT TERM HUP PIPE
 
 SVC=bpfleak-verify-gw$$
 mkdir "$T/$SVC.service.d"
