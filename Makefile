@@ -4,13 +4,18 @@
 #   make check      run every test (unit + real-kernel integration)
 #   make demo       the sample XDP gateway under the shim, then its report
 #   make bench      overhead and scale, measured side by side
-#   make install PREFIX=/usr/local DESTDIR=
+#   make install PREFIX=/usr/local DESTDIR= [LIBDIR=$(PREFIX)/lib]
+#   make deb        the Debian package, in build/deb/ (dist/build.mk)
 #
 # Each directory adds its own rules in a build.mk fragment; this file holds
 # what they share.
 
 VERSION   := 0.1.0
 PREFIX    ?= /usr/local
+# libbpfleak.so and the samples go to $(LIBDIR)/bpfleak (the package sets
+# LIBDIR=/usr/lib/<multiarch>); bpfleak has that directory compiled in.
+LIBDIR    ?= $(PREFIX)/lib
+BPFLEAK_LIBDIR = $(LIBDIR)/bpfleak
 DESTDIR   ?=
 CC        ?= cc
 CLANG     ?= clang
@@ -56,6 +61,7 @@ include preload/build.mk
 -include tests/hostile/build.mk
 -include fuzz/build.mk
 -include man/build.mk
+-include dist/build.mk
 
 all: $(B)/.deps-ok $(ALL_TARGETS)
 

@@ -22,7 +22,7 @@ $(ANALYZER_LIB): $(ANALYZER_OBJS)
 	$(AR) rcs $@ $^
 
 $(B)/bpfleak-report: $(B)/analyzer/main.o $(ANALYZER_LIB) $(COMMON_OBJS)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(ANALYZER_LIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS) $(ANALYZER_LIBS)
 
 ALL_TARGETS += $(B)/bpfleak-report
 

@@ -18,6 +18,6 @@ ALL_TARGETS += $(GATEWAY_BPF_OBJ)
 # installed beside it for users who want to load it with bpftool/xdp-loader.
 .PHONY: install-bpf
 install-bpf: $(GATEWAY_BPF_OBJ)
-	install -d $(DESTDIR)$(PREFIX)/lib/bpfleak/samples
-	install -m 0644 $(GATEWAY_BPF_OBJ) $(DESTDIR)$(PREFIX)/lib/bpfleak/samples/gateway.bpf.o
+	install -d $(DESTDIR)$(BPFLEAK_LIBDIR)/samples
+	install -m 0644 $(GATEWAY_BPF_OBJ) $(DESTDIR)$(BPFLEAK_LIBDIR)/samples/gateway.bpf.o
 install: install-bpf

@@ -1,21 +1,22 @@
 # Man pages: bpfleak(1), bpfleak-report(1), libbpfleak(7).
 #
 # The sources say @VERSION@, @PREFIX@ and @LIBDIR@; the copies in $(B)/man
-# have them filled in and are what `make install` installs.  The stamp
-# rebuilds them when PREFIX changes.
+# have them filled in and are what `make install` installs (@LIBDIR@ is
+# $(BPFLEAK_LIBDIR)).  The stamp rebuilds them when PREFIX or LIBDIR changes.
 MAN_PAGES := man/bpfleak.1 man/bpfleak-report.1 man/libbpfleak.7
 MAN_OUT   := $(MAN_PAGES:man/%=$(B)/man/%)
 
 $(B)/man/prefix.stamp: FORCE-man-prefix
 	@mkdir -p $(dir $@)
-	@echo '$(VERSION) $(PREFIX)' | cmp -s - $@ 2>/dev/null || echo '$(VERSION) $(PREFIX)' > $@
+	@echo '$(VERSION) $(PREFIX) $(BPFLEAK_LIBDIR)' | cmp -s - $@ 2>/dev/null || \
+		echo '$(VERSION) $(PREFIX) $(BPFLEAK_LIBDIR)' > $@
 .PHONY: FORCE-man-prefix
 FORCE-man-prefix:
 
 $(B)/man/%: man/% $(B)/man/prefix.stamp
 	@mkdir -p $(dir $@)
 	sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@PREFIX@|$(PREFIX)|g' \
-	    -e 's|@LIBDIR@|$(PREFIX)/lib/bpfleak|g' $< > $@
+	    -e 's|@LIBDIR@|$(BPFLEAK_LIBDIR)|g' $< > $@
 
 ALL_TARGETS += $(MAN_OUT)
 

@@ -21,6 +21,6 @@ ALL_TARGETS += $(B)/libbpfleak.so
 .PHONY: install-shim
 install: install-shim
 install-shim: $(B)/libbpfleak.so
-	install -d $(DESTDIR)$(PREFIX)/lib/bpfleak $(DESTDIR)$(PREFIX)/include/bpfleak
-	install -m 0755 $(B)/libbpfleak.so $(DESTDIR)$(PREFIX)/lib/bpfleak/libbpfleak.so
+	install -d $(DESTDIR)$(BPFLEAK_LIBDIR) $(DESTDIR)$(PREFIX)/include/bpfleak
+	install -m 0755 $(B)/libbpfleak.so $(DESTDIR)$(BPFLEAK_LIBDIR)/libbpfleak.so
 	install -m 0644 include/bpfleak/journal.h $(DESTDIR)$(PREFIX)/include/bpfleak/

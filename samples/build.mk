@@ -17,8 +17,8 @@ ALL_TARGETS += $(B)/samples/gateway
 
 .PHONY: install-samples
 install-samples: $(B)/samples/gateway
-	install -d $(DESTDIR)$(PREFIX)/lib/bpfleak/samples
-	install -m 0755 $(B)/samples/gateway $(DESTDIR)$(PREFIX)/lib/bpfleak/samples/gateway
+	install -d $(DESTDIR)$(BPFLEAK_LIBDIR)/samples
+	install -m 0755 $(B)/samples/gateway $(DESTDIR)$(BPFLEAK_LIBDIR)/samples/gateway
 install: install-samples
 
 # make demo: the gateway under the shim in a private network namespace,

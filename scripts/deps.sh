@@ -1,12 +1,17 @@
 #!/bin/sh
 # Install (as root) or name (otherwise) the Debian packages bpfleak needs.
 # Used by `make` before building, by `make demo` and by .ci/run, so a fresh
-# Debian 12 machine needs nothing done by hand.
+# Debian 12 machine needs nothing done by hand.  `deps.sh deb` (make deb)
+# checks the packaging tools instead: debhelper, lintian, systemd-analyze.
 set -eu
 
 BUILD_PKGS="build-essential pkg-config clang llvm libbpf-dev libelf-dev libdw-dev \
 libunwind-dev libsqlite3-dev libcmocka-dev linux-libc-dev libclang-rt-14-dev"
 TOOL_PKGS="bpftool iproute2 sqlite3 xdp-tools python3 valgrind strace"
+if [ "${1:-}" = deb ]; then
+	BUILD_PKGS="debhelper dpkg-dev fakeroot lintian systemd"
+	TOOL_PKGS=""
+fi
 
 missing=""
 for p in $BUILD_PKGS $TOOL_PKGS; do

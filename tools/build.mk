@@ -2,9 +2,8 @@
 #
 # The binary looks for libbpfleak.so beside itself (in-tree: build/), then
 # in ../lib/bpfleak/ from itself (a relocated install), then in the install
-# directory compiled in here.  The stamp holds that directory, so changing
-# PREFIX (make install PREFIX=/usr) rebuilds bpfleak.
-BPFLEAK_LIBDIR = $(PREFIX)/lib/bpfleak
+# directory compiled in here, $(BPFLEAK_LIBDIR) (Makefile).  The stamp holds
+# that directory, so changing PREFIX or LIBDIR rebuilds bpfleak.
 
 $(B)/tools/libdir.stamp: FORCE-libdir
 	@mkdir -p $(dir $@)
