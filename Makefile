@@ -50,6 +50,7 @@ include preload/build.mk
 -include analyzer/build.mk
 -include tools/build.mk
 -include bpf/build.mk
+-include recorder/unwind.mk
 -include samples/build.mk
 -include tests/build.mk
 -include bench/build.mk

@@ -1,0 +1,50 @@
+# The kernel recorder's offline user-stack unwinder (recorder/unwind.c) and
+# /proc/PID/maps module reader (recorder/procmaps.c), and their tests on
+# real processes (tests/kernel/test_unwind.c).
+#
+# The recorder links $(UNWIND_OBJS) with $(UNWIND_LIBS).
+UNWIND_SRCS := recorder/unwind.c recorder/procmaps.c
+UNWIND_OBJS := $(UNWIND_SRCS:%.c=$(B)/obj/%.o)
+UNWIND_LIBS := $(shell $(PKG_CONFIG) --libs libdw libelf 2>/dev/null || echo -ldw -lelf) -lpthread
+
+ALL_TARGETS += $(UNWIND_OBJS)
+
+UNWIND_TEST_DIR := $(B)/tests/kernel
+
+# The host the test stops at its bpf() call.  Built as Debian builds libbpf
+# and libc: no frame pointers, CFI in .eh_frame only; no sibling calls, so
+# the expected chain does not depend on the optimizer's mood.
+$(UNWIND_TEST_DIR)/unwind_host: tests/kernel/unwind_host.c $(B)/.deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 $(WARN) -O2 -g -fomit-frame-pointer -fno-optimize-sibling-calls \
+		-fasynchronous-unwind-tables -o $@ $< $(LDLIBS_BPF)
+
+# The same in Go, static and with cgo, where a Go toolchain is installed
+# (golang-go); without one, the Go cases of the test skip and say why.
+GO ?= go
+HAVE_GO := $(shell command -v $(GO) >/dev/null 2>&1 && echo yes)
+GO_ENV = GO111MODULE=off GOPATH=$(abspath $(B))/gopath GOCACHE=$(abspath $(B))/go-cache \
+         GOFLAGS= CC="$(firstword $(CC))"
+UNWIND_HOSTS := $(UNWIND_TEST_DIR)/unwind_host
+ifeq ($(HAVE_GO),yes)
+UNWIND_GO_SRCS := $(wildcard tests/kernel/unwind_host_go/*.go)
+$(UNWIND_TEST_DIR)/unwind_host_go: $(UNWIND_GO_SRCS)
+	@mkdir -p $(dir $@)
+	cd tests/kernel/unwind_host_go && $(GO_ENV) CGO_ENABLED=0 $(GO) build -o $(abspath $@) .
+$(UNWIND_TEST_DIR)/unwind_host_go_cgo: $(UNWIND_GO_SRCS)
+	@mkdir -p $(dir $@)
+	cd tests/kernel/unwind_host_go && $(GO_ENV) CGO_ENABLED=1 $(GO) build -o $(abspath $@) .
+UNWIND_HOSTS += $(UNWIND_TEST_DIR)/unwind_host_go $(UNWIND_TEST_DIR)/unwind_host_go_cgo
+endif
+
+$(UNWIND_TEST_DIR)/test_unwind: tests/kernel/test_unwind.c tests/kernel/ptrace_capture.h \
+		recorder/unwind.h recorder/procmaps.h $(UNWIND_OBJS) $(B)/obj/common/buildid.o \
+		| $(UNWIND_HOSTS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(TEST_DEFS) -Irecorder -o $@ $< $(UNWIND_OBJS) \
+		$(B)/obj/common/buildid.o $(UNWIND_LIBS) $(CMOCKA_LIBS)
+
+TEST_BINS += $(UNWIND_TEST_DIR)/test_unwind
+# Named here too: with .SECONDARY, a host deleted after test_unwind was
+# linked would not be remade through the order-only prerequisite alone.
+check: $(UNWIND_HOSTS)
