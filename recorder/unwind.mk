@@ -13,10 +13,12 @@ UNWIND_TEST_DIR := $(B)/tests/kernel
 
 # The host the test stops at its bpf() call.  Built as Debian builds libbpf
 # and libc: no frame pointers, CFI in .eh_frame only; no sibling calls, so
-# the expected chain does not depend on the optimizer's mood.
+# the expected chain does not depend on the optimizer's mood.  The
+# compiler without the flags a sanitizer build adds to CC: ASan would put
+# its own qsort interceptor in the chain.
 $(UNWIND_TEST_DIR)/unwind_host: tests/kernel/unwind_host.c $(B)/.deps-ok
 	@mkdir -p $(dir $@)
-	$(CC) -std=gnu11 $(WARN) -O2 -g -fomit-frame-pointer -fno-optimize-sibling-calls \
+	$(firstword $(CC)) -std=gnu11 $(WARN) -O2 -g -fomit-frame-pointer -fno-optimize-sibling-calls \
 		-fasynchronous-unwind-tables -o $@ $< $(LDLIBS_BPF)
 
 # The same in Go, static and with cgo, where a Go toolchain is installed
@@ -48,3 +50,11 @@ TEST_BINS += $(UNWIND_TEST_DIR)/test_unwind
 # Named here too: with .SECONDARY, a host deleted after test_unwind was
 # linked would not be remade through the order-only prerequisite alone.
 check: $(UNWIND_HOSTS)
+
+# make bench-unwind: the cost of one unwind (the C host's 10-frame stack at
+# its bpf() call, through libbpf and libc), over more iterations than check.
+.PHONY: bench-unwind
+bench-unwind: $(UNWIND_TEST_DIR)/test_unwind $(UNWIND_HOSTS)
+	@out=$$(BPFLEAK_TEST_FILTER=test_cost_per_unwind BPFLEAK_UNWIND_BENCH_ITERS=200000 \
+		$(UNWIND_TEST_DIR)/test_unwind 2>&1); rc=$$?; \
+	printf '%s\n' "$$out" | grep -E '^unwind cost|skip:|FAILED|ERROR'; exit $$rc

@@ -101,6 +101,8 @@ static inline int capture_at_bpf(pid_t pid, long bpf_cmd, struct capture_sample 
 				sig = WSTOPSIG(status);
 			continue;
 		}
+		/* Zeroed: valgrind does not know this request fills it. */
+		memset(&info, 0, sizeof(info));
 		if (ptrace(PTRACE_GET_SYSCALL_INFO, pid, sizeof(info), &info) <= 0 ||
 		    info.op != PTRACE_SYSCALL_INFO_ENTRY || info.entry.nr != __NR_bpf ||
 		    (long)info.entry.args[0] != bpf_cmd)
