@@ -3,6 +3,7 @@
 #   make            build libbpfleak.so, bpfleak-report, bpfleak, samples
 #   make check      run every test (unit + real-kernel integration)
 #   make demo       the sample XDP gateway under the shim, then its report
+#   make demo-go    the Go sample gateway under bpfleak run, then its report
 #   make bench      overhead and scale, measured side by side
 #   make install PREFIX=/usr/local DESTDIR=
 #
@@ -52,6 +53,7 @@ include preload/build.mk
 -include bpf/build.mk
 -include recorder/unwind.mk
 -include samples/build.mk
+-include samples/gateway-go/build.mk
 -include tests/build.mk
 -include bench/build.mk
 -include tests/hostile/build.mk
