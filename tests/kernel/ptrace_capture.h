@@ -9,10 +9,12 @@
 #ifndef BPFLEAK_TESTS_PTRACE_CAPTURE_H
 #define BPFLEAK_TESTS_PTRACE_CAPTURE_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
@@ -116,13 +118,94 @@ static inline int capture_at_bpf(pid_t pid, long bpf_cmd, struct capture_sample 
 	}
 }
 
-/* Kill and reap a traced child (PTRACE_O_EXITKILL also kills it if we die). */
+/*
+ * The same for a multi-threaded child (Go: any thread may make the call):
+ * follow every thread (PTRACE_O_TRACECLONE) and, at each system call entry
+ * that want() accepts, capture the stopped thread into *out and call got();
+ * it returns nonzero to stop following (the thread stays stopped, the
+ * others run on or block at their next system call).  Returns got()'s
+ * value, or -1 if the process exited first.
+ */
+static inline int capture_follow(pid_t pid,
+				 bool (*want)(pid_t tid, const struct ptrace_syscall_info *, void *),
+				 int (*got)(struct capture_sample *, void *), void *ctx,
+				 struct capture_sample *out)
+{
+	int status;
+	pid_t tid;
+
+	if (waitpid(pid, &status, 0) != pid || !WIFSTOPPED(status))
+		return -1;
+	if (ptrace(PTRACE_SETOPTIONS, pid, 0,
+		   PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL | PTRACE_O_TRACECLONE) ||
+	    ptrace(PTRACE_SYSCALL, pid, 0, 0))
+		return -1;
+	for (;;) {
+		struct ptrace_syscall_info info;
+		struct user_regs_struct r;
+		int sig = 0, rc;
+
+		tid = waitpid(-1, &status, __WALL);
+		if (tid < 0)
+			return -1;
+		if (WIFEXITED(status) || WIFSIGNALED(status)) {
+			if (tid == pid)
+				return -1;
+			continue;
+		}
+		if (!WIFSTOPPED(status))
+			continue;
+		if (WSTOPSIG(status) != (SIGTRAP | 0x80)) {
+			/* Clone events and a new thread's first SIGSTOP are ours;
+			 * any other signal is the program's. */
+			if (WSTOPSIG(status) != SIGTRAP && WSTOPSIG(status) != SIGSTOP)
+				sig = WSTOPSIG(status);
+			ptrace(PTRACE_SYSCALL, tid, 0, sig);
+			continue;
+		}
+		memset(&info, 0, sizeof(info));
+		if (ptrace(PTRACE_GET_SYSCALL_INFO, tid, sizeof(info), &info) <= 0 ||
+		    info.op != PTRACE_SYSCALL_INFO_ENTRY || !want(tid, &info, ctx) ||
+		    ptrace(PTRACE_GETREGS, tid, 0, &r)) {
+			ptrace(PTRACE_SYSCALL, tid, 0, 0);
+			continue;
+		}
+		out->pid = pid;
+		capture_regs_from_ptrace(&r, &out->regs);
+		out->stack_len = capture_read_stack(tid, r.rsp, out->stack, sizeof(out->stack));
+		rc = got(out, ctx);
+		if (rc)
+			return rc;
+		ptrace(PTRACE_SYSCALL, tid, 0, 0);
+	}
+}
+
+/* Kill and reap a traced child (PTRACE_O_EXITKILL also kills it if we
+ * die).  Its other threads first: while traced, each one's exit must be
+ * waited for before the leader's exit is reported. */
 static inline void capture_kill(pid_t pid)
 {
+	char path[64];
+	DIR *d;
+
 	if (pid <= 0)
 		return;
 	kill(pid, SIGKILL);
-	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	if (d) {
+		struct dirent *e;
+
+		while ((e = readdir(d))) {
+			pid_t tid = (pid_t)atoi(e->d_name);
+
+			if (tid > 0 && tid != pid)
+				while (waitpid(tid, NULL, __WALL) < 0 && errno == EINTR)
+					;
+		}
+		closedir(d);
+	}
+	while (waitpid(pid, NULL, __WALL) < 0 && errno == EINTR)
 		;
 }
 
