@@ -1,6 +1,6 @@
 # The kernel recorder's offline user-stack unwinder (recorder/unwind.c) and
 # /proc/PID/maps module reader (recorder/procmaps.c), and their tests on
-# real processes (tests/kernel/test_unwind.c).
+# real processes (tests/kernel/test_unwind*.c, test_procmaps.c).
 #
 # The recorder links $(UNWIND_OBJS) with $(UNWIND_LIBS).
 UNWIND_SRCS := recorder/unwind.c recorder/procmaps.c
@@ -39,14 +39,19 @@ $(UNWIND_TEST_DIR)/unwind_host_go_cgo: $(UNWIND_GO_SRCS)
 UNWIND_HOSTS += $(UNWIND_TEST_DIR)/unwind_host_go $(UNWIND_TEST_DIR)/unwind_host_go_cgo
 endif
 
-$(UNWIND_TEST_DIR)/test_unwind: tests/kernel/test_unwind.c tests/kernel/ptrace_capture.h \
-		recorder/unwind.h recorder/procmaps.h $(UNWIND_OBJS) $(B)/obj/common/buildid.o \
-		| $(UNWIND_HOSTS)
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(TEST_DEFS) -Irecorder -o $@ $< $(UNWIND_OBJS) \
-		$(B)/obj/common/buildid.o $(UNWIND_LIBS) $(CMOCKA_LIBS)
+# Named one by one, not by wildcard: tests/kernel/ is shared with the
+# recorder's own tests, which link other things.
+UNWIND_TESTS := $(addprefix $(UNWIND_TEST_DIR)/,test_unwind test_procmaps test_unwind_go test_unwind_fuzz)
+UNWIND_TESTLIB := tests/kernel/unwind_testlib.c tests/kernel/unwind_testlib.h \
+                  tests/kernel/ptrace_capture.h recorder/unwind.h recorder/procmaps.h
 
-TEST_BINS += $(UNWIND_TEST_DIR)/test_unwind
+$(UNWIND_TESTS): $(UNWIND_TEST_DIR)/%: tests/kernel/%.c $(UNWIND_TESTLIB) $(UNWIND_OBJS) \
+		$(B)/obj/common/buildid.o | $(UNWIND_HOSTS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(TEST_DEFS) -Irecorder -o $@ $< tests/kernel/unwind_testlib.c \
+		$(UNWIND_OBJS) $(B)/obj/common/buildid.o $(UNWIND_LIBS) $(CMOCKA_LIBS)
+
+TEST_BINS += $(UNWIND_TESTS)
 # Named here too: with .SECONDARY, a host deleted after test_unwind was
 # linked would not be remade through the order-only prerequisite alone.
 check: $(UNWIND_HOSTS)
