@@ -554,24 +554,35 @@ static struct unwinder *default_get(void)
 	return default_unwinder;
 }
 
-int unwind_user_stack(pid_t pid, const struct unwind_regs *regs, const void *stack,
-		      size_t stack_len, uint64_t *ips, int max_ips)
+int unwind_user_stack_why(pid_t pid, const struct unwind_regs *regs, const void *stack,
+			  size_t stack_len, uint64_t *ips, int max_ips, enum unwind_stop *why)
 {
 	struct unwinder *u;
 	int n;
 
-	if (max_ips <= 0)
+	if (max_ips <= 0) {
+		if (why)
+			*why = UNWIND_STOP_MAX;
 		return 0;
+	}
 	pthread_mutex_lock(&default_lock);
 	u = default_get();
 	if (u) {
-		n = unwinder_unwind(u, pid, regs, stack, stack_len, ips, max_ips, NULL);
+		n = unwinder_unwind(u, pid, regs, stack, stack_len, ips, max_ips, why);
 	} else {
 		ips[0] = regs->ip;
 		n = 1;
+		if (why)
+			*why = UNWIND_STOP_FAILED;
 	}
 	pthread_mutex_unlock(&default_lock);
 	return n;
+}
+
+int unwind_user_stack(pid_t pid, const struct unwind_regs *regs, const void *stack,
+		      size_t stack_len, uint64_t *ips, int max_ips)
+{
+	return unwind_user_stack_why(pid, regs, stack, stack_len, ips, max_ips, NULL);
 }
 
 int unwind_load_pid(pid_t pid)

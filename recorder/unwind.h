@@ -24,6 +24,11 @@
  * an address no module covers (a library dlopen'd since), the maps are read
  * again, at most every UNWIND_RELOAD_NS per pid, and the unwind is retried.
  *
+ * Cost (make bench-unwind, 2-core VM): about 6-10 us for the 10 frames from
+ * syscall() in libc through libbpf to _start, i.e. under 1 us a frame; the
+ * first unwind of a pid, which reads its maps and opens its files, about
+ * 0.5 ms.
+ *
  * Memory is bounded: at most UNWIND_MAX_PIDS sessions; beyond that the
  * least recently used one is dropped (and reloaded from /proc if that pid
  * is seen again and still alive).
@@ -106,6 +111,10 @@ void unwinder_stats(const struct unwinder *u, struct unwind_stats *out);
  * just the PC, if that fails). */
 int unwind_user_stack(pid_t pid, const struct unwind_regs *regs, const void *stack,
 		      size_t stack_len, uint64_t *ips, int max_ips);
+/* The same, and why it stopped (UNWIND_STOP_STACK: the copy was too short,
+ * which the report shows as a stack cut short). */
+int unwind_user_stack_why(pid_t pid, const struct unwind_regs *regs, const void *stack,
+			  size_t stack_len, uint64_t *ips, int max_ips, enum unwind_stop *why);
 int unwind_load_pid(pid_t pid);
 int unwind_add_modules(pid_t pid, struct procmap_module *mods, size_t n);
 void unwind_forget(pid_t pid);

@@ -39,12 +39,17 @@ static void test_c_through_libbpf_and_libc(void **state)
 	assert_c_chain(f, n, HOST_C);
 	assert_int_equal(why, UNWIND_STOP_END);
 
-	/* The fixed entry point gives the same. */
+	/* The fixed entry points give the same. */
 	uint64_t ips2[MAX_IPS];
 	int n2 = unwind_user_stack(c_sample.pid, &c_sample.regs, c_sample.stack, c_sample.stack_len,
 				   ips2, MAX_IPS);
 	assert_int_equal(n2, n);
 	assert_memory_equal(ips2, ips, (size_t)n * sizeof(ips[0]));
+	why = UNWIND_STOP_FAILED;
+	n2 = unwind_user_stack_why(c_sample.pid, &c_sample.regs, c_sample.stack, 256, ips2,
+				   MAX_IPS, &why);
+	assert_true(n2 < n);
+	assert_int_equal(why, UNWIND_STOP_STACK);
 
 	/* What bpf_get_stack would give: follow rbp.  Not the chain. */
 	int fp_frames = 1;
