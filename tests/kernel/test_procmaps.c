@@ -95,6 +95,20 @@ static void test_procmaps_matches_loader(void **state)
 
 static char ns_dir[] = "/tmp/bpfleak-unwind-ns.XXXXXX";
 static char ns_host[sizeof(ns_dir) + 32];
+static pid_t ns_child = -1;
+
+/* After the test, passed or failed: the child killed (its tmpfs goes with
+ * its mount namespace) and the empty directory removed. */
+static int ns_cleanup(void **state)
+{
+	(void)state;
+	if (ns_child > 0)
+		capture_kill(ns_child);
+	ns_child = -1;
+	if (!strstr(ns_dir, "XXXXXX"))
+		rmdir(ns_dir);
+	return 0;
+}
 
 static int copy_file(const char *from, const char *to)
 {
@@ -208,6 +222,7 @@ static void test_mount_namespace(void **state)
 		print_message("skip: cannot run a child in a private mount namespace\n");
 		skip();
 	}
+	ns_child = s->pid;
 	/* The path is not there for us. */
 	assert_int_equal(access(ns_host, F_OK), -1);
 
@@ -243,6 +258,7 @@ static void test_mount_namespace(void **state)
 	assert_c_chain(f, got, ns_host);
 	unwind_forget(s->pid);
 	capture_kill(s->pid);
+	ns_child = -1;
 	/* The tmpfs went away with the child's namespace. */
 	assert_int_equal(rmdir(ns_dir), 0);
 	free(s);
@@ -252,7 +268,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_procmaps_matches_loader),
-		cmocka_unit_test(test_mount_namespace),
+		cmocka_unit_test_teardown(test_mount_namespace, ns_cleanup),
 	};
 
 	setvbuf(stdout, NULL, _IOLBF, 0);

@@ -73,6 +73,20 @@ static void test_go_cgo(void **state)
 
 static char gw_dir[] = "/tmp/bpfleak-unwind-gw.XXXXXX";
 static char gw_pins[sizeof(gw_dir) + 16];
+static pid_t gw_child = -1;
+
+/* After the test, passed or failed: the gateway killed (its bpffs, network
+ * namespace and XDP go with it) and the empty directory removed. */
+static int gw_cleanup(void **state)
+{
+	(void)state;
+	if (gw_child > 0)
+		capture_kill(gw_child);
+	gw_child = -1;
+	if (!strstr(gw_dir, "XXXXXX"))
+		rmdir(gw_dir);
+	return 0;
+}
 
 /* In the child: its own network namespace (lo up) and a bpffs mounted in
  * its own mount namespace, so nothing outlives it. */
@@ -177,9 +191,11 @@ static void test_go_gateway_cilium(void **state)
 	assert_non_null(s);
 	w.pid = spawn_traced_argv(argv, enter_gateway_sandbox);
 	assert_true(w.pid > 0);
+	gw_child = w.pid;
 	w.u = unwinder_new();
 	int rc = capture_follow(w.pid, gateway_wants, gateway_event, &w, s);
 	capture_kill(w.pid);
+	gw_child = -1;
 	unwinder_free(w.u);
 	free(s);
 	assert_int_equal(rmdir(gw_dir), 0);
@@ -196,7 +212,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_go_static),
 		cmocka_unit_test(test_go_cgo),
-		cmocka_unit_test(test_go_gateway_cilium),
+		cmocka_unit_test_teardown(test_go_gateway_cilium, gw_cleanup),
 	};
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
