@@ -3,6 +3,7 @@
 #   make            build libbpfleak.so, bpfleak-report, bpfleak, samples
 #   make check      run every test (unit + real-kernel integration)
 #   make demo       the sample XDP gateway under the shim, then its report
+#   make demo-go    the Go sample gateway under bpfleak run, then its report
 #   make bench      overhead and scale, measured side by side
 #   make install PREFIX=/usr/local DESTDIR= [LIBDIR=$(PREFIX)/lib]
 #   make deb        the Debian package, in build/deb/ (dist/build.mk)
@@ -55,7 +56,9 @@ include preload/build.mk
 -include analyzer/build.mk
 -include tools/build.mk
 -include bpf/build.mk
+-include recorder/unwind.mk
 -include samples/build.mk
+-include samples/gateway-go/build.mk
 -include tests/build.mk
 -include bench/build.mk
 -include tests/hostile/build.mk
