@@ -221,12 +221,14 @@ static const char *const statement_sql[JW_N_STMTS] = {
  */
 static int precreate(const char *path, char *err, size_t errcap)
 {
+	struct stat st;
+	if (lstat(path, &st) == 0 && S_ISREG(st.st_mode))
+		return 0;   /* there already: sqlite opens it (never through a symlink) */
 	int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		snprintf(err, errcap, "cannot open %s: %s", path, strerror(errno));
 		return -1;
 	}
-	struct stat st;
 	bool regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
 	/* The global close: a host's sanitizer sees this FD's end. */
 	close(fd);

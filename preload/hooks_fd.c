@@ -141,8 +141,15 @@ int hook_close(int fd)
 	close_history = history << 32 | (uint32_t)fd;
 	_Atomic uint64_t *slot = fdtable_peek(fd);
 	uint64_t g = slot ? atomic_load_explicit(slot, memory_order_acquire) : 0;
-	if (!g)
+	if (!g) {
+		if (__builtin_expect(ownfds_opening(), 0)) {
+			ownfds_wait_opening();
+			g = slot ? atomic_load_explicit(slot, memory_order_acquire) : 0;
+			if (g & SLOT_OWNED)
+				return ownfds_host_close(fd);
+		}
 		return real.close(fd);
+	}
 	if (g & SLOT_OWNED)
 		return ownfds_host_close(fd);
 	if (shim_internal || (g & SLOT_CLOSING))
@@ -230,6 +237,8 @@ int hook_dup(int oldfd)
 int hook_dup3(int oldfd, int newfd, int flags, bool is_dup2)
 {
 	uint64_t src = peek(oldfd);
+	if (__builtin_expect(ownfds_opening(), 0))
+		ownfds_wait_opening();
 	_Atomic uint64_t *target = fdtable_peek(newfd);
 	uint64_t dst = target ? atomic_load_explicit(target, memory_order_acquire) : 0;
 	bool interesting = SLOT_TRACKED(src) || dst != 0;

@@ -70,6 +70,11 @@ void journal_yield(bool on)
 	atomic_store(&yield_requested, on);
 }
 
+bool journal_yield_requested(void)
+{
+	return atomic_load(&yield_requested) != 0;
+}
+
 static int busy(void *ctx, int count)
 {
 	(void)ctx;
@@ -186,6 +191,14 @@ bool journal_open(char *why, size_t cap)
 	if (!shim_cfg.journal[0]) {
 		snprintf(why, cap, "journal path too long");
 		return false;
+	}
+	/* Created here, through the owned-FD path, not by a plain open. */
+	struct stat pre;
+	if (lstat(shim_cfg.journal, &pre) != 0 && errno == ENOENT) {
+		int fd = ownfds_open_journal(shim_cfg.journal, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW,
+					     0600);
+		if (fd >= 0)
+			ownfds_close_journal(fd);
 	}
 	char err[300];
 	if (jw_open(&jw, shim_cfg.journal, JW_CREATE | JW_APPEND, err, sizeof(err))) {

@@ -15,6 +15,7 @@
  */
 #include <dirent.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,8 +171,26 @@ void ownfds_start_unwinder(void)
 
 static int high_fd_base = 3;
 
+/*
+ * Between open() handing us a low number and that number being moved high
+ * and marked owned, a host closing "every FD" from another thread could
+ * take it and reopen it for a file of its own, which sqlite would then
+ * write.  While an open is in that window, host closes and dup2s of
+ * untracked numbers wait for it (ownfds_wait_opening).
+ */
+static _Atomic int opening;
+
+void ownfds_wait_opening(void)
+{
+	if (shim_internal)
+		return;   /* the opener itself */
+	while (atomic_load(&opening))
+		sched_yield();
+}
+
 int ownfds_open_journal(const char *path, int flags, int mode)
 {
+	atomic_fetch_add(&opening, 1);
 	int fd = open(path, flags | O_CLOEXEC, mode);
 	if (fd >= 0 && fd < high_fd_base) {
 		int high = fcntl(fd, F_DUPFD_CLOEXEC, high_fd_base);
@@ -182,15 +201,25 @@ int ownfds_open_journal(const char *path, int flags, int mode)
 	}
 	if (fd >= 0)
 		ownfds_mark(fd, OWNER_JOURNAL);
+	atomic_fetch_sub(&opening, 1);
 	return fd;
+}
+
+bool ownfds_opening(void)
+{
+	return atomic_load_explicit(&opening, memory_order_relaxed) != 0;
 }
 
 int ownfds_close_journal(int fd)
 {
+	/* The same window the other way: unmarked but not yet closed. */
+	atomic_fetch_add(&opening, 1);
 	ownfds_unmark(fd);
 	/* Through the global symbol (our hook passes an unmarked FD straight on),
 	 * so that a sanitizer's close interceptor sees the FD's end. */
-	return close(fd);
+	int r = close(fd);
+	atomic_fetch_sub(&opening, 1);
+	return r;
 }
 
 /*

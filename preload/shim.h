@@ -194,6 +194,9 @@ void ownfds_start_unwinder(void);
 /* sqlite's journal files: high numbers, owned while open. */
 void ownfds_setup_sqlite(void);
 int ownfds_open_journal(const char *path, int flags, int mode);
+/* A journal open is between open() and being marked owned: hosts wait. */
+bool ownfds_opening(void);
+void ownfds_wait_opening(void);
 int ownfds_close_journal(int fd);
 
 /* ---- stacks (stack.c, sigstack.c) ---- */
@@ -374,6 +377,7 @@ void journal_forget_file(void);
 int journal_begin(void);
 /* A fork waits for the writer: stop waiting for other processes' locks. */
 void journal_yield(bool on);
+bool journal_yield_requested(void);
 /*
  * The tree's turn at the journal: processes sharing it take turns, a batch
  * each, woken by the kernel (sqlite's own waits poll, and are not fair).

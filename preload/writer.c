@@ -338,7 +338,12 @@ static void drain(enum drain_mode mode)
 			break;
 		}
 		ever_opened = true;
-		int rc = write_batch(&b, &more);
+		/* Batch after batch on one connection, until someone else needs
+		 * the journal (another process) or the mutex (a fork). */
+		int rc;
+		do
+			rc = write_batch(&b, &more);
+		while (!rc && more && !journal_turn_contended() && !journal_yield_requested());
 		if (rc == JOURNAL_BUSY) {
 			/* Not written, not lost: the events wait for the next drain. */
 			more = false;
