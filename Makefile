@@ -62,6 +62,7 @@ include preload/build.mk
 -include tests/build.mk
 -include bench/build.mk
 -include tests/hostile/build.mk
+-include tests/trust/build.mk
 -include fuzz/build.mk
 -include man/build.mk
 -include dist/build.mk

@@ -43,8 +43,9 @@ static long real_bpf_call(int cmd, void *attr, unsigned int size, bool via_bpf_s
 	return raw_syscall(__NR_bpf, cmd, (long)attr, size, 0, 0, 0);
 }
 
-/* Identity of the object behind a new fd; syscalls only when not cached. */
-static const struct obj_node *identify(int cmd, const void *attr, unsigned int size, int fd)
+/* Identity of the object behind a new fd; syscalls only when not cached.
+ * A frame of its own: the info structs stay off the light path. */
+__attribute__((noinline)) static const struct obj_node *identify(int cmd, const void *attr, unsigned int size, int fd)
 {
 	int kind = bpfleak_cmds[cmd].kind;
 	if (kind == BPFLEAK_KIND_ITER || kind == BPFLEAK_KIND_STATS || kind == BPFLEAK_KIND_TOKEN) {
@@ -73,10 +74,28 @@ static void capture(struct shim_event *ev)
 		ev->flags |= BPFLEAK_EF_NO_STACK;
 }
 
-static void record_create(int cmd, const void *attr, unsigned int size, int fd, uint64_t ts,
+/*
+ * Below this much stack (a small alternate signal stack), a create is
+ * recorded without its object's identity or stack: no lookups, no unwinding.
+ */
+#define LIGHT_STACK_NEED 2048
+
+static const struct obj_node *identify_light(int cmd, const void *attr, unsigned int size)
+{
+	if (is_get_fd_by_id(cmd) && attr && size >= sizeof(__u32)) {
+		__u32 id;
+		memcpy(&id, attr, sizeof(id));
+		return objcache_find(bpfleak_cmds[cmd].kind, id);
+	}
+	return NULL;
+}
+
+__attribute__((noinline)) static void record_create(int cmd, const void *attr, unsigned int size, int fd, uint64_t ts,
 			  uint64_t mark)
 {
-	const struct obj_node *obj = identify(cmd, attr, size, fd);
+	bool light = !sigstack_room(LIGHT_STACK_NEED);
+	const struct obj_node *obj = light ? identify_light(cmd, attr, size)
+					   : identify(cmd, attr, size, fd);
 	int kind = obj ? obj->info.kind : bpfleak_cmds[cmd].kind;
 	uint32_t id = obj ? obj->info.id : 0;
 
@@ -95,13 +114,16 @@ static void record_create(int cmd, const void *attr, unsigned int size, int fd, 
 		ev.flags |= BPFLEAK_EF_LISTED;
 	if (record_overlap(mark))
 		ev.flags |= BPFLEAK_EF_IN_SNAPSHOT;
-	capture(&ev);
+	if (light)
+		ev.flags |= BPFLEAK_EF_NO_STACK;
+	else
+		capture(&ev);
 	record_submit(&ev);
 	if (cmd == BPF_OBJ_GET)
 		record_touched_pins();
 }
 
-static void record_pin(const void *attr, unsigned int size, long result, uint64_t ts)
+__attribute__((noinline)) static void record_pin(const void *attr, unsigned int size, long result, uint64_t ts)
 {
 	if (!attr || size < offsetof(union bpf_attr, file_flags))
 		return;
@@ -133,7 +155,7 @@ static void record_pin(const void *attr, unsigned int size, long result, uint64_
 	record_touched_pins();
 }
 
-static void record_error(int cmd, int err, uint64_t ts)
+__attribute__((noinline)) static void record_error(int cmd, int err, uint64_t ts)
 {
 	struct shim_event ev;
 	event_init(&ev, BPFLEAK_OP_ERROR, ts);
@@ -143,15 +165,13 @@ static void record_error(int cmd, int err, uint64_t ts)
 	record_submit(&ev);
 }
 
-long hook_bpf(int cmd, void *attr, unsigned int size, bool via_bpf_symbol)
+/*
+ * The recording path: a frame of its own, so that hook_bpf() itself, which
+ * every bpf() call goes through, stays a few bytes of stack.
+ */
+__attribute__((noinline)) static long record_bpf(int cmd, void *attr, unsigned int size,
+						  bool via_bpf_symbol, int state)
 {
-	if (cmd < 0 || cmd >= BPFLEAK_CMD_MAX || !(interesting_mask & BIT(cmd)) || shim_guard ||
-	    shim_foreign)
-		return real_bpf_call(cmd, attr, size, via_bpf_symbol);
-	int state = shim_state_now();
-	if (state != SHIM_ACTIVE && state != SHIM_DORMANT && state != SHIM_ACTIVATING)
-		return real_bpf_call(cmd, attr, size, via_bpf_symbol);
-
 	shim_guard++;
 	uint64_t mark = record_mark();
 	long r = real_bpf_call(cmd, attr, size, via_bpf_symbol);
@@ -159,7 +179,8 @@ long hook_bpf(int cmd, void *attr, unsigned int size, bool via_bpf_symbol)
 	uint64_t ts = shim_now_ns();
 	/* Recording starts with the first bpf FD: after the call, so a failed
 	 * probe of a program that never gets one leaves no trace. */
-	if ((r >= 0 || state == SHIM_ACTIVE) && record_begin(r >= 0 && cmd != BPF_OBJ_PIN ? (int)r : -1)) {
+	if ((r >= 0 || state == SHIM_ACTIVE) &&
+	    record_begin(r >= 0 && cmd != BPF_OBJ_PIN ? (int)r : -1)) {
 		if (cmd == BPF_OBJ_PIN)
 			record_pin(attr, size, r < 0 ? -saved : r, ts);
 		else if (r >= 0)
@@ -170,4 +191,25 @@ long hook_bpf(int cmd, void *attr, unsigned int size, bool via_bpf_symbol)
 	shim_guard--;
 	errno = saved;
 	return r;
+}
+
+/*
+ * Below this, not even a light record fits: the call passes through, and
+ * is counted (a NOTE says how many were not recorded).
+ */
+#define RECORD_STACK_NEED 1024
+
+long hook_bpf(int cmd, void *attr, unsigned int size, bool via_bpf_symbol)
+{
+	if (cmd < 0 || cmd >= BPFLEAK_CMD_MAX || !(interesting_mask & BIT(cmd)) || shim_guard ||
+	    shim_foreign)
+		return real_bpf_call(cmd, attr, size, via_bpf_symbol);
+	int state = shim_state_now();
+	if (state != SHIM_ACTIVE && state != SHIM_DORMANT && state != SHIM_ACTIVATING)
+		return real_bpf_call(cmd, attr, size, via_bpf_symbol);
+	if (!sigstack_room(RECORD_STACK_NEED)) {
+		record_unrecorded();
+		return real_bpf_call(cmd, attr, size, via_bpf_symbol);
+	}
+	return record_bpf(cmd, attr, size, via_bpf_symbol, state);
 }

@@ -75,14 +75,14 @@ bool lifecycle_activate(bool at_exit, int new_fd)
 }
 
 /* record_begin() on an active process whose set-up was deferred. */
-void lifecycle_finish_setup(void)
+void lifecycle_finish_setup(int new_fd)
 {
 	if (sigstack_on_alt())
 		return;
 	if (atomic_exchange(&shim_setup_pending, 0)) {
 		shim_guard++;
 		shim_internal++;
-		setup(false, -1);
+		setup(false, new_fd);
 		shim_internal--;
 		shim_guard--;
 	}

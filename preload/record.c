@@ -14,6 +14,18 @@
 /* Odd while a snapshot scans the FD table. */
 static _Atomic uint64_t scan_epoch;
 static _Atomic int pins_touched;
+static _Atomic uint32_t unrecorded;
+
+/* A bpf() call on a signal stack too small to record it. */
+void record_unrecorded(void)
+{
+	atomic_fetch_add_explicit(&unrecorded, 1, memory_order_relaxed);
+}
+
+uint32_t record_take_unrecorded(void)
+{
+	return atomic_exchange(&unrecorded, 0);
+}
 
 uint64_t record_mark(void)
 {
@@ -50,7 +62,7 @@ bool record_begin(int new_fd)
 	int state = shim_state_now();
 	if (state == SHIM_ACTIVE) {
 		if (__builtin_expect(atomic_load_explicit(&shim_setup_pending, memory_order_relaxed), 0))
-			lifecycle_finish_setup();
+			lifecycle_finish_setup(new_fd);
 		return !shim_foreign;
 	}
 	if (shim_foreign || (state != SHIM_DORMANT && state != SHIM_ACTIVATING))

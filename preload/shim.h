@@ -295,11 +295,14 @@ bool record_pins_touched(void);
 /* A bpffs pin was made or opened: the exit snapshot walks the pins. */
 void record_touched_pins(void);
 void record_note(int note, int fd2);
+/* bpf() calls not recorded: the signal stack they ran on was too small. */
+void record_unrecorded(void);
+uint32_t record_take_unrecorded(void);
 
 /* ---- lifecycle (lifecycle.c): called from interpose.c and record.c ---- */
 /* Activation was cut short on a signal stack; finished by the next hook. */
 extern _Atomic int shim_setup_pending;
-void lifecycle_finish_setup(void);
+void lifecycle_finish_setup(int new_fd);
 void lifecycle_fork_child(void);
 void lifecycle_before_exec(const char *path);
 void lifecycle_exit_now(int status);     /* _exit / _Exit */

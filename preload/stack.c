@@ -167,10 +167,21 @@ static int outer_frames(uintptr_t *outer, int keep, int *total)
 /* Bytes of stack the unwinder may need below a hook (see sigstack.c). */
 #define UNWIND_STACK_NEED (16 * 1024)
 
+static const struct stack_node *capture(void);
+
+/*
+ * The check is a frame of its own: capture()'s arrays (2 KiB) must not be
+ * on the stack of a handler whose alternate stack has no room for them.
+ */
 const struct stack_node *stack_capture(void)
 {
 	if (atomic_load_explicit(&disabled, memory_order_relaxed) || !sigstack_room(UNWIND_STACK_NEED))
 		return NULL;
+	return capture();
+}
+
+__attribute__((noinline)) static const struct stack_node *capture(void)
+{
 	void *raw[SHIM_MAX_DEPTH + 9];
 	int depth = shim_cfg.depth;
 	int want = depth + 9;   /* the shim's own frames, and one to tell "more" */

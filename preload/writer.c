@@ -216,6 +216,14 @@ static int write_batch(struct batch *b, bool *more)
 		rc = write_restart();
 	if (!rc)
 		rc = journal_modules();
+	uint32_t unrecorded = rc ? 0 : record_take_unrecorded();
+	if (unrecorded) {
+		struct shim_event note;
+		event_init(&note, BPFLEAK_OP_NOTE, shim_now_ns());
+		note.fd2 = (int32_t)unrecorded;
+		note.detail = bpfleak_note_name(BPFLEAK_NOTE_SMALL_STACK);
+		rc = write_event(&note, 0);
+	}
 	bool gap_in_batch = !rc && gap_lost;
 	if (gap_in_batch)
 		rc = write_gap(gap_why, gap_since_ns, gap_lost);

@@ -5,9 +5,10 @@
 # checks the packaging tools instead: debhelper, lintian, systemd-analyze.
 set -eu
 
-BUILD_PKGS="build-essential pkg-config clang llvm libbpf-dev libelf-dev libdw-dev \
+BUILD_PKGS="build-essential pkg-config clang llvm libbpf-dev libelf-dev libdw-dev liburing-dev \
 libunwind-dev libsqlite3-dev libcmocka-dev linux-libc-dev libclang-rt-14-dev"
-TOOL_PKGS="bpftool iproute2 sqlite3 xdp-tools python3 valgrind strace"
+TOOL_PKGS="bpftool iproute2 sqlite3 xdp-tools python3 valgrind strace \
+libjemalloc2 libtcmalloc-minimal4 golang-go golang-github-cilium-ebpf-dev"
 if [ "${1:-}" = deb ]; then
 	BUILD_PKGS="debhelper dpkg-dev fakeroot lintian systemd"
 	TOOL_PKGS=""

@@ -80,7 +80,9 @@ enum bpfleak_kind {
 					events before ts_ns are in that file */   \
 	X(NO_STACKS, "no_stacks")    /* stack capture was switched off */       \
 	X(PRIVATE_MAIN, "private_main") /* the main thread's FD table differs   \
-					from the one the shim tracks */
+					from the one the shim tracks */           \
+	X(SMALL_STACK, "small_stack") /* fd2 bpf() calls ran on a signal stack \
+					too small to record them */
 
 enum bpfleak_note {
 #define BPFLEAK_NOTE_ENUM(id, name) BPFLEAK_NOTE_##id,

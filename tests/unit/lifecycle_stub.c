@@ -14,8 +14,9 @@ bool lifecycle_activate(bool at_exit, int new_fd)
 	return true;
 }
 
-void lifecycle_finish_setup(void)
+void lifecycle_finish_setup(int new_fd)
 {
+	(void)new_fd;
 }
 
 void lifecycle_unshare_files(void)
