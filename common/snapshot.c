@@ -91,10 +91,32 @@ static int grow(void **arr, size_t n, size_t *cap, size_t elem)
 	return 0;
 }
 
+/* /proc/PID, or /proc/PID/task/TID: one thread's view of the same table. */
+static void proc_dir(char *out, size_t cap, pid_t pid, pid_t tid)
+{
+	if (tid)
+		snprintf(out, cap, "/proc/%d/task/%d", (int)pid, (int)tid);
+	else
+		snprintf(out, cap, "/proc/%d", (int)pid);
+}
+
+static int snapshot_fds(pid_t pid, pid_t tid, int (*skip_fd)(int), struct bpfleak_snapshot *out);
+
 int bpfleak_snapshot_fds(pid_t pid, int (*skip_fd)(int), struct bpfleak_snapshot *out)
 {
-	char dir_path[64];
-	snprintf(dir_path, sizeof(dir_path), "/proc/%d/fd", (int)pid);
+	return snapshot_fds(pid, 0, skip_fd, out);
+}
+
+int bpfleak_snapshot_fds_of(pid_t pid, pid_t tid, struct bpfleak_snapshot *out)
+{
+	return snapshot_fds(pid, tid, NULL, out);
+}
+
+static int snapshot_fds(pid_t pid, pid_t tid, int (*skip_fd)(int), struct bpfleak_snapshot *out)
+{
+	char base[64], dir_path[80];
+	proc_dir(base, sizeof(base), pid, tid);
+	snprintf(dir_path, sizeof(dir_path), "%s/fd", base);
 	DIR *d = opendir(dir_path);
 	if (!d)
 		return -errno;
@@ -107,8 +129,8 @@ int bpfleak_snapshot_fds(pid_t pid, int (*skip_fd)(int), struct bpfleak_snapshot
 		long fd = strtol(de->d_name, &end, 10);
 		if (*end || end == de->d_name || fd == own || (skip_fd && skip_fd((int)fd)))
 			continue;
-		char path[96], target[64];
-		snprintf(path, sizeof(path), "/proc/%d/fd/%ld", (int)pid, fd);
+		char path[128], target[64];
+		snprintf(path, sizeof(path), "%s/fd/%ld", base, fd);
 		ssize_t n = readlink(path, target, sizeof(target) - 1);
 		if (n < 0)
 			continue;
@@ -123,7 +145,7 @@ int bpfleak_snapshot_fds(pid_t pid, int (*skip_fd)(int), struct bpfleak_snapshot
 		if (guess == BPFLEAK_KIND_UNKNOWN && strncmp(target, "anon_inode:", 11) != 0)
 			continue;
 
-		snprintf(path, sizeof(path), "/proc/%d/fdinfo/%ld", (int)pid, fd);
+		snprintf(path, sizeof(path), "%s/fdinfo/%ld", base, fd);
 		size_t len = 0;
 		char *info = bpfleak_read_file(path, &len);
 		if (!info)
@@ -250,10 +272,23 @@ static int on_mount(const char *mount_point, void *ctx)
 	return 0;
 }
 
+static int snapshot_pins(pid_t pid, pid_t tid, struct bpfleak_snapshot *out);
+
 int bpfleak_snapshot_pins(pid_t pid, struct bpfleak_snapshot *out)
 {
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/mountinfo", pid ? (int)pid : (int)getpid());
+	return snapshot_pins(pid, 0, out);
+}
+
+int bpfleak_snapshot_pins_of(pid_t pid, pid_t tid, struct bpfleak_snapshot *out)
+{
+	return snapshot_pins(pid, tid, out);
+}
+
+static int snapshot_pins(pid_t pid, pid_t tid, struct bpfleak_snapshot *out)
+{
+	char base[64], path[80];
+	proc_dir(base, sizeof(base), pid ? pid : getpid(), tid);
+	snprintf(path, sizeof(path), "%s/mountinfo", base);
 	size_t len = 0;
 	char *text = bpfleak_read_file(path, &len);
 	if (!text)

@@ -188,6 +188,7 @@ __attribute__((noinline)) static long record_bpf(int cmd, void *attr, unsigned i
 		else
 			record_error(cmd, saved, ts);
 	}
+	record_release();
 	shim_guard--;
 	errno = saved;
 	return r;

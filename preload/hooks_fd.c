@@ -124,6 +124,7 @@ static int close_after_marker(int fd, _Atomic uint64_t *slot, uint64_t marker, b
 	if (r && err == EBADF)
 		submit_close(fd, marker, ts, -EBADF,
 			     (sweep ? BPFLEAK_EF_SWEEP : 0) | overlap_flag(mark));
+	record_release();
 	shim_guard--;
 	errno = err;
 	return r;
@@ -180,6 +181,7 @@ int hook_close(int fd)
 	int r = real.close(fd);
 	int err = r ? errno : 0;
 	finish_close(fd, slot, g, ts, r, err, overlap_flag(mark));
+	record_release();
 	shim_guard--;
 	errno = err;
 	return r;
@@ -229,6 +231,7 @@ int hook_dup(int oldfd)
 	int err = errno;
 	if (r >= 0)
 		record_dup(r, oldfd, src, false, shim_now_ns(), mark);
+	record_release();
 	shim_guard--;
 	errno = err;
 	return r;
@@ -257,6 +260,7 @@ int hook_dup3(int oldfd, int newfd, int flags, bool is_dup2)
 		writer_resume();
 		if (r >= 0 && SLOT_TRACKED(src))
 			record_dup(newfd, oldfd, src, (flags & O_CLOEXEC) != 0, shim_now_ns(), mark);
+		record_release();
 		shim_guard--;
 		errno = err;
 		return r;
@@ -294,6 +298,7 @@ int hook_dup3(int oldfd, int newfd, int flags, bool is_dup2)
 		if (SLOT_TRACKED(src))
 			record_dup(newfd, oldfd, src, (flags & O_CLOEXEC) != 0, shim_now_ns(), mark);
 	}
+	record_release();
 	shim_guard--;
 	errno = err;
 	return r;
@@ -310,6 +315,7 @@ int hook_fcntl_dup(int fd, int cmd, long arg, int (*real_fcntl)(int, int, ...))
 	int err = errno;
 	if (r >= 0)
 		record_dup(r, fd, src, cmd == F_DUPFD_CLOEXEC, shim_now_ns(), mark);
+	record_release();
 	shim_guard--;
 	errno = err;
 	return r;
@@ -465,8 +471,9 @@ int hook_close_range(unsigned int first, unsigned int last, int flags)
 		return real.close_range(first, last, flags);
 	if (flags & CLOSE_RANGE_UNSHARE)
 		return unshare_and_close(first, last, flags);
-	if (dormant_child() && !(flags & CLOSE_RANGE_CLOEXEC) && first <= last) {
-		fdtable_each(first, last, forget_one, NULL);
+	if (dormant_child() && first <= last) {
+		if (!(flags & CLOSE_RANGE_CLOEXEC))
+			fdtable_each(first, last, forget_one, NULL);
 		return guarded_close_range(first, last, flags);
 	}
 	if (fdtable_tracked_count() == 0 || first > last || shim_guard || !record_begin(-1))
@@ -488,6 +495,7 @@ int hook_close_range(unsigned int first, unsigned int last, int flags)
 	else if (!cloexec_only)
 		range_finish(&l, ts, r, mark);
 	range_release(&l);
+	record_release();
 	shim_guard--;
 	errno = err;
 	return r;
@@ -517,5 +525,6 @@ void hook_closefrom(int lowfd)
 	writer_resume();
 	range_finish(&l, ts, 0, mark);
 	range_release(&l);
+	record_release();
 	shim_guard--;
 }

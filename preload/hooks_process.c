@@ -38,7 +38,7 @@ static bool scan(struct bpfleak_snapshot *snap)
 {
 	memset(snap, 0, sizeof(*snap));
 	snap->pid = self.pid;
-	return bpfleak_snapshot_fds(snap->pid, NULL, snap) == 0;
+	return bpfleak_snapshot_fds_of(snap->pid, shim_tid(), snap) == 0;
 }
 
 void hooks_list_held(const char *origin, int skip_fd)

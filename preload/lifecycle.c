@@ -41,8 +41,8 @@ static void setup(bool at_exit, int new_fd)
 		return;
 	if (self.from_fork)
 		hooks_list_fork_child(new_fd);
-	else
-		hooks_list_held("start", new_fd);
+	else   /* found only at exit: made where the shim could not see */
+		hooks_list_held(at_exit ? "exit" : "start", new_fd);
 	self.from_fork = false;
 	modules_refresh();
 	if (at_exit)
@@ -64,11 +64,14 @@ bool lifecycle_activate(bool at_exit, int new_fd)
 	atomic_store(&activating_tid, shim_tid());
 	shim_guard++;
 	shim_internal++;
+	/* Other threads wait in ACTIVATING: the list of held FDs must not race
+	 * their creates and closes. */
 	bool defer = !at_exit && sigstack_on_alt();
-	atomic_store(&shim_setup_pending, defer);
-	atomic_store(&shim_state, SHIM_ACTIVE);
 	if (!defer)
 		setup(at_exit, new_fd);
+	atomic_store(&shim_setup_pending, defer);
+	expected = SHIM_ACTIVATING;   /* unless set-up failed open */
+	atomic_compare_exchange_strong(&shim_state, &expected, SHIM_ACTIVE);
 	shim_internal--;
 	shim_guard--;
 	return shim_state_now() == SHIM_ACTIVE;
@@ -79,13 +82,19 @@ void lifecycle_finish_setup(int new_fd)
 {
 	if (sigstack_on_alt())
 		return;
+	int expected = SHIM_ACTIVE;
+	if (!atomic_compare_exchange_strong(&shim_state, &expected, SHIM_ACTIVATING))
+		return;
 	if (atomic_exchange(&shim_setup_pending, 0)) {
+		atomic_store(&activating_tid, shim_tid());
 		shim_guard++;
 		shim_internal++;
 		setup(false, new_fd);
 		shim_internal--;
 		shim_guard--;
 	}
+	expected = SHIM_ACTIVATING;
+	atomic_compare_exchange_strong(&shim_state, &expected, SHIM_ACTIVE);
 }
 
 /* ---- fork ---- */
@@ -237,7 +246,7 @@ static bool holds_bpf_fds(void)
 {
 	struct bpfleak_snapshot s;
 	memset(&s, 0, sizeof(s));
-	bpfleak_snapshot_fds(self.pid, NULL, &s);
+	bpfleak_snapshot_fds_of(self.pid, shim_tid(), &s);
 	bool any = s.n_fds > 0;
 	bpfleak_snapshot_free(&s);
 	return any;

@@ -14,6 +14,7 @@
  */
 #include <link.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -40,6 +41,13 @@ static int n_modules;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static const char *exe_path;
 static uint64_t last_look_ns;
+/* Bumped when a module goes away: stacks are told apart by it (stack.c). */
+static _Atomic uint32_t generation;
+
+uint32_t modules_generation(void)
+{
+	return atomic_load_explicit(&generation, memory_order_relaxed);
+}
 
 struct look {
 	uintptr_t self;
@@ -130,8 +138,10 @@ static void look_locked(void)
 		modules[i].seen = false;
 	dl_iterate_phdr(on_module, &lk);
 	for (int i = 0; i < n_modules; i++)
-		if (!modules[i].seen && !modules[i].unloaded_ns)
+		if (!modules[i].seen && !modules[i].unloaded_ns) {
 			modules[i].unloaded_ns = now;
+			atomic_fetch_add(&generation, 1);
+		}
 	last_look_ns = now;
 }
 

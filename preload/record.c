@@ -27,9 +27,44 @@ uint32_t record_take_unrecorded(void)
 	return atomic_exchange(&unrecorded, 0);
 }
 
+/*
+ * Hooks between record_mark() and record_release(), sharded by thread so
+ * that threads creating at once do not share one cache line.  The exit
+ * snapshot waits until none is left from before the end of its scan: a
+ * close done before the scan but queued after the last drain would make
+ * the journal disagree with the snapshot.
+ */
+#define INFLIGHT_SHARDS 16
+static struct {
+	_Atomic uint32_t n;
+	char pad[60];
+} inflight[INFLIGHT_SHARDS];
+
 uint64_t record_mark(void)
 {
+	atomic_fetch_add_explicit(&inflight[shim_tid() % INFLIGHT_SHARDS].n, 1, memory_order_seq_cst);
 	return atomic_load(&scan_epoch);
+}
+
+void record_release(void)
+{
+	atomic_fetch_sub_explicit(&inflight[shim_tid() % INFLIGHT_SHARDS].n, 1, memory_order_release);
+}
+
+/* After a scan: the hooks running at its end have queued their events. */
+void record_wait_inflight(long max_ns)
+{
+	uint64_t start = shim_now_ns();
+	uint32_t self_count = 0;
+	for (;;) {
+		uint32_t n = 0;
+		for (int i = 0; i < INFLIGHT_SHARDS; i++)
+			n += atomic_load_explicit(&inflight[i].n, memory_order_acquire);
+		/* The caller's own hook (an exit from inside one) never ends here. */
+		if (n <= self_count || shim_now_ns() - start > (uint64_t)max_ns)
+			return;
+		sched_yield();
+	}
 }
 
 bool record_overlap(uint64_t mark)

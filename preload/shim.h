@@ -287,7 +287,9 @@ void record_submit(const struct shim_event *ev);
  * then carries BPFLEAK_EF_IN_SNAPSHOT).
  */
 uint64_t record_mark(void);
+void record_release(void);
 bool record_overlap(uint64_t mark);
+void record_wait_inflight(long max_ns);
 /* The writer's exit snapshot brackets its scan of the FD table with these. */
 void record_scan_begin(void);
 void record_scan_end(void);
@@ -313,6 +315,7 @@ bool lifecycle_activate(bool at_exit, int new_fd);
 
 /* ---- modules (modules.c) ---- */
 void modules_refresh(void);
+uint32_t modules_generation(void);
 struct module_info {
 	const char *path, *build_id;
 	uintptr_t base, size;

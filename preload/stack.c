@@ -97,7 +97,14 @@ const struct stack_node *stack_intern(const uintptr_t *ips, uint32_t depth)
 	stack_slot *t = get_table();
 	if (!t)
 		return NULL;
-	uint64_t h = stack_hash(ips, depth);
+	/*
+	 * The same addresses in another module map are another stack: two
+	 * plugins loaded one after the other at one base have identical IPs,
+	 * and each must be symbolized against its own module.
+	 */
+	uint64_t h = stack_hash(ips, depth) ^ (uint64_t)modules_generation() * 0x9e3779b97f4a7c15ull;
+	if (!h)
+		h = 1;
 	struct stack_node *fresh = NULL;
 
 	for (uint32_t probe = 0; probe < 64; probe++) {

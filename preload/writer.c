@@ -279,12 +279,15 @@ static void exit_snapshot(struct bpfleak_snapshot *snap, struct jw_snapshot_info
 	snap->pid = self.pid;
 	record_scan_begin();
 	info->ts_ns = shim_now_ns();
-	bpfleak_snapshot_fds(snap->pid, NULL, snap);
+	/* Through this thread's own view: after pthread_exit, main is a zombie
+	 * and /proc/PID/fd shows nothing, while the table lives on. */
+	bpfleak_snapshot_fds_of(snap->pid, shim_tid(), snap);
 	info->end_ns = shim_now_ns();
 	record_scan_end();
+	record_wait_inflight(50 * 1000000l);
 	info->reason = BPFLEAK_SNAP_EXIT;
 	if (snap->n_fds > 0 || record_pins_touched()) {
-		bpfleak_snapshot_pins(snap->pid, snap);
+		bpfleak_snapshot_pins_of(snap->pid, shim_tid(), snap);
 		info->pins_walked = true;
 	}
 	if (snap->n_io_uring)

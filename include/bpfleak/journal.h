@@ -30,7 +30,8 @@
 	X(3, CLOSE, "close")         /* result -EBADF: the FD was not open */     \
 	X(4, PIN, "pin")             /* BPF_OBJ_PIN of fd at path `detail` */     \
 	X(5, INHERITED, "inherited") /* held when recording began; detail says  \
-					how: start, exec, fork, attach, restart */ \
+					how: start, exec, fork, attach, restart,   \
+					exit (found only at exit: never seen made) */ \
 	X(6, EXEC, "exec")           /* the image is replaced; detail: the path */\
 	X(7, FORK, "fork")           /* pid is a child of fd2 */                  \
 	X(8, DROP, "drop")           /* fd2 events lost between ts_ns and end_ns;\

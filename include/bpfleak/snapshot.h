@@ -98,4 +98,12 @@ int bpfleak_snapshot_fds(pid_t pid, int (*skip_fd)(int fd), struct bpfleak_snaps
 /* Pins only: walk every bpffs in /proc/PID/mountinfo. */
 int bpfleak_snapshot_pins(pid_t pid, struct bpfleak_snapshot *out);
 
+/*
+ * The same, read through thread TID of PID (/proc/PID/task/TID): a process
+ * whose main thread has exited (pthread_exit) shows nothing in /proc/PID/fd
+ * while its other threads still share the table.
+ */
+int bpfleak_snapshot_fds_of(pid_t pid, pid_t tid, struct bpfleak_snapshot *out);
+int bpfleak_snapshot_pins_of(pid_t pid, pid_t tid, struct bpfleak_snapshot *out);
+
 #endif
