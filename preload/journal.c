@@ -370,6 +370,12 @@ int journal_process_flushed(int64_t row, uint64_t ts)
 	return jw_process_flushed(&jw, row, ts) == SQLITE_OK ? 0 : fail();
 }
 
+void journal_checkpoint(void)
+{
+	if (is_open)
+		jw_exec(&jw, "PRAGMA wal_checkpoint(PASSIVE)");
+}
+
 void journal_finish(void)
 {
 	if (is_open)

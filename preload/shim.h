@@ -409,6 +409,8 @@ int journal_process_exited(int64_t row, uint64_t ts, bool have_status, int statu
 int journal_process_flushed(int64_t row, uint64_t ts);
 /* The last recorder to finish leaves the file standing alone. */
 void journal_finish(void);
+/* Fold what the WAL holds into the file, without waiting for anyone. */
+void journal_checkpoint(void);
 
 /* ---- hooks (hooks_bpf.c, hooks_fd.c, hooks_process.c) ---- */
 long hook_bpf(int cmd, void *attr, unsigned int size, bool via_bpf_symbol);

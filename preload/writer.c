@@ -295,6 +295,24 @@ static void exit_snapshot(struct bpfleak_snapshot *snap, struct jw_snapshot_info
 }
 
 /*
+ * Fold the WAL into the journal file now and then: a file moved away by log
+ * rotation (its -wal stays behind) or copied off a running host then holds
+ * all but the last fraction of a second.  Not after every batch: each
+ * checkpoint costs two fsyncs.
+ */
+#define CHECKPOINT_EVERY_NS (250 * 1000000ull)
+
+static void checkpoint_now_and_then(void)
+{
+	static uint64_t last;
+	uint64_t now = shim_now_ns();
+	if (now - last < CHECKPOINT_EVERY_NS || journal_turn_contended())
+		return;
+	last = now;
+	journal_checkpoint();
+}
+
+/*
  * Write what is queued (and, in exit mode, the exit snapshot).  Called by
  * the writer thread, or by the exiting thread itself when there is none.
  *
@@ -364,6 +382,8 @@ static void drain(enum drain_mode mode)
 		}
 		if (!more && mode == DRAIN_EXIT)
 			journal_finish();
+		else if (!more)
+			checkpoint_now_and_then();
 		journal_close();
 		pthread_mutex_unlock(&writer_mutex);
 		/* Another process of the tree waits: it gets the next turn. */

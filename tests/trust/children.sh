@@ -49,8 +49,9 @@ mkdir -p "$T/cwd"
 
 note "a fork child that dups and closes what it inherited"
 j=$T/child.db
-shim "$j" "$TRUST" child-dups >"$T/child.out" 2>"$T/err" &
+BPFLEAK_JOURNAL="$j" LD_PRELOAD=$PRELOAD "$TRUST" child-dups >"$T/child.out" 2>"$T/err" &
 p=$!
+KILL_PIDS="$KILL_PIDS $p"
 wait_for "$T/child.out" '^child ' 5 || problem "child-dups: the child never said it was ready"
 child=$(awk '/^child/ { print $2 }' "$T/child.out")
 sleep 0.2

@@ -29,8 +29,9 @@ note "_exit from a SIGTERM handler while main mallocs (12 runs)"
 hung=0
 for i in $(seq 1 12); do
 	j=$T/term.$i.db
-	shim "$j" timeout -k 1 10 "$TRUST" sigterm-exit >"$T/term.out" 2>"$T/err" &
+	BPFLEAK_JOURNAL="$j" LD_PRELOAD=$PRELOAD timeout -k 1 10 "$TRUST" sigterm-exit >"$T/term.out" 2>"$T/err" &
 	p=$!
+	KILL_PIDS="$KILL_PIDS $p"
 	wait_for "$T/term.out" '^ready' 5 || problem "sigterm run $i: the host never got ready"
 	pid=$(awk '/^ready/ { print $2 }' "$T/term.out")
 	sleep "0.0$(( (i * 7) % 9 + 1 ))"
@@ -64,8 +65,9 @@ done
 
 note "SIGKILL after a start-up burst"
 j=$T/burst.db
-shim "$j" "$TRUST" burst-idle >"$T/burst.out" 2>"$T/err" &
+BPFLEAK_JOURNAL="$j" LD_PRELOAD=$PRELOAD "$TRUST" burst-idle >"$T/burst.out" 2>"$T/err" &
 p=$!
+KILL_PIDS="$KILL_PIDS $p"
 wait_for "$T/burst.out" '^ready' 5 || problem "burst-idle never got ready"
 sleep 0.3
 kill -KILL $p
