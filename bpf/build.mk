@@ -21,7 +21,7 @@ $(B)/bpf/vmlinux.h: $(B)/.deps-ok
 RECORDER_BPF_OBJ := $(B)/bpf/recorder.bpf.o
 $(RECORDER_BPF_OBJ): bpf/recorder.bpf.c bpf/recorder.h $(B)/bpf/vmlinux.h
 	@mkdir -p $(dir $@)
-	$(CLANG) $(BPF_CFLAGS) -D__TARGET_ARCH_x86 -I$(B)/bpf -Ibpf -c -o $@ $<
+	$(CLANG) $(BPF_CFLAGS) -mcpu=v3 -D__TARGET_ARCH_x86 -I$(B)/bpf -Ibpf -c -o $@ $<
 
 $(B)/bpf/recorder.skel.h: $(RECORDER_BPF_OBJ)
 	$(BPFTOOL) gen skeleton $< name recorder_bpf > $@.tmp
