@@ -56,6 +56,7 @@ include preload/build.mk
 -include tests/hostile/build.mk
 -include fuzz/build.mk
 -include man/build.mk
+-include recorder/build.mk
 
 all: $(B)/.deps-ok $(ALL_TARGETS)
 
