@@ -913,6 +913,15 @@ int on_exec(struct trace_event_raw_sched_process_exec *ctx)
 		r->old_pid = ctx->old_pid;
 		r->pad = 0;
 		unsigned int loc = ctx->__data_loc_filename & 0xffff;
+		struct mm_struct *mm = BPF_CORE_READ((struct task_struct *)bpf_get_current_task_btf(), mm);
+		__builtin_memset(r->auxv, 0, sizeof(r->auxv));
+		__u32 auxv_size = bpf_core_field_size(mm->saved_auxv);
+		if (auxv_size > sizeof(r->auxv))
+			auxv_size = sizeof(r->auxv);
+		bpf_probe_read_kernel(r->auxv, auxv_size, &mm->saved_auxv);
+		r->exe_ino = BPF_CORE_READ(mm, exe_file, f_inode, i_ino);
+		r->exe_dev = BPF_CORE_READ(mm, exe_file, f_inode, i_sb, s_dev);
+		r->pad2 = 0;
 		r->path[0] = '\0';
 		bpf_probe_read_kernel_str(r->path, sizeof(r->path), (void *)ctx + loc);
 		bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);

@@ -104,9 +104,16 @@ struct rec_pin {
 	char path[REC_PATH_MAX];
 };
 
+#define REC_AUXV_WORDS 64
 struct rec_exec {
 	struct rec_hdr h;
 	__s32 old_pid, pad;
+	__u64 exe_ino;             /* the program file: inode and device (MAJOR << 20 | MINOR) */
+	__u32 exe_dev, pad2;
+	/* The new image's auxiliary vector (AT_PHDR, AT_ENTRY, AT_BASE, ...):
+	 * where the program and ld.so were loaded, for a process gone before
+	 * the recorder could read its maps. */
+	__u64 auxv[REC_AUXV_WORDS];
 	char path[REC_PATH_MAX];
 };
 

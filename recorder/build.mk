@@ -5,7 +5,7 @@
 # (UNWIND_OBJS, UNWIND_LIBS) when it is in the tree; until then a
 # frame-pointer stand-in (unwind_fp.c) and a minimal maps reader
 # (procmaps.c) take their place.
-RECORDER_SRCS := recorder/attach.c recorder/choose.c recorder/fdmodel.c recorder/journal_path.c \
+RECORDER_SRCS := recorder/attach.c recorder/choose.c recorder/exec_modules.c recorder/fdmodel.c recorder/journal_path.c \
                  recorder/kernel_load.c recorder/objects.c recorder/procs.c recorder/records.c \
                  recorder/run.c recorder/session.c recorder/snapshots.c recorder/stacks.c \
                  recorder/tracefs.c

@@ -182,6 +182,19 @@ int procs_stack_mode_for(const struct session *s, pid_t pid)
 	return STACK_ALWAYS_COPY;
 }
 
+int procs_write_module(struct session *s, pid_t pid, const struct procmap_module *m, uint64_t ts)
+{
+	struct jw_module row = {
+		.pid = pid, .ts_ns = ts, .path = m->path, .build_id = m->build_id, .base = m->base,
+		.size = m->size, .file_size = m->file_size, .mtime_ns = m->mtime_ns,
+	};
+	if (jw_module(&s->j, &row) < 0) {
+		session_write_failed(s, "module row");
+		return -1;
+	}
+	return 0;
+}
+
 static bool known_module(const struct kproc *p, const struct procmap_module *m)
 {
 	for (size_t i = 0; i < p->n_mods; i++)
@@ -210,14 +223,7 @@ void procs_refresh_modules(struct session *s, struct kproc *p, uint64_t ts, bool
 			for (size_t i = 0; i < n; i++) {
 				if (known_module(p, &mods[i]))
 					continue;
-				struct jw_module row = {
-					.pid = p->pid, .ts_ns = ts, .path = mods[i].path,
-					.build_id = mods[i].build_id, .base = mods[i].base,
-					.size = mods[i].size, .file_size = mods[i].file_size,
-					.mtime_ns = mods[i].mtime_ns,
-				};
-				if (jw_module(&s->j, &row) < 0)
-					session_write_failed(s, "module row");
+				procs_write_module(s, p->pid, &mods[i], ts);
 				p->mods[p->n_mods++] = mods[i];
 				mods[i].path = NULL;   /* moved */
 			}
@@ -234,6 +240,33 @@ void procs_refresh_modules(struct session *s, struct kproc *p, uint64_t ts, bool
 	p->maps_at_exec = at_exec;
 	if (!at_exec)
 		unwind_load_pid(p->pid);
+}
+
+void procs_inherit_modules(struct session *s, struct kproc *child, const struct kproc *parent,
+			   uint64_t ts)
+{
+	/* The parent's own rows, or its ancestors' (a fork of a fork child). */
+	for (int hops = 0; parent && !parent->own_modules && hops < 8; hops++)
+		parent = parent->ppid ? procs_find(s, parent->ppid) : NULL;
+	if (!parent || !parent->n_mods || !session_batch(s))
+		return;
+	struct procmap_module *mods = calloc(parent->n_mods, sizeof(*mods));
+	if (!mods)
+		return;
+	size_t n = 0;
+	for (size_t i = 0; i < parent->n_mods; i++) {
+		mods[n] = parent->mods[i];
+		mods[n].fd = -1;
+		if (!(mods[n].path = strdup(parent->mods[i].path)))
+			continue;
+		procs_write_module(s, child->pid, &mods[n], ts);
+		n++;
+	}
+	procmaps_free(child->mods, child->n_mods);
+	child->mods = mods;
+	child->n_mods = n;
+	child->own_modules = true;
+	child->maps_read_ns = parent->maps_read_ns;
 }
 
 bool procs_ip_known(struct session *s, const struct kproc *p, uint64_t ip)

@@ -178,6 +178,8 @@ static void on_fork(struct session *s, const struct rec_proc *r)
 		p->stack_mode = parent->stack_mode;
 	}
 	procs_write_row(s, p, r->h.ts_ns);
+	if (parent)
+		procs_inherit_modules(s, p, parent, r->h.ts_ns);
 	emit(s, &(struct jw_event){
 		.ts_ns = r->h.ts_ns, .pid = p->pid, .tid = p->pid, .op = BPFLEAK_OP_FORK,
 		.has_fd2 = true, .fd2 = r->ppid, .cmd = -1 });
@@ -209,13 +211,10 @@ static void on_exec(struct session *s, const struct rec_exec *r)
 	bool had_row = p->row != 0;
 	p->awaiting_start = false;
 	p->origin = first_image || !had_row ? "start" : "exec";
+	free(p->exe);
+	p->exe = NULL;
 	procs_read_identity(p);
-	if (!p->exe && r->path[0]) {
-		char path[REC_PATH_MAX];
-		memcpy(path, r->path, sizeof(path));
-		path[sizeof(path) - 1] = '\0';
-		p->exe = strdup(path);
-	}
+	exec_resolve_exe(s, p, r);
 	procs_write_row(s, p, r->h.ts_ns);
 	if (had_row)
 		emit(s, &(struct jw_event){
@@ -227,6 +226,8 @@ static void on_exec(struct session *s, const struct rec_exec *r)
 		kernel_set_stack_mode(s->k, p->pid, mode);
 	}
 	procs_refresh_modules(s, p, r->h.ts_ns, true);
+	if (!p->n_mods)
+		exec_modules_from_auxv(s, p, r);
 }
 
 static void on_walk_fd(struct session *s, const struct rec_fd *r)

@@ -123,6 +123,16 @@ void procs_read_identity(struct kproc *p);
 int procs_write_row(struct session *s, struct kproc *p, uint64_t ts);
 /* Read pid's modules and write rows for new ones (ts: no later than this). */
 void procs_refresh_modules(struct session *s, struct kproc *p, uint64_t ts, bool at_exec);
+/* One module row for pid. */
+int procs_write_module(struct session *s, pid_t pid, const struct procmap_module *m, uint64_t ts);
+/* After exec of a process gone before its maps were read: rows for the
+ * program and ld.so from the auxiliary vector the kernel recorded (exec_modules.c). */
+void exec_modules_from_auxv(struct session *s, struct kproc *p, const struct rec_exec *r);
+/* p->exe from the exec record when /proc/PID/exe was unreadable. */
+void exec_resolve_exe(struct session *s, struct kproc *p, const struct rec_exec *r);
+/* A fork child has its parent's mappings: rows for its own pid, as the shim writes them. */
+void procs_inherit_modules(struct session *s, struct kproc *child, const struct kproc *parent,
+			   uint64_t ts);
 /* Whether ip is in a module known for p (or its parent's, for a fork child). */
 bool procs_ip_known(struct session *s, const struct kproc *p, uint64_t ip);
 /* Reading maps again is worth it: the process still runs and was not read just now. */
