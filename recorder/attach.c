@@ -182,9 +182,16 @@ int recorder_attach_main(int argc, char **argv, const char *prog)
 		return 2;
 	}
 	char journal[4096], err[512], cwd[3800];
+	struct session s;
+	if (session_open(&s, &o, err, sizeof(err))) {
+		fprintf(stderr, "%s: %s\n", prog, err);
+		session_close(&s);
+		return RECORDER_EXIT_UNSUPPORTED;
+	}
 	if (output) {
 		if (journal_absolute(output, journal, sizeof(journal), err, sizeof(err))) {
 			fprintf(stderr, "%s attach: %s\n", prog, err);
+			session_close(&s);
 			return 2;
 		}
 	} else {
@@ -195,15 +202,10 @@ int recorder_attach_main(int argc, char **argv, const char *prog)
 	}
 	if (!o.append && journal_rotate(journal, o.quiet, prog)) {
 		fprintf(stderr, "%s attach: cannot move %s aside: %s\n", prog, journal, strerror(errno));
+		session_close(&s);
 		return 2;
 	}
 
-	struct session s;
-	if (session_open(&s, &o, err, sizeof(err))) {
-		fprintf(stderr, "%s: %s\n", prog, err);
-		session_close(&s);
-		return RECORDER_EXIT_UNSUPPORTED;
-	}
 	if (session_open_journal(&s, journal, err, sizeof(err))) {
 		fprintf(stderr, "%s attach: %s\n", prog, err);
 		session_close(&s);

@@ -27,7 +27,7 @@ int tracer_parse(const char *s, enum tracer *out);
 enum tracer tracer_choose(const char *cmd, char *why, size_t whycap);
 
 struct recorder_opts {
-	const char *journal;       /* absolute path; NULL: ./bpfleak.NAME.PID.db */
+	const char *journal;       /* path; NULL: CWD/bpfleak.NAME.PID.db */
 	const char *cwd;           /* for the default journal name */
 	bool append, quiet, close_stacks;
 	int depth;                 /* frames per stack, 1..128 */

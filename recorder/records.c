@@ -42,13 +42,27 @@ static int kind_of_cmd(int cmd)
 	return cmd >= 0 && cmd < BPFLEAK_CMD_MAX ? bpfleak_cmds[cmd].kind : 0;
 }
 
+struct kproc *records_proc(struct session *s, pid_t pid, uint64_t ts)
+{
+	struct kproc *p = procs_find(s, pid);
+	if (p && p->awaiting_start) {
+		/* `run`'s child, whose exec record was lost: its first image starts here. */
+		p->awaiting_start = false;
+		procs_read_identity(p);
+		p->stack_mode = procs_stack_mode_for(s, pid);
+		procs_write_row(s, p, ts);
+		procs_refresh_modules(s, p, ts, false);
+		return p;
+	}
+	if (p && !p->finished)
+		return p;
+	return procs_adopt(s, pid, ts);
+}
+
 /* The process a record is about; one the recorder lost track of is adopted. */
 static struct kproc *proc_of(struct session *s, const struct rec_hdr *h)
 {
-	struct kproc *p = procs_find(s, (pid_t)h->pid);
-	if (p && !p->finished)
-		return p;
-	return procs_adopt(s, (pid_t)h->pid, h->ts_ns);
+	return records_proc(s, (pid_t)h->pid, h->ts_ns);
 }
 
 static void note_time(struct kproc *p, uint64_t ts)
@@ -338,11 +352,8 @@ static void on_exit_rec(struct session *s, const struct rec_proc *r)
 	struct kproc *p = procs_find(s, (pid_t)r->h.pid);
 	if (!p || p->finished)
 		return;
-	if (p->awaiting_start) {
-		/* `run`'s child died before its exec: there is no image to report. */
-		p->exited = p->finished = true;
-		return;
-	}
+	if (p->awaiting_start)
+		p = proc_of(s, &r->h);   /* its exec record was lost */
 	snapshots_exit(s, p, r->h.ts_ns);
 	procs_set_exited(s, p, r->h.ts_ns, true, exit_status_of(r->exit_code));
 	p->finished = true;

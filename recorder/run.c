@@ -94,6 +94,17 @@ int recorder_run(const struct recorder_opts *o, char *const argv[])
 		session_close(&s);
 		return RECORDER_EXIT_UNSUPPORTED;
 	}
+	char journal[4096];
+	if (o->journal) {
+		if (journal_absolute(o->journal, journal, sizeof(journal), err, sizeof(err)) ||
+		    (!o->append && journal_rotate(journal, o->quiet, o->prog) &&
+		     snprintf(err, sizeof(err), "cannot move %s aside: %s", journal,
+			      errno == EEXIST ? "it is not a regular file" : strerror(errno)))) {
+			fprintf(stderr, "%s: %s\n", o->prog, err);
+			session_close(&s);
+			return EXIT_FAIL;
+		}
+	}
 	sigset_t block, old;
 	sigemptyset(&block);
 	for (size_t i = 0; i < N_FORWARDED; i++)
@@ -124,10 +135,7 @@ int recorder_run(const struct recorder_opts *o, char *const argv[])
 	child_pid = pid;
 	sigprocmask(SIG_SETMASK, &old, NULL);
 
-	char journal[4096];
-	if (o->journal) {
-		snprintf(journal, sizeof(journal), "%s", o->journal);
-	} else {
+	if (!o->journal) {
 		journal_default_path(o->cwd ? o->cwd : ".", argv[0], pid, journal, sizeof(journal));
 		if (!o->append)
 			journal_rotate(journal, o->quiet, o->prog);

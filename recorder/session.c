@@ -110,6 +110,10 @@ void session_commit(struct session *s)
 static void write_drop(struct session *s, pid_t pid, uint64_t count, uint64_t first,
 		       uint64_t last, const char *why)
 {
+	/* A drop belongs to a process the journal knows (its first record may be what was lost). */
+	struct kproc *p = procs_find(s, pid);
+	if (p && p->awaiting_start)
+		records_proc(s, pid, first);
 	emit(s, &(struct jw_event){
 		.ts_ns = first, .pid = pid, .tid = pid, .op = BPFLEAK_OP_DROP, .has_fd2 = true,
 		.fd2 = count > 0x7fffffff ? 0x7fffffff : (int)count, .cmd = -1,

@@ -156,6 +156,8 @@ const struct bpfleak_obj_info *objects_find(const struct session *s, int kind, u
 
 /* ---- records (records.c) ---- */
 int records_handle(struct session *s, const void *rec, size_t size);
+/* The state of pid, written as a process row first if it has none. */
+struct kproc *records_proc(struct session *s, pid_t pid, uint64_t ts);
 /* Write one journal event (fills pid/tid/ts from the arguments). */
 void emit(struct session *s, const struct jw_event *e);
 

@@ -389,20 +389,20 @@ static int cmd_run(int argc, char **argv, const char *argv0)
 		return EXIT_FAIL;
 	if (!getcwd(cwd, sizeof(cwd)))
 		die(EXIT_FAIL, "getcwd: %s", strerror(errno));
-	if (output) {
-		absolute_journal(output, journal, sizeof(journal));
-		if (!append && rotate_journal(journal, quiet))
-			die(EXIT_FAIL, "cannot move %s aside: %s", journal,
-			    errno == EEXIST ? "it is not a regular file" : strerror(errno));
-	}
 	if (tracer == TRACER_KERNEL) {
-		kopts.journal = output ? journal : NULL;
+		kopts.journal = output;
 		kopts.cwd = cwd;
 		kopts.append = append;
 		kopts.quiet = quiet;
 		kopts.close_stacks = close_stacks;
 		kopts.depth = depth ? atoi(depth) : 32;
 		return recorder_run(&kopts, argv);
+	}
+	if (output) {
+		absolute_journal(output, journal, sizeof(journal));
+		if (!append && rotate_journal(journal, quiet))
+			die(EXIT_FAIL, "cannot move %s aside: %s", journal,
+			    errno == EEXIST ? "it is not a regular file" : strerror(errno));
 	}
 
 	if (setenv_append_preload(shim) ||

@@ -2,7 +2,7 @@
 /*
  * A process to attach to: it holds three FDs on one map (two of them
  * duplicates, made before anyone traces it), says so in READY_FILE, and
- * waits.  On SIGUSR1 it leaks one more (ATT:after) and closes one it held;
+ * waits.  On SIGUSR1 it leaks one more and closes one it held;
  * on SIGUSR2 it exits.  Raw syscalls (rawsys.h), lines marked "ATT:name".
  *
  *   usage: kr_attach READY_FILE     exit 0 ok, 77 bpf() not permitted
@@ -13,18 +13,21 @@
 #include <unistd.h>
 #include "rawsys.h"
 
-static volatile sig_atomic_t got;
+static volatile sig_atomic_t got_usr1, got_usr2;
 
 static void on_signal(int sig)
 {
-	got = sig;
+	if (sig == SIGUSR1)
+		got_usr1 = 1;
+	else
+		got_usr2 = 1;
 }
 
-static void wait_for(int sig)
+static void wait_for(volatile sig_atomic_t *flag)
 {
 	sigset_t none;
 	sigemptyset(&none);
-	while (got != sig)
+	while (!*flag)
 		sigsuspend(&none);
 }
 
@@ -54,9 +57,9 @@ int main(int argc, char **argv)
 	fprintf(f, "%d %d %d %d\n", (int)getpid(), map, before1, before2);
 	fclose(f);
 
-	wait_for(SIGUSR1);
+	wait_for(&got_usr1);
 	int after = raw_map_by_id(id); /* ATT:after */
 	raw_close(before1);
-	wait_for(SIGUSR2);
+	wait_for(&got_usr2);
 	return after < 0;
 }
