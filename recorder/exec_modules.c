@@ -122,7 +122,9 @@ static void add_row(struct session *s, struct kproc *p, int fd, const char *path
 		return;
 	}
 	p->mods = all;
+	m.fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 	procs_write_module(s, p->pid, &m, ts);
+	procs_give_unwinder(p->pid, &m, 1);
 	p->mods[p->n_mods++] = m;
 	p->own_modules = true;
 }

@@ -109,7 +109,7 @@ out:
 }
 
 static int add_module(pid_t pid, const struct maps_line *l, struct procmap_module **mods,
-		      size_t *n, size_t *cap)
+		      size_t *n, size_t *cap, bool keep_open)
 {
 	char path[4096];
 	snprintf(path, sizeof(path), "%s", l->path);
@@ -140,25 +140,34 @@ static int add_module(pid_t pid, const struct maps_line *l, struct procmap_modul
 		m.file_size = m.mtime_ns = -1;
 	}
 	bool ok = describe(fd, l, &m);
-	close(fd);
+	if (ok && keep_open)
+		m.fd = fd;
+	else
+		close(fd);
 	if (!ok)
 		return 0;
 	if (*n == *cap) {
 		size_t nc = *cap ? *cap * 2 : 16;
 		struct procmap_module *p = realloc(*mods, nc * sizeof(*p));
-		if (!p)
+		if (!p) {
+			if (m.fd >= 0)
+				close(m.fd);
 			return -ENOMEM;
+		}
 		*mods = p;
 		*cap = nc;
 	}
 	m.path = strdup(path);
-	if (!m.path)
+	if (!m.path) {
+		if (m.fd >= 0)
+			close(m.fd);
 		return -ENOMEM;
+	}
 	(*mods)[(*n)++] = m;
 	return 0;
 }
 
-int procmaps_read(pid_t pid, struct procmap_module **out, size_t *n)
+static int read_maps(pid_t pid, struct procmap_module **out, size_t *n, bool keep_open)
 {
 	*out = NULL;
 	*n = 0;
@@ -174,7 +183,7 @@ int procmaps_read(pid_t pid, struct procmap_module **out, size_t *n)
 	while (rc == 0 && getline(&line, &linecap, f) > 0) {
 		struct maps_line l;
 		if (parse_line(line, &l) && l.exec && l.path)
-			rc = add_module(pid, &l, out, n, &cap);
+			rc = add_module(pid, &l, out, n, &cap, keep_open);
 	}
 	free(line);
 	fclose(f);
@@ -184,6 +193,16 @@ int procmaps_read(pid_t pid, struct procmap_module **out, size_t *n)
 		*n = 0;
 	}
 	return rc;
+}
+
+int procmaps_read(pid_t pid, struct procmap_module **out, size_t *n)
+{
+	return read_maps(pid, out, n, false);
+}
+
+int procmaps_read_open(pid_t pid, struct procmap_module **out, size_t *n)
+{
+	return read_maps(pid, out, n, true);
 }
 
 void procmaps_free(struct procmap_module *mods, size_t n)

@@ -34,7 +34,8 @@ struct procmap_module {
 	char build_id[PROCMAP_BUILD_ID_HEX];   /* lower-case hex; "" when none */
 	int64_t file_size, mtime_ns;           /* of the mapped file; -1 unknown */
 	bool deleted;
-	int fd;                /* always -1 here */
+	int fd;                /* procmaps_read_open only: the file, O_RDONLY|
+	                          O_CLOEXEC, owned by the array; else -1 */
 };
 
 /*
@@ -44,6 +45,11 @@ struct procmap_module {
  */
 int procmaps_read(pid_t pid, struct procmap_module **out, size_t *n);
 
+/* Same, and keep each module's file open in ->fd, so that its contents stay
+ * readable after the process exited or exec'd (the unwinder's case). */
+int procmaps_read_open(pid_t pid, struct procmap_module **out, size_t *n);
+
+/* Free an array from procmaps_read*, closing the FDs it still owns. */
 void procmaps_free(struct procmap_module *mods, size_t n);
 
 /* The module of mods[0..n) that maps addr (start <= addr < end), or NULL. */

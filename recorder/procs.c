@@ -210,7 +210,8 @@ void procs_refresh_modules(struct session *s, struct kproc *p, uint64_t ts, bool
 	size_t n;
 	uint64_t now = now_ns();
 	p->maps_read_ns = now;
-	if (procmaps_read(p->pid, &mods, &n))
+	p->maps_at_exec = at_exec;
+	if (procmaps_read_open(p->pid, &mods, &n))
 		return;
 	size_t fresh = 0;
 	for (size_t i = 0; i < n; i++)
@@ -224,22 +225,41 @@ void procs_refresh_modules(struct session *s, struct kproc *p, uint64_t ts, bool
 				if (known_module(p, &mods[i]))
 					continue;
 				procs_write_module(s, p->pid, &mods[i], ts);
+				procs_give_unwinder(p->pid, &mods[i], 1);
 				p->mods[p->n_mods++] = mods[i];
-				mods[i].path = NULL;   /* moved */
+				mods[i].path = NULL;   /* moved, with its FD */
+				mods[i].fd = -1;
 			}
 			p->own_modules = true;
 		}
 	}
 	procmaps_free(mods, n);
-	/*
-	 * Right after exec only the program and ld.so are mapped: the libraries
-	 * come before its first bpf call, which reads the maps again at once.
-	 * Otherwise the unwinder learns the modules now and keeps their files
-	 * open, so stacks of a process that is gone by then still unwind.
-	 */
-	p->maps_at_exec = at_exec;
-	if (!at_exec)
-		unwind_load_pid(p->pid);
+}
+
+/*
+ * The unwinder gets its own copy of the files (it keeps what it uses): a
+ * process whose records are read after it exited or exec'd still unwinds
+ * against the image that made them.
+ */
+void procs_give_unwinder(pid_t pid, const struct procmap_module *mods, size_t n)
+{
+	struct procmap_module *copy = calloc(n ? n : 1, sizeof(*copy));
+	if (!copy)
+		return;
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		copy[k] = mods[i];
+		copy[k].fd = mods[i].fd >= 0 ? fcntl(mods[i].fd, F_DUPFD_CLOEXEC, 0) : -1;
+		if (!(copy[k].path = strdup(mods[i].path))) {
+			if (copy[k].fd >= 0)
+				close(copy[k].fd);
+			continue;
+		}
+		k++;
+	}
+	if (k)
+		unwind_add_modules(pid, copy, k);
+	procmaps_free(copy, k);
 }
 
 void procs_inherit_modules(struct session *s, struct kproc *child, const struct kproc *parent,
@@ -256,12 +276,16 @@ void procs_inherit_modules(struct session *s, struct kproc *child, const struct 
 	size_t n = 0;
 	for (size_t i = 0; i < parent->n_mods; i++) {
 		mods[n] = parent->mods[i];
-		mods[n].fd = -1;
-		if (!(mods[n].path = strdup(parent->mods[i].path)))
+		mods[n].fd = parent->mods[i].fd >= 0 ? fcntl(parent->mods[i].fd, F_DUPFD_CLOEXEC, 0) : -1;
+		if (!(mods[n].path = strdup(parent->mods[i].path))) {
+			if (mods[n].fd >= 0)
+				close(mods[n].fd);
 			continue;
+		}
 		procs_write_module(s, child->pid, &mods[n], ts);
 		n++;
 	}
+	procs_give_unwinder(child->pid, mods, n);
 	procmaps_free(child->mods, child->n_mods);
 	child->mods = mods;
 	child->n_mods = n;
@@ -286,6 +310,12 @@ void procs_set_exited(struct session *s, struct kproc *p, uint64_t ts, bool have
 {
 	p->exited = true;
 	unwind_forget(p->pid);
+	/* Its files are needed no more (a fork child copied what it needed at fork). */
+	for (size_t i = 0; i < p->n_mods; i++)
+		if (p->mods[i].fd >= 0) {
+			close(p->mods[i].fd);
+			p->mods[i].fd = -1;
+		}
 	if (p->row && session_batch(s) &&
 	    jw_process_exited(&s->j, p->row, ts, have_status, status) != 0)
 		session_write_failed(s, "process exit");

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -41,6 +42,12 @@ int session_open(struct session *s, const struct recorder_opts *o, char *err, si
 	struct stat st;
 	if (stat("/proc/self/ns/mnt", &st) == 0)
 		s->mntns_self = st.st_ino;
+	/* The files of every traced image stay open for the unwinder. */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	struct kernel_opts ko = {
 		.close_stacks = o->close_stacks,
 		.depth = o->depth,

@@ -123,6 +123,8 @@ void procs_read_identity(struct kproc *p);
 int procs_write_row(struct session *s, struct kproc *p, uint64_t ts);
 /* Read pid's modules and write rows for new ones (ts: no later than this). */
 void procs_refresh_modules(struct session *s, struct kproc *p, uint64_t ts, bool at_exec);
+/* Hand modules (with copies of their open files) to the DWARF unwinder for pid. */
+void procs_give_unwinder(pid_t pid, const struct procmap_module *mods, size_t n);
 /* One module row for pid. */
 int procs_write_module(struct session *s, pid_t pid, const struct procmap_module *m, uint64_t ts);
 /* After exec of a process gone before its maps were read: rows for the

@@ -115,7 +115,8 @@ int64_t stacks_for_event(struct session *s, struct kproc *p, const void *rec, si
 				procs_refresh_modules(s, p, ev->e.h.ts_ns, false);
 			uint64_t out[REC_MAX_IPS];
 			int m = unwind_user_stack(p->pid, &regs, r->stack, r->stack_len, out, depth);
-			if (m > 0) {
+			/* The PC alone is a failed unwind: the FP walk may know better. */
+			if (m > 1 || (m == 1 && n <= 1)) {
 				s->unwound++;
 				memcpy(ips, out, (size_t)m * sizeof(ips[0]));
 				n = (uint32_t)m;

@@ -18,6 +18,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "procmaps.h"
+
 /* User registers at the event; regs[] in DWARF x86_64 order (rax rdx rcx
  * rbx rsi rdi rbp rsp r8..r15 rip).  The stack copy starts at sp. */
 struct unwind_regs {
@@ -32,9 +34,11 @@ struct unwind_regs {
 int unwind_user_stack(pid_t pid, const struct unwind_regs *regs, const void *stack,
 		      size_t stack_len, uint64_t *ips, int max_ips);
 
-/* Learn PID's modules now (attach, right after exec): a short-lived process
- * may be gone when its stacks are unwound.  Returns a count or -errno. */
-int unwind_load_pid(pid_t pid);
+/* PID's modules, as the recorder read them with procmaps_read_open(): takes
+ * over the FD of each module it uses (sets mods[i].fd to -1); the caller
+ * still frees the array.  A fork child gets its parent's this way, since by
+ * the time its records are read it may have exec'd something else. */
+int unwind_add_modules(pid_t pid, struct procmap_module *mods, size_t n);
 
 /* PID's image is gone (exec, exit): forget what was learnt about it. */
 void unwind_forget(pid_t pid);
