@@ -8,6 +8,8 @@
 BPF_ARCH_INC := /usr/include/$(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -dumpmachine)
 BPF_CFLAGS   := -g -O2 -target bpf -Wall -Wextra -Werror -I$(BPF_ARCH_INC)
 BPFTOOL ?= bpftool
+# DWARF is dropped from the embedded object (BTF, which CO-RE needs, stays).
+LLVM_STRIP ?= $(shell command -v llvm-strip 2>/dev/null || echo true)
 
 # vmlinux.h comes from the running kernel's BTF at build time (CO-RE makes
 # the object portable); it is never committed.
@@ -22,6 +24,7 @@ RECORDER_BPF_OBJ := $(B)/bpf/recorder.bpf.o
 $(RECORDER_BPF_OBJ): bpf/recorder.bpf.c bpf/recorder.h $(B)/bpf/vmlinux.h
 	@mkdir -p $(dir $@)
 	$(CLANG) $(BPF_CFLAGS) -mcpu=v3 -D__TARGET_ARCH_x86 -I$(B)/bpf -Ibpf -c -o $@ $<
+	$(LLVM_STRIP) -g $@
 
 $(B)/bpf/recorder.skel.h: $(RECORDER_BPF_OBJ)
 	$(BPFTOOL) gen skeleton $< name recorder_bpf > $@.tmp
