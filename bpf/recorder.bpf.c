@@ -93,10 +93,11 @@ struct tid_state {
 	struct rec_obj old;      /* the bpf FD this call closes */
 };
 
+/* Freed with the thread by the kernel. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u32);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct tid_state);
 } tids SEC(".maps");
 
@@ -200,25 +201,31 @@ static __always_inline void fill_hdr(struct rec_hdr *h, __u16 type, __u16 walk, 
 
 /* ---- the FD table ---- */
 
+/*
+ * Kernel pointers read out of arrays or void * fields are plain numbers to
+ * the verifier; this read-only cast makes them typed again, so their fields
+ * are read with direct (fault-safe) loads instead of a helper call each.
+ */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+#define AS(type, p) ((type *)bpf_rdonly_cast((p), bpf_core_type_id_kernel(type)))
+
 static __always_inline struct file *fd_file(struct task_struct *task, int fd)
 {
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	if (!fdt || fd < 0)
+	task = AS(struct task_struct, task);
+	struct fdtable *fdt = task->files->fdt;
+	if (!fdt || fd < 0 || (unsigned int)fd >= fdt->max_fds)
 		return NULL;
-	unsigned int max = BPF_CORE_READ(fdt, max_fds);
-	if ((unsigned int)fd >= max)
-		return NULL;
-	struct file **arr = BPF_CORE_READ(fdt, fd);
-	struct file *f = NULL;
-	bpf_probe_read_kernel(&f, sizeof(f), &arr[fd]);
-	return f;
+	__u64 slot = (__u64)fdt->fd + (__u64)fd * sizeof(struct file *);
+	void *f = NULL;
+	bpf_probe_read_kernel(&f, sizeof(f), (const void *)slot);
+	return f ? AS(struct file, f) : NULL;
 }
 
 static __always_inline int file_kind(struct file *f)
 {
 	if (!f)
 		return 0;
-	const void *rel = (const void *)BPF_CORE_READ(f, f_op, release);
+	const void *rel = (const void *)f->f_op->release;
 	if (rel == &bpf_map_release)
 		return KIND_MAP;
 	if (rel == &bpf_prog_release)
@@ -245,50 +252,47 @@ static __always_inline int file_identity(struct file *f, struct rec_obj *o, bool
 	o->has_info = 0;
 	if (!kind)
 		return 0;
-	void *priv = BPF_CORE_READ(f, private_data);
+	void *priv = f->private_data;
 	switch (kind) {
 	case KIND_MAP: {
-		struct bpf_map *m = priv;
-		o->id = BPF_CORE_READ(m, id);
+		struct bpf_map *m = AS(struct bpf_map, priv);
+		o->id = m->id;
 		if (details) {
-			o->type = BPF_CORE_READ(m, map_type);
-			o->key_size = BPF_CORE_READ(m, key_size);
-			o->value_size = BPF_CORE_READ(m, value_size);
-			o->max_entries = BPF_CORE_READ(m, max_entries);
-			o->flags = BPF_CORE_READ(m, map_flags);
-			bpf_probe_read_kernel(o->name, sizeof(o->name), &m->name);
+			o->type = m->map_type;
+			o->key_size = m->key_size;
+			o->value_size = m->value_size;
+			o->max_entries = m->max_entries;
+			o->flags = m->map_flags;
+			bpf_probe_read_kernel(o->name, sizeof(o->name), m->name);
 			o->has_info = 1;
 		}
 		break;
 	}
 	case KIND_PROG: {
-		struct bpf_prog *p = priv;
-		o->id = BPF_CORE_READ(p, aux, id);
+		struct bpf_prog *p = AS(struct bpf_prog, priv);
+		o->id = p->aux->id;
 		if (details) {
-			o->type = BPF_CORE_READ(p, type);
-			struct bpf_prog_aux *aux = BPF_CORE_READ(p, aux);
-			bpf_probe_read_kernel(o->name, sizeof(o->name), &aux->name);
-			bpf_probe_read_kernel(o->tag, sizeof(o->tag), &p->tag);
+			o->type = p->type;
+			bpf_probe_read_kernel(o->name, sizeof(o->name), p->aux->name);
+			bpf_probe_read_kernel(o->tag, sizeof(o->tag), p->tag);
 			o->has_info = 1;
 		}
 		break;
 	}
 	case KIND_LINK: {
-		struct bpf_link *l = priv;
-		o->id = BPF_CORE_READ(l, id);
+		struct bpf_link *l = AS(struct bpf_link, priv);
+		o->id = l->id;
 		if (details) {
-			o->type = BPF_CORE_READ(l, type);
-			o->prog_id = BPF_CORE_READ(l, prog, aux, id);
+			o->type = l->type;
+			o->prog_id = l->prog ? l->prog->aux->id : 0;
 			o->has_info = 1;
 		}
 		break;
 	}
-	case KIND_BTF: {
-		struct btf *b = priv;
-		o->id = BPF_CORE_READ(b, id);
+	case KIND_BTF:
+		o->id = AS(struct btf, priv)->id;
 		o->has_info = details;
 		break;
-	}
 	default:
 		o->has_info = details;   /* iter, stats, token: no id */
 		break;
@@ -315,8 +319,9 @@ static long walk_one(__u64 index, void *data)
 	__u32 fd = c->lo + (__u32)index;
 	if (fd > c->hi)
 		return 1;
-	struct file *f = NULL;
-	bpf_probe_read_kernel(&f, sizeof(f), &c->arr[fd]);
+	void *slot = NULL;
+	bpf_probe_read_kernel(&slot, sizeof(slot), &c->arr[fd]);
+	struct file *f = slot ? AS(struct file, slot) : NULL;
 	if (!f || !file_kind(f))
 		return 0;
 	struct rec_fd *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
@@ -468,39 +473,47 @@ static __always_inline void copy_user_state(struct rec_event_regs *r)
 		r->stack_len = first + 4096;
 }
 
+/* How an event's stack is taken. */
+enum { PLAN_NONE, PLAN_FP, PLAN_FP_THEN_COPY, PLAN_COPY };
+
 /*
- * Reserve an event record of the size this event needs.  *ips is where the
- * stack goes (NULL: no stack).
+ * Reserve an event record of the size the process's stack policy needs:
+ * Go gets the frame-pointer walk only; C through libraries built without
+ * frame pointers gets the registers and the stack copy only (a frame-pointer
+ * walk there is wrong more often than short, and the recorder walks the
+ * copy's frame pointers itself when the unwinder cannot do better).
  */
 static __always_inline struct rec_event_small *reserve_event(bool want_stack, __u32 tgid,
-							     __u32 *mode_out)
+							     __u32 *plan)
 {
 	if (!want_stack) {
-		*mode_out = 0;
+		*plan = PLAN_NONE;
 		return bpf_ringbuf_reserve(&events, sizeof(struct rec_event_small), 0);
 	}
 	__u32 mode = proc_stack_mode(tgid);
-	*mode_out = mode == STACK_FP_ONLY ? 1 : 2;
-	if (mode == STACK_FP_ONLY)
+	if (mode == STACK_FP_ONLY) {
+		*plan = PLAN_FP;
 		return bpf_ringbuf_reserve(&events, sizeof(struct rec_event), 0);
+	}
+	*plan = mode == STACK_AUTO ? PLAN_FP_THEN_COPY : PLAN_COPY;
 	return bpf_ringbuf_reserve(&events, sizeof(struct rec_event_regs), 0);
 }
 
 /* Fill the stack part of a record reserved by reserve_event. */
-static __always_inline void fill_stack(void *ctx, struct rec_event_small *e, __u32 mode,
-				       __u32 tgid)
+static __always_inline void fill_stack(void *ctx, struct rec_event_small *e, __u32 plan)
 {
 	e->n_ips = 0;
-	if (mode == 0)
+	if (plan == PLAN_NONE)
 		return;
 	struct rec_event *ev = (struct rec_event *)e;
-	long n = bpf_get_stack(ctx, ev->ips, depth_bytes(), BPF_F_USER_STACK);
-	e->n_ips = n > 0 ? (__u32)n / 8 : 0;
-	if (mode != 2)
+	if (plan != PLAN_COPY) {
+		long n = bpf_get_stack(ctx, ev->ips, depth_bytes(), BPF_F_USER_STACK);
+		e->n_ips = n > 0 ? (__u32)n / 8 : 0;
+	}
+	if (plan == PLAN_FP)
 		return;
 	struct rec_event_regs *r = (struct rec_event_regs *)e;
-	__u32 pm = proc_stack_mode(tgid);
-	if (pm == STACK_AUTO && e->n_ips >= dwarf_min_frames) {
+	if (plan == PLAN_FP_THEN_COPY && e->n_ips >= dwarf_min_frames) {
 		r->stack_len = 0;
 		return;
 	}
@@ -518,8 +531,8 @@ struct ev_args {
 
 static __always_inline void emit_event(void *ctx, const struct ev_args *a, const struct rec_obj *obj)
 {
-	__u32 tgid = current_tgid(), mode;
-	struct rec_event_small *e = reserve_event(a->stack, tgid, &mode);
+	__u32 tgid = current_tgid(), plan;
+	struct rec_event_small *e = reserve_event(a->stack, tgid, &plan);
 	if (!e) {
 		count_lost(tgid, a->ts);
 		return;
@@ -534,7 +547,7 @@ static __always_inline void emit_event(void *ctx, const struct ev_args *a, const
 		__builtin_memcpy(&e->obj, obj, sizeof(e->obj));
 	else
 		__builtin_memset(&e->obj, 0, sizeof(e->obj));
-	fill_stack(ctx, e, mode, tgid);
+	fill_stack(ctx, e, plan);
 	submit(e, a->urgent);
 }
 
@@ -542,32 +555,22 @@ static __always_inline void emit_event(void *ctx, const struct ev_args *a, const
 
 static __always_inline struct tid_state *tid_state(bool create)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct tid_state *st = bpf_map_lookup_elem(&tids, &tid);
-	if (st || !create)
-		return st;
-	struct tid_state fresh = { .close_hist = ~0ull };
-	bpf_map_update_elem(&tids, &tid, &fresh, BPF_ANY);
-	return bpf_map_lookup_elem(&tids, &tid);
+	return bpf_task_storage_get(&tids, bpf_get_current_task_btf(), 0,
+				    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
 }
 
 /* ---- bpf() ---- */
 
-SEC("tp/syscalls/sys_enter_bpf")
-int enter_bpf(struct trace_event_raw_sys_enter *ctx)
+static __always_inline void enter_bpf(__u64 cmd, __u64 attr)
 {
-	if (!traced(current_tgid()))
-		return 0;
-	__u64 cmd = ctx->args[0];
 	if (cmd >= 64 || !((CREATES_FD_MASK | BIT(CMD_OBJ_PIN)) & BIT(cmd)))
-		return 0;
+		return;
 	struct tid_state *st = tid_state(true);
 	if (!st)
-		return 0;
+		return;
 	st->nr = SC_BPF;
 	st->cmd = (__s32)cmd;
-	st->attr = ctx->args[1];
-	return 0;
+	st->attr = attr;
 }
 
 static __always_inline void emit_pin(struct tid_state *st, long ret, __u64 ts)
@@ -594,20 +597,12 @@ static __always_inline void emit_pin(struct tid_state *st, long ret, __u64 ts)
 	submit(r, false);
 }
 
-SEC("tp/syscalls/sys_exit_bpf")
-int exit_bpf(struct trace_event_raw_sys_exit *ctx)
+static __always_inline void exit_bpf(void *ctx, struct tid_state *st, long ret)
 {
-	if (!traced(current_tgid()))
-		return 0;
-	struct tid_state *st = tid_state(false);
-	if (!st || st->nr != SC_BPF)
-		return 0;
-	st->nr = SC_NONE;
 	__u64 ts = bpf_ktime_get_ns();
-	long ret = ctx->ret;
 	if (st->cmd == CMD_OBJ_PIN) {
 		emit_pin(st, ret, ts);
-		return 0;
+		return;
 	}
 	struct ev_args a = { .type = REC_CREATE, .fd = (__s32)ret, .fd2 = -1, .cmd = st->cmd,
 			     .result = (__s32)ret, .flags = EF_CLOEXEC, .ts = ts, .stack = true };
@@ -621,20 +616,15 @@ int exit_bpf(struct trace_event_raw_sys_exit *ctx)
 		file_identity(fd_file(bpf_get_current_task_btf(), (int)ret), &obj, true);
 	}
 	emit_event(ctx, &a, &obj);
-	return 0;
 }
 
 /* ---- close ---- */
 
-SEC("tp/syscalls/sys_enter_close")
-int enter_close(struct trace_event_raw_sys_enter *ctx)
+static __always_inline void enter_close(int fd)
 {
-	if (!traced(current_tgid()))
-		return 0;
 	struct tid_state *st = tid_state(true);
 	if (!st)
-		return 0;
-	int fd = (int)ctx->args[0];
+		return;
 	__u64 hist = st->close_hist;
 	st->close_hist = hist << 32 | (__u32)fd;
 	st->nr = SC_NONE;
@@ -642,7 +632,7 @@ int enter_close(struct trace_event_raw_sys_enter *ctx)
 	struct file *f = fd_file(task, fd);
 	if (f) {
 		if (!file_identity(f, &st->old, false))
-			return 0;   /* not a bpf FD: nothing to record */
+			return;   /* not a bpf FD: nothing to record */
 		st->old_open = 1;
 		st->flags = 0;
 	} else {
@@ -660,36 +650,26 @@ int enter_close(struct trace_event_raw_sys_enter *ctx)
 	st->nr = SC_CLOSE;
 	st->fd = fd;
 	st->ts = bpf_ktime_get_ns();
-	return 0;
 }
 
-SEC("tp/syscalls/sys_exit_close")
-int exit_close(struct trace_event_raw_sys_exit *ctx)
+static __always_inline void exit_close(void *ctx, struct tid_state *st, long ret)
 {
-	if (!traced(current_tgid()))
-		return 0;
-	struct tid_state *st = tid_state(false);
-	if (!st || st->nr != SC_CLOSE)
-		return 0;
-	st->nr = SC_NONE;
-	long ret = ctx->ret;
 	if (!st->old_open && ret != -EBADF)
-		return 0;   /* something opened the number meanwhile: not a bpf FD */
+		return;   /* something opened the number meanwhile: not a bpf FD */
 	/* Linux releases the FD even when close returns EINTR. */
 	struct ev_args a = { .type = REC_CLOSE, .fd = st->fd, .fd2 = -1, .cmd = -1,
 			     .result = ret == -EINTR ? 0 : (__s32)ret, .flags = st->flags,
 			     .ts = st->ts, .stack = close_stacks != 0 };
 	emit_event(ctx, &a, &st->old);
-	return 0;
 }
 
 /* ---- dup, dup2, dup3, fcntl(F_DUPFD*) ---- */
 
-static __always_inline int enter_dup_common(int oldfd, int newfd, __u32 flags, int nr)
+static __always_inline void enter_dup(int oldfd, int newfd, __u32 flags, int nr)
 {
 	struct tid_state *st = tid_state(true);
 	if (!st)
-		return 0;
+		return;
 	st->nr = nr;
 	st->fd2 = oldfd;
 	st->fd = newfd;
@@ -702,20 +682,14 @@ static __always_inline int enter_dup_common(int oldfd, int newfd, __u32 flags, i
 		if (f && file_identity(f, &st->old, false))
 			st->old_open = 1;
 	}
-	return 0;
 }
 
-static __always_inline int exit_dup_common(void *ctx, long ret)
+static __always_inline void exit_dup(void *ctx, struct tid_state *st, long ret)
 {
-	struct tid_state *st = tid_state(false);
-	if (!st || (st->nr != SC_DUP && st->nr != SC_DUP3 && st->nr != SC_FCNTL))
-		return 0;
-	int nr = st->nr;
-	st->nr = SC_NONE;
 	if (ret < 0)
-		return 0;
-	if (nr == SC_DUP3 && st->fd == st->fd2)
-		return 0;   /* dup2(fd, fd): nothing happens */
+		return;
+	if (st->nr == SC_DUP3 && st->fd == st->fd2)
+		return;   /* dup2(fd, fd): nothing happens */
 	if (st->old_open) {
 		struct ev_args c = { .type = REC_CLOSE, .fd = st->fd, .fd2 = -1, .cmd = -1,
 				     .result = 0, .flags = EF_IMPLICIT, .ts = st->ts,
@@ -724,126 +698,134 @@ static __always_inline int exit_dup_common(void *ctx, long ret)
 	}
 	struct rec_obj obj = {};
 	if (!file_identity(fd_file(bpf_get_current_task_btf(), (int)ret), &obj, false))
-		return 0;
+		return;
 	struct ev_args a = { .type = REC_DUP, .fd = (__s32)ret, .fd2 = st->fd2, .cmd = -1,
 			     .result = (__s32)ret, .flags = st->flags, .ts = bpf_ktime_get_ns(),
 			     .stack = true };
 	emit_event(ctx, &a, &obj);
-	return 0;
-}
-
-SEC("tp/syscalls/sys_enter_dup")
-int enter_dup(struct trace_event_raw_sys_enter *ctx)
-{
-	if (!traced(current_tgid()))
-		return 0;
-	return enter_dup_common((int)ctx->args[0], -1, 0, SC_DUP);
-}
-
-SEC("tp/syscalls/sys_exit_dup")
-int exit_dup(struct trace_event_raw_sys_exit *ctx)
-{
-	if (!traced(current_tgid()))
-		return 0;
-	return exit_dup_common(ctx, ctx->ret);
-}
-
-SEC("tp/syscalls/sys_enter_dup2")
-int enter_dup2(struct trace_event_raw_sys_enter *ctx)
-{
-	if (!traced(current_tgid()))
-		return 0;
-	return enter_dup_common((int)ctx->args[0], (int)ctx->args[1], 0, SC_DUP3);
-}
-
-SEC("tp/syscalls/sys_exit_dup2")
-int exit_dup2(struct trace_event_raw_sys_exit *ctx)
-{
-	if (!traced(current_tgid()))
-		return 0;
-	return exit_dup_common(ctx, ctx->ret);
-}
-
-SEC("tp/syscalls/sys_enter_dup3")
-int enter_dup3(struct trace_event_raw_sys_enter *ctx)
-{
-	if (!traced(current_tgid()))
-		return 0;
-	__u32 flags = (ctx->args[2] & O_CLOEXEC) ? EF_CLOEXEC : 0;
-	return enter_dup_common((int)ctx->args[0], (int)ctx->args[1], flags, SC_DUP3);
-}
-
-SEC("tp/syscalls/sys_exit_dup3")
-int exit_dup3(struct trace_event_raw_sys_exit *ctx)
-{
-	if (!traced(current_tgid()))
-		return 0;
-	return exit_dup_common(ctx, ctx->ret);
-}
-
-SEC("tp/syscalls/sys_enter_fcntl")
-int enter_fcntl(struct trace_event_raw_sys_enter *ctx)
-{
-	if (!traced(current_tgid()))
-		return 0;
-	__u64 cmd = ctx->args[1];
-	if (cmd != F_DUPFD && cmd != F_DUPFD_CLOEXEC)
-		return 0;
-	return enter_dup_common((int)ctx->args[0], -1, cmd == F_DUPFD_CLOEXEC ? EF_CLOEXEC : 0,
-				SC_FCNTL);
-}
-
-SEC("tp/syscalls/sys_exit_fcntl")
-int exit_fcntl(struct trace_event_raw_sys_exit *ctx)
-{
-	if (!traced(current_tgid()))
-		return 0;
-	return exit_dup_common(ctx, ctx->ret);
 }
 
 /* ---- close_range ---- */
 
-SEC("tp/syscalls/sys_enter_close_range")
-int enter_close_range(struct trace_event_raw_sys_enter *ctx)
+static __always_inline void enter_close_range(__u32 tgid, __u32 first, __u32 last, __u32 flags)
+{
+	struct tid_state *st = tid_state(true);
+	if (!st)
+		return;
+	st->nr = SC_RANGE;
+	st->first = first;
+	st->last = last;
+	st->flags = flags;
+	st->ts = bpf_ktime_get_ns();
+	/* The FDs go with the call: list them now, settle them at exit. */
+	if (!(flags & CLOSE_RANGE_CLOEXEC))
+		walk_fds(bpf_get_current_task_btf(), tgid, (__u32)bpf_get_current_pid_tgid(),
+			 WALK_RANGE_CLOSE, first, last, st->ts, false, 0, false);
+}
+
+static __always_inline void exit_close_range(__u32 tgid, struct tid_state *st, long ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	if (st->flags & CLOSE_RANGE_CLOEXEC) {
+		if (ret == 0)
+			walk_fds(bpf_get_current_task_btf(), tgid, tid, WALK_RANGE_CLOEXEC,
+				 st->first, st->last, st->ts, true, 0, false);
+		return;
+	}
+	/* Only the end record: its result says whether the listed FDs closed. */
+	walk_fds(bpf_get_current_task_btf(), tgid, tid, WALK_RANGE_CLOSE, 1, 0, st->ts, true,
+		 (int)ret, false);
+}
+
+/*
+ * The system calls, from the raw syscall tracepoints rather than the
+ * per-call syscalls:sys_enter_* events: those build a trace record for
+ * every call of their syscall, traced process or not, before a program
+ * runs; here an untraced process costs the program's first test only.
+ * (Enabling either puts every system call on the kernel's slower path.)
+ * x86-64 numbers; 32-bit system calls (int 0x80) are not recorded.
+ */
+#define NR_close 3
+#define NR_dup 32
+#define NR_dup2 33
+#define NR_fcntl 72
+#define NR_dup3 292
+#define NR_bpf 321
+#define NR_close_range 436
+#define USER64_CS 0x33
+
+SEC("raw_tp/sys_enter")
+int sys_enter(struct bpf_raw_tracepoint_args *ctx)
 {
 	__u32 tgid = current_tgid();
 	if (!traced(tgid))
 		return 0;
-	struct tid_state *st = tid_state(true);
-	if (!st)
+	long id = (long)ctx->args[1];
+	if (id != NR_close && id != NR_bpf && id != NR_dup && id != NR_dup2 && id != NR_dup3 &&
+	    id != NR_fcntl && id != NR_close_range)
 		return 0;
-	st->nr = SC_RANGE;
-	st->first = (__u32)ctx->args[0];
-	st->last = (__u32)ctx->args[1];
-	st->flags = (__u32)ctx->args[2];
-	st->ts = bpf_ktime_get_ns();
-	/* The FDs go with the call: list them now, settle them at exit. */
-	if (!(st->flags & CLOSE_RANGE_CLOEXEC))
-		walk_fds(bpf_get_current_task_btf(), tgid, (__u32)bpf_get_current_pid_tgid(),
-			 WALK_RANGE_CLOSE, st->first, st->last, st->ts, false, 0, false);
+	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
+	if (BPF_CORE_READ(regs, cs) != USER64_CS)
+		return 0;
+	__u64 a0 = BPF_CORE_READ(regs, di), a1 = BPF_CORE_READ(regs, si);
+	switch (id) {
+	case NR_bpf:
+		enter_bpf(a0, a1);
+		break;
+	case NR_close:
+		enter_close((int)a0);
+		break;
+	case NR_dup:
+		enter_dup((int)a0, -1, 0, SC_DUP);
+		break;
+	case NR_dup2:
+		enter_dup((int)a0, (int)a1, 0, SC_DUP3);
+		break;
+	case NR_dup3:
+		enter_dup((int)a0, (int)a1, (BPF_CORE_READ(regs, dx) & O_CLOEXEC) ? EF_CLOEXEC : 0,
+			  SC_DUP3);
+		break;
+	case NR_fcntl:
+		if (a1 == F_DUPFD || a1 == F_DUPFD_CLOEXEC)
+			enter_dup((int)a0, -1, a1 == F_DUPFD_CLOEXEC ? EF_CLOEXEC : 0, SC_FCNTL);
+		break;
+	case NR_close_range:
+		enter_close_range(tgid, (__u32)a0, (__u32)a1, (__u32)BPF_CORE_READ(regs, dx));
+		break;
+	}
 	return 0;
 }
 
-SEC("tp/syscalls/sys_exit_close_range")
-int exit_close_range(struct trace_event_raw_sys_exit *ctx)
+SEC("raw_tp/sys_exit")
+int sys_exit(struct bpf_raw_tracepoint_args *ctx)
 {
 	__u32 tgid = current_tgid();
 	if (!traced(tgid))
 		return 0;
 	struct tid_state *st = tid_state(false);
-	if (!st || st->nr != SC_RANGE)
+	if (!st || st->nr == SC_NONE)
 		return 0;
+	int nr = st->nr;
 	st->nr = SC_NONE;
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	if (st->flags & CLOSE_RANGE_CLOEXEC) {
-		if (ctx->ret == 0)
-			walk_fds(bpf_get_current_task_btf(), tgid, tid, WALK_RANGE_CLOEXEC,
-				 st->first, st->last, st->ts, true, 0, false);
-		return 0;
+	long ret = (long)ctx->args[1];
+	switch (nr) {
+	case SC_BPF:
+		exit_bpf(ctx, st, ret);
+		break;
+	case SC_CLOSE:
+		exit_close(ctx, st, ret);
+		break;
+	case SC_DUP:
+	case SC_DUP3:
+	case SC_FCNTL:
+		st->nr = nr;   /* exit_dup tells dup2(fd, fd) by it */
+		exit_dup(ctx, st, ret);
+		st->nr = SC_NONE;
+		break;
+	case SC_RANGE:
+		exit_close_range(tgid, st, ret);
+		break;
 	}
-	/* Only the end record: its result says whether the listed FDs closed. */
-	walk_fds(bpf_get_current_task_btf(), tgid, tid, WALK_RANGE_CLOSE, 1, 0, st->ts, true,
-		 (int)ctx->ret, false);
 	return 0;
 }
 
@@ -945,7 +927,6 @@ int on_exit(struct trace_event_raw_sched_process_exit *ctx)
 	else
 		group_dead = BPF_CORE_READ(task, signal, live.counter) == 0;
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	bpf_map_delete_elem(&tids, &tid);
 	if (!group_dead)
 		return 0;
 	/*

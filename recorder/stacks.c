@@ -89,6 +89,32 @@ static void check_modules(struct session *s, struct kproc *p, const uint64_t *ip
 	}
 }
 
+/*
+ * The frame-pointer walk of the stack copy, as the kernel would have done
+ * it: the records of a process whose stack is copied carry no kernel walk,
+ * and this is what stands in when the DWARF unwinder knows no better.
+ */
+static uint32_t fp_walk_copy(const struct rec_event_regs *r, uint64_t *ips, uint32_t max)
+{
+	uint32_t n = 0;
+	uint64_t sp = r->regs.sp, bp = r->regs.bp, len = r->stack_len;
+	if (max == 0)
+		return 0;
+	ips[n++] = r->regs.ip;
+	while (n < max && bp >= sp && bp - sp + 16 <= len && !(bp & 7)) {
+		uint64_t next, ret;
+		memcpy(&next, r->stack + (bp - sp), sizeof(next));
+		memcpy(&ret, r->stack + (bp - sp) + 8, sizeof(ret));
+		if (!ret)
+			break;
+		ips[n++] = ret;
+		if (next <= bp)
+			break;
+		bp = next;
+	}
+	return n;
+}
+
 int64_t stacks_for_event(struct session *s, struct kproc *p, const void *rec, size_t size,
 			 bool *no_stack)
 {
@@ -123,6 +149,8 @@ int64_t stacks_for_event(struct session *s, struct kproc *p, const void *rec, si
 			} else {
 				s->unwind_failed++;
 			}
+			if (n <= 1)
+				n = fp_walk_copy(r, ips, (uint32_t)depth);
 		}
 	}
 	if (n > (uint32_t)depth)
