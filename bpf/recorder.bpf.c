@@ -764,10 +764,10 @@ int sys_enter(struct bpf_raw_tracepoint_args *ctx)
 	if (id != NR_close && id != NR_bpf && id != NR_dup && id != NR_dup2 && id != NR_dup3 &&
 	    id != NR_fcntl && id != NR_close_range)
 		return 0;
-	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
-	if (BPF_CORE_READ(regs, cs) != USER64_CS)
+	struct pt_regs *regs = AS(struct pt_regs, (void *)ctx->args[0]);
+	if (regs->cs != USER64_CS)
 		return 0;
-	__u64 a0 = BPF_CORE_READ(regs, di), a1 = BPF_CORE_READ(regs, si);
+	__u64 a0 = regs->di, a1 = regs->si;
 	switch (id) {
 	case NR_bpf:
 		enter_bpf(a0, a1);
@@ -782,15 +782,14 @@ int sys_enter(struct bpf_raw_tracepoint_args *ctx)
 		enter_dup((int)a0, (int)a1, 0, SC_DUP3);
 		break;
 	case NR_dup3:
-		enter_dup((int)a0, (int)a1, (BPF_CORE_READ(regs, dx) & O_CLOEXEC) ? EF_CLOEXEC : 0,
-			  SC_DUP3);
+		enter_dup((int)a0, (int)a1, (regs->dx & O_CLOEXEC) ? EF_CLOEXEC : 0, SC_DUP3);
 		break;
 	case NR_fcntl:
 		if (a1 == F_DUPFD || a1 == F_DUPFD_CLOEXEC)
 			enter_dup((int)a0, -1, a1 == F_DUPFD_CLOEXEC ? EF_CLOEXEC : 0, SC_FCNTL);
 		break;
 	case NR_close_range:
-		enter_close_range(tgid, (__u32)a0, (__u32)a1, (__u32)BPF_CORE_READ(regs, dx));
+		enter_close_range(tgid, (__u32)a0, (__u32)a1, (__u32)regs->dx);
 		break;
 	}
 	return 0;
