@@ -2,9 +2,11 @@
 /*
  * The kernel side of bpfleak's kernel recorder: the same events the preload
  * shim records (create, dup, close, pin, fork, exec, exit), seen from the
- * syscall and sched tracepoints, so programs that bypass libc (Go, static
- * binaries, raw `syscall` instructions) and already-running processes are
- * recorded too.  recorder/ reads the ring buffer and writes the journal.
+ * raw system-call tracepoints (sys_enter, sys_exit) and the sched ones, so
+ * programs that bypass libc (Go, static binaries, raw `syscall`
+ * instructions) and already-running processes are recorded too.  No
+ * kprobes, fentry or LSM: they are missing or refused (EPERM) where this
+ * has to run.  recorder/ reads the ring buffer and writes the journal.
  *
  * Cost discipline: once a syscall tracepoint is enabled every syscall of
  * every process takes the kernel's slow path, and these programs run for
