@@ -17,11 +17,11 @@ $(KR_DIR)/kr_%: tests/kernel/kr_%.c tests/kernel/rawsys.h $(B)/.deps-ok
 
 KR_TESTS := tests/kernel/kernel-vs-shim.sh tests/kernel/raw-syscalls.sh \
             tests/kernel/fork-exec.sh tests/kernel/attach.sh tests/kernel/drops.sh \
-            tests/kernel/cli.sh tests/kernel/container.sh
+            tests/kernel/cli.sh tests/kernel/container.sh tests/kernel/bench-smoke.sh
 TEST_SCRIPTS += $(KR_TESTS)
-check: $(KR_HOSTS) $(B)/tests/analyzer/e2e_leaks
+check: $(KR_HOSTS) $(B)/tests/analyzer/e2e_leaks $(B)/bench/bench_kernel
 
 # make check-kernel: these tests alone.
 .PHONY: check-kernel
-check-kernel: all $(KR_HOSTS) $(B)/tests/analyzer/e2e_leaks
+check-kernel: all $(KR_HOSTS) $(B)/tests/analyzer/e2e_leaks $(B)/bench/bench_kernel $(B)/bench/bench_loops
 	@sh tests/run-tests.sh $(KR_TESTS)
