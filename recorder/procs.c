@@ -42,6 +42,7 @@ struct kproc *procs_add(struct session *s, pid_t pid)
 	if (!p)
 		return NULL;
 	p->pid = pid;
+	p->root_fd = p->mntns_fd = -1;
 	p->origin = "start";
 	p->stack_mode = STACK_ALWAYS_COPY;
 	s->procs[s->n_procs++] = p;
@@ -50,6 +51,7 @@ struct kproc *procs_add(struct session *s, pid_t pid)
 
 void procs_free(struct kproc *p)
 {
+	procs_drop_mounts(p);
 	free(p->exe);
 	free(p->cmdline);
 	fdmodel_free(&p->fds);
@@ -119,10 +121,58 @@ void procs_read_identity(struct kproc *p)
 		p->ns_pid = (pid_t)strtol(last, NULL, 10);
 	}
 	free(status);
-	struct stat st;
+	procs_read_mounts(p);
+}
+
+void procs_read_mounts(struct kproc *p)
+{
+	char path[64];
+	size_t len = 0;
+	snprintf(path, sizeof(path), "/proc/%d/mountinfo", (int)p->pid);
+	char *text = bpfleak_read_file(path, &len);
+	if (!text)
+		return;
+	snprintf(path, sizeof(path), "/proc/%d/root", (int)p->pid);
+	int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	/* The root alone is not enough: a namespace whose last process left
+	 * takes its mounts with it, unless someone holds the namespace. */
 	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)p->pid);
-	if (stat(path, &st) == 0)
-		p->mntns = st.st_ino;
+	int ns = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || ns < 0) {
+		if (fd >= 0)
+			close(fd);
+		if (ns >= 0)
+			close(ns);
+		free(text);
+		return;
+	}
+	procs_drop_mounts(p);
+	p->root_fd = fd;
+	p->mntns_fd = ns;
+	p->mountinfo = text;
+	p->mountinfo_len = len;
+}
+
+void procs_drop_mounts(struct kproc *p)
+{
+	if (p->root_fd >= 0)
+		close(p->root_fd);
+	if (p->mntns_fd >= 0)
+		close(p->mntns_fd);
+	p->root_fd = p->mntns_fd = -1;
+	free(p->mountinfo);
+	p->mountinfo = NULL;
+	p->mountinfo_len = 0;
+}
+
+void procs_inherit_mounts(struct kproc *child, const struct kproc *parent)
+{
+	if (child->mountinfo || !parent->mountinfo || parent->root_fd < 0)
+		return;
+	child->root_fd = fcntl(parent->root_fd, F_DUPFD_CLOEXEC, 0);
+	child->mntns_fd = parent->mntns_fd >= 0 ? fcntl(parent->mntns_fd, F_DUPFD_CLOEXEC, 0) : -1;
+	child->mountinfo = child->root_fd >= 0 ? strdup(parent->mountinfo) : NULL;
+	child->mountinfo_len = child->mountinfo ? parent->mountinfo_len : 0;
 }
 
 int procs_write_row(struct session *s, struct kproc *p, uint64_t ts)
@@ -211,6 +261,7 @@ void procs_refresh_modules(struct session *s, struct kproc *p, uint64_t ts, bool
 	uint64_t now = now_ns();
 	p->maps_read_ns = now;
 	p->maps_at_exec = at_exec;
+	procs_read_mounts(p);
 	if (procmaps_read_open(p->pid, &mods, &n))
 		return;
 	size_t fresh = 0;
@@ -310,6 +361,7 @@ void procs_set_exited(struct session *s, struct kproc *p, uint64_t ts, bool have
 {
 	p->exited = true;
 	unwind_forget(p->pid);
+	procs_drop_mounts(p);   /* the exit snapshot walked its pins already */
 	/* Its files are needed no more (a fork child copied what it needed at fork). */
 	for (size_t i = 0; i < p->n_mods; i++)
 		if (p->mods[i].fd >= 0) {

@@ -190,6 +190,7 @@ static void on_fork(struct session *s, const struct rec_proc *r)
 		p->exe = parent->exe ? strdup(parent->exe) : NULL;
 		p->cmdline = parent->cmdline ? strdup(parent->cmdline) : NULL;
 		p->stack_mode = parent->stack_mode;
+		procs_inherit_mounts(p, parent);
 	}
 	procs_write_row(s, p, r->h.ts_ns);
 	if (parent)

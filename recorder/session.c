@@ -39,9 +39,6 @@ int session_open(struct session *s, const struct recorder_opts *o, char *err, si
 	s->opts = *o;
 	s->self = getpid();
 	bpfleak_boot_id(s->boot_id, sizeof(s->boot_id));
-	struct stat st;
-	if (stat("/proc/self/ns/mnt", &st) == 0)
-		s->mntns_self = st.st_ino;
 	/* The files of every traced image stay open for the unwinder. */
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {

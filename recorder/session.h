@@ -56,7 +56,10 @@ struct kproc {
 	bool finished;               /* exit snapshot written (or given up) */
 	int stack_mode;              /* enum rec_stack_mode */
 	uint64_t attach_scan_ns;     /* attach: a close before this of an FD never seen was held */
-	uint64_t mntns;              /* inode of its mount namespace, 0 unknown */
+	int root_fd;                 /* O_PATH of its root (its mount namespace), -1 none */
+	int mntns_fd;                /* its mount namespace, kept alive with its mounts */
+	char *mountinfo;             /* its mount table when last read: where its bpffs are */
+	size_t mountinfo_len;
 	struct fdmodel fds;
 	struct procmap_module *mods; /* modules read from its maps (this image) */
 	size_t n_mods;
@@ -81,7 +84,6 @@ struct session {
 	struct kproc **procs;
 	size_t n_procs, cap_procs;
 	pid_t self;
-	uint64_t mntns_self;
 	char boot_id[64];
 	/* interned stacks: hash -> journal id */
 	struct stack_entry { uint64_t hash; int64_t id; } *stacks;
@@ -119,6 +121,12 @@ struct kproc *procs_add(struct session *s, pid_t pid);
 struct kproc *procs_adopt(struct session *s, pid_t pid, uint64_t ts);
 /* Read exe, cmdline, start time, ns pid of pid's current image into p. */
 void procs_read_identity(struct kproc *p);
+/* Keep pid's root and mount table, to find its pins after it exited. */
+void procs_read_mounts(struct kproc *p);
+/* Let go of them (the process exited). */
+void procs_drop_mounts(struct kproc *p);
+/* A fork child that could not be read has its parent's. */
+void procs_inherit_mounts(struct kproc *child, const struct kproc *parent);
 /* Write p's process row (origin p->origin, started at ts). */
 int procs_write_row(struct session *s, struct kproc *p, uint64_t ts);
 /* Read pid's modules and write rows for new ones (ts: no later than this). */

@@ -79,17 +79,27 @@ static char *fdinfo_of(const struct session *s, const struct bpfleak_snap_fd *f)
 }
 
 /*
- * The pins: through the process's own mount table while it is readable,
- * else, when it shared the recorder's mount namespace, through ours.
+ * The pins: through the process's own mount table while it is readable;
+ * once it is gone, through the mount table read last and the root kept
+ * open since (its mount namespace: a container's bpffs too).
  */
-static void walk_pins(struct session *s, struct kproc *p, struct bpfleak_snapshot *snap)
+static void walk_pins(struct kproc *p, struct bpfleak_snapshot *snap)
 {
-	if (bpfleak_snapshot_pins(p->pid, snap) == 0 && snap->n_mounts > 0)
-		return;
-	if (p->mntns && p->mntns == s->mntns_self) {
-		bpfleak_snapshot_pins(s->self, snap);
-		snap->pid = p->pid;
+	struct bpfleak_snapshot live;
+	memset(&live, 0, sizeof(live));
+	/* An exiting process may still show its mount table but no longer its root. */
+	if (bpfleak_snapshot_pins(p->pid, &live) != 0 || live.n_mounts == 0) {
+		bpfleak_snapshot_free(&live);
+		memset(&live, 0, sizeof(live));
+		if (p->root_fd >= 0 && p->mountinfo) {
+			char root[64];
+			snprintf(root, sizeof(root), "/proc/self/fd/%d", p->root_fd);
+			bpfleak_snapshot_pins_at(root, p->mountinfo, p->mountinfo_len, &live);
+		}
 	}
+	snap->pins = live.pins;
+	snap->n_pins = live.n_pins;
+	snap->n_mounts = live.n_mounts;
 }
 
 void snapshots_exit(struct session *s, struct kproc *p, uint64_t ts)
@@ -105,7 +115,7 @@ void snapshots_exit(struct session *s, struct kproc *p, uint64_t ts)
 		free(f->fdinfo);
 		f->fdinfo = fdinfo_of(s, f);
 	}
-	walk_pins(s, p, &snap);
+	walk_pins(p, &snap);
 	snap.pid = p->pid;
 	if (p->exit_lost)
 		fprintf(stderr, "%s: pid %d: %u FDs of its exit snapshot were lost (ring buffer full)\n",

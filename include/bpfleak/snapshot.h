@@ -97,4 +97,10 @@ int bpfleak_snapshot_fds(pid_t pid, int (*skip_fd)(int fd), struct bpfleak_snaps
 /* Pins only: walk every bpffs in /proc/PID/mountinfo. */
 int bpfleak_snapshot_pins(pid_t pid, struct bpfleak_snapshot *out);
 
+/* The same from a mountinfo text read earlier, its mount points reached
+ * under root (e.g. "/proc/self/fd/N", N an O_PATH FD of a process's root
+ * that has exited since); "" or NULL: as they are. */
+int bpfleak_snapshot_pins_at(const char *root, const char *mountinfo, size_t len,
+			      struct bpfleak_snapshot *out);
+
 #endif

@@ -4,7 +4,8 @@
 # the module row must name that path, with the binary's build-id and a
 # load bias, read through /proc/PID (map_files, root) since the recorder
 # cannot see the file at that path; its pid in its own namespace is
-# recorded beside the host pid (it runs in a pid namespace too).
+# recorded beside the host pid (it runs in a pid namespace too), and its
+# exit snapshot walks the bpffs of its namespace.
 # Exit 77 (skip) where the kernel recorder or namespaces are not available.
 . "$(dirname "$0")/lib.sh"
 kr_sandbox
@@ -30,4 +31,10 @@ got=$(q "$T/c.db" "SELECT build_id FROM module WHERE path = '$T/ctr/prog'")
 	fail "the process row does not name the namespaced binary with its namespace pid"
 [ "$(q "$T/c.db" "SELECT count(*) FROM event WHERE op = 1 AND stack_id IS NOT NULL")" -ge 9 ] ||
 	fail "the creates of the namespaced program are not all journaled with stacks"
+# Its pins, walked after it exited through the root and mount table kept from its namespace.
+prog=$(q "$T/c.db" "SELECT pid FROM process WHERE exe = '$T/ctr/prog'")
+[ "$(q "$T/c.db" "SELECT count(*) FROM snapshot s JOIN snapshot_pin n ON n.snapshot_id = s.id
+	WHERE s.pid = $prog AND s.reason = 'exit' AND s.pins_walked = 1
+	AND n.path = '$BPFFS/raw_map' AND n.obj_id > 0 AND n.error IS NULL")" = 1 ] ||
+	fail "the exit snapshot of the namespaced process lacks its pin $BPFFS/raw_map"
 echo "container: all checks passed"
