@@ -95,15 +95,16 @@ int recorder_run(const struct recorder_opts *o, char *const argv[])
 		return RECORDER_EXIT_UNSUPPORTED;
 	}
 	char journal[4096];
-	if (o->journal) {
-		if (journal_absolute(o->journal, journal, sizeof(journal), err, sizeof(err)) ||
-		    (!o->append && journal_rotate(journal, o->quiet, o->prog) &&
-		     snprintf(err, sizeof(err), "cannot move %s aside: %s", journal,
-			      errno == EEXIST ? "it is not a regular file" : strerror(errno)))) {
-			fprintf(stderr, "%s: %s\n", o->prog, err);
-			session_close(&s);
-			return EXIT_FAIL;
-		}
+	if (o->journal && journal_absolute(o->journal, journal, sizeof(journal), err, sizeof(err))) {
+		fprintf(stderr, "%s: %s\n", o->prog, err);
+		session_close(&s);
+		return EXIT_FAIL;
+	}
+	if (o->journal && !o->append && journal_rotate(journal, o->quiet, o->prog)) {
+		fprintf(stderr, "%s: cannot move %s aside: %s\n", o->prog, journal,
+			errno == EEXIST ? "it is not a regular file" : strerror(errno));
+		session_close(&s);
+		return EXIT_FAIL;
 	}
 	sigset_t block, old;
 	sigemptyset(&block);

@@ -89,6 +89,24 @@ bool session_batch(struct session *s)
 	return true;
 }
 
+/*
+ * A process whose exit is written is forgotten (a long attach to a daemon
+ * that runs many short children must not grow without end); its pid, if
+ * reused, starts a new entry.
+ */
+static void prune(struct session *s)
+{
+	size_t kept = 0;
+	for (size_t i = 0; i < s->n_procs; i++) {
+		struct kproc *p = s->procs[i];
+		if (p->finished && p->exited)
+			procs_free(p);
+		else
+			s->procs[kept++] = p;
+	}
+	s->n_procs = kept;
+}
+
 void session_commit(struct session *s)
 {
 	if (!s->in_batch)
@@ -109,6 +127,7 @@ void session_commit(struct session *s)
 		session_write_failed(s, "commit");
 		jw_rollback(&s->j);
 	}
+	prune(s);
 }
 
 static void write_drop(struct session *s, pid_t pid, uint64_t count, uint64_t first,
