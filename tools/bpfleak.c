@@ -12,7 +12,9 @@
  * child, forwards the usual termination and control signals to it, and
  * returns its exit status (128+N if it was killed by signal N).  It is a
  * thin, single-threaded wrapper: everything is recorded by the shim inside
- * CMD; bpfleak itself makes no bpf() call.
+ * CMD; bpfleak itself makes no bpf() call.  With the kernel recorder
+ * (--tracer=kernel, chosen by auto for static and Go binaries, and
+ * `attach`) the recording is done here instead, by recorder/.
  *
  * Exit statuses of bpfleak's own failures follow timeout(1) and env(1):
  * 125 bpfleak failed (bad usage, no shim, unusable journal path), 126 CMD
