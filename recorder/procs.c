@@ -18,6 +18,7 @@
 
 /* Maps are read again for an unknown address at most this often per process. */
 #define MAPS_REREAD_NS (20 * 1000 * 1000ull)
+#define MAPS_REREAD_MAX_NS (1000 * 1000 * 1000ull)
 
 struct kproc *procs_find(struct session *s, pid_t pid)
 {
@@ -268,6 +269,15 @@ void procs_refresh_modules(struct session *s, struct kproc *p, uint64_t ts, bool
 	for (size_t i = 0; i < n; i++)
 		if (!known_module(p, &mods[i]))
 			fresh++;
+	/*
+	 * An address that stays unknown (JIT code, a stack the unwinder got
+	 * wrong) must not make every event read the maps: back off while
+	 * reading finds nothing new.
+	 */
+	p->maps_backoff_ns = fresh ? MAPS_REREAD_NS
+			     : p->maps_backoff_ns < MAPS_REREAD_NS ? 2 * MAPS_REREAD_NS
+			     : p->maps_backoff_ns >= MAPS_REREAD_MAX_NS ? MAPS_REREAD_MAX_NS
+			     : 2 * p->maps_backoff_ns;
 	if (fresh && session_batch(s)) {
 		struct procmap_module *all = realloc(p->mods, (p->n_mods + fresh) * sizeof(*all));
 		if (all) {
@@ -375,5 +385,6 @@ void procs_set_exited(struct session *s, struct kproc *p, uint64_t ts, bool have
 
 bool procs_maps_stale(const struct kproc *p)
 {
-	return !p->exited && (p->maps_at_exec || now_ns() - p->maps_read_ns >= MAPS_REREAD_NS);
+	uint64_t wait = p->maps_backoff_ns ? p->maps_backoff_ns : MAPS_REREAD_NS;
+	return !p->exited && (p->maps_at_exec || now_ns() - p->maps_read_ns >= wait);
 }

@@ -65,6 +65,7 @@ struct kproc {
 	size_t n_mods;
 	uint64_t maps_read_ns;
 	bool maps_at_exec;           /* read at exec: before ld.so mapped the libraries */
+	uint64_t maps_backoff_ns;    /* least time between two reads of its maps */
 	bool own_modules;            /* module rows written for this pid */
 	struct range_item *ranges;   /* close_range in flight: the FDs it takes */
 	size_t n_ranges, cap_ranges;
