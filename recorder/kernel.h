@@ -37,7 +37,6 @@ void kernel_close(struct kernel *k);
 /* Start or stop tracing a tgid; stack_mode is enum rec_stack_mode. */
 int kernel_trace(struct kernel *k, pid_t pid, int stack_mode);
 void kernel_untrace(struct kernel *k, pid_t pid);
-bool kernel_is_traced(struct kernel *k, pid_t pid);
 int kernel_set_stack_mode(struct kernel *k, pid_t pid, int stack_mode);
 
 /*

@@ -184,14 +184,6 @@ void kernel_untrace(struct kernel *k, pid_t pid)
 	bpf_map__delete_elem(k->skel->maps.procs, &key, sizeof(key), 0);
 }
 
-bool kernel_is_traced(struct kernel *k, pid_t pid)
-{
-	if (pid <= 0 || (uint32_t)pid >= REC_MAX_PID)
-		return false;
-	return (__atomic_load_n(&k->skel->bss->traced_bits[pid / 64], __ATOMIC_RELAXED) >>
-		(pid % 64)) & 1;
-}
-
 int kernel_set_stack_mode(struct kernel *k, pid_t pid, int stack_mode)
 {
 	__u32 key = (__u32)pid;

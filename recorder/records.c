@@ -65,18 +65,11 @@ static struct kproc *proc_of(struct session *s, const struct rec_hdr *h)
 	return records_proc(s, (pid_t)h->pid, h->ts_ns);
 }
 
-static void note_time(struct kproc *p, uint64_t ts)
-{
-	if (ts > p->last_ts)
-		p->last_ts = ts;
-}
-
 static void on_create(struct session *s, const struct rec_event_small *e, size_t size)
 {
 	struct kproc *p = proc_of(s, &e->h);
 	if (!p)
 		return;
-	note_time(p, e->h.ts_ns);
 	bool no_stack;
 	int64_t stack = stacks_for_event(s, p, e, size, &no_stack);
 	int kind = e->obj.kind ? (int)e->obj.kind : kind_of_cmd(e->cmd);
@@ -121,7 +114,6 @@ static void on_dup(struct session *s, const struct rec_event_small *e, size_t si
 	struct kproc *p = proc_of(s, &e->h);
 	if (!p)
 		return;
-	note_time(p, e->h.ts_ns);
 	bool no_stack;
 	int64_t stack = stacks_for_event(s, p, e, size, &no_stack);
 	fdmodel_set_open(&p->fds, e->fd, (int)e->obj.kind, e->obj.id,
@@ -149,7 +141,6 @@ static void on_close(struct session *s, const struct rec_event_small *e, size_t 
 	struct kproc *p = proc_of(s, &e->h);
 	if (!p)
 		return;
-	note_time(p, e->h.ts_ns);
 	const struct fdslot *slot = fdmodel_peek(&p->fds, e->fd);
 	int kind = (int)e->obj.kind;
 	uint32_t id = e->obj.id;

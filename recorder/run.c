@@ -81,6 +81,9 @@ static void summary(const struct session *s, const char *cmd, pid_t pid, int sta
 	fprintf(stderr, "%s: %llu events (kernel recorder", prog, (unsigned long long)s->events);
 	if (s->drops_written)
 		fprintf(stderr, ", %llu lost", (unsigned long long)s->drops_written);
+	if (s->unwind_failed)
+		fprintf(stderr, ", %llu stacks by frame pointers only",
+			(unsigned long long)s->unwind_failed);
 	fprintf(stderr, ")\n%s: journal: %s\n%s: read it with: %s report %s\n", prog,
 		s->journal_path, prog, prog, s->journal_path);
 }

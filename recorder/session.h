@@ -72,7 +72,6 @@ struct kproc {
 	struct bpfleak_snap_fd *exit_fds;   /* the exit walk, until REC_EXIT */
 	size_t n_exit_fds, cap_exit_fds;
 	uint32_t exit_lost;
-	uint64_t last_ts;            /* latest event time seen for it */
 };
 
 /* ---- the session (session.c) ---- */
@@ -94,7 +93,7 @@ struct session {
 	size_t obj_cap, n_objects;
 	uint64_t events, drops_attributed, drops_written;
 	uint64_t lost_charged, lost_gap;   /* losses no process accounted for */
-	unsigned int unwound, unwind_failed;
+	uint64_t unwound, unwind_failed;   /* stack copies the DWARF unwinder did / did not walk */
 };
 
 uint64_t now_ns(void);
