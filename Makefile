@@ -66,6 +66,7 @@ include preload/build.mk
 -include fuzz/build.mk
 -include man/build.mk
 -include dist/build.mk
+-include recorder/build.mk
 
 all: $(B)/.deps-ok $(ALL_TARGETS)
 

@@ -24,9 +24,15 @@ $(B)/bench/bench: bench/bench.c $(B)/.deps-ok
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDFLAGS) $(SQLITE_LIBS) -lm
 
-bench: all $(BENCH_BINS)
+bench: all $(BENCH_BINS) $(B)/bench/bench_kernel
 	$(B)/bench/bench --build $(B) --json bench/results.json \
 		--label "$$(git describe --always --dirty 2>/dev/null || echo unknown)" $(BENCH_FLAGS)
+	$(B)/bench/bench_kernel --build $(B) --json bench/results-kernel.json
+
+# The kernel recorder's figures (bench/bench_kernel.c), in the same run.
+$(B)/bench/bench_kernel: bench/bench_kernel.c $(B)/.deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS_BPF) $(SQLITE_LIBS)
 
 check: $(BENCH_BINS)
 TEST_SCRIPTS += bench/smoke.sh

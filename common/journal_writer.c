@@ -211,6 +211,7 @@ static const char *const statement_sql[JW_N_STMTS] = {
 	[JW_INS_OBJECT] = "INSERT OR IGNORE INTO object(kind, id, type, name, key_size, value_size,"
 			  " max_entries, flags, tag, prog_id, first_seen_ns)"
 			  " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+	/* Parenthesized: clang's -Wstring-concatenation takes a two-part last element for a missing comma. */
 	[JW_INS_MODULE] = ("INSERT INTO module(pid, ts_ns, path, build_id, base, size,"
 			   " file_size, mtime_ns) VALUES (?,?,?,?,?,?,?,?)"),
 };

@@ -184,6 +184,7 @@ struct pin_walk {
 	dev_t devs[64];
 	int n_devs;
 	size_t prefix_len;     /* strlen of "/proc/PID/root" when walking another pid */
+	char prefix[256];      /* that prefix */
 };
 
 static int add_pin(struct pin_walk *w, const char *path, const struct bpfleak_obj_info *oi, int error)
@@ -253,7 +254,7 @@ static int on_mount(const char *mount_point, void *ctx)
 	struct pin_walk *w = ctx;
 	char mnt[PATH_MAX];
 	if (w->prefix_len)
-		snprintf(mnt, sizeof(mnt), "/proc/%d/root%s", (int)w->out->pid, mount_point);
+		snprintf(mnt, sizeof(mnt), "%s%s", w->prefix, mount_point);
 	else
 		snprintf(mnt, sizeof(mnt), "%s", mount_point);
 	struct stat st;
@@ -270,6 +271,17 @@ static int on_mount(const char *mount_point, void *ctx)
 	w->out->n_mounts++;
 	walk_dir(w, mnt, 0);
 	return 0;
+}
+
+int bpfleak_snapshot_pins_at(const char *root, const char *mountinfo, size_t len,
+			      struct bpfleak_snapshot *out)
+{
+	struct pin_walk w = { .out = out };
+	if (root && *root) {
+		snprintf(w.prefix, sizeof(w.prefix), "%s", root);
+		w.prefix_len = strlen(w.prefix);
+	}
+	return bpfleak_mountinfo_bpffs(mountinfo, len, on_mount, &w) < 0 ? -EINVAL : 0;
 }
 
 static int snapshot_pins(pid_t pid, pid_t tid, struct bpfleak_snapshot *out);
@@ -293,20 +305,18 @@ static int snapshot_pins(pid_t pid, pid_t tid, struct bpfleak_snapshot *out)
 	char *text = bpfleak_read_file(path, &len);
 	if (!text)
 		return -errno;
-	struct pin_walk w = { .out = out };
 	/*
 	 * Paths in another pid's mountinfo are relative to its root; reading
 	 * them through /proc/PID/root keeps a chrooted or namespaced target's
 	 * pins right.  For ourselves the plain path is the same thing.
 	 */
-	if (pid && pid != getpid()) {
-		char prefix[64];
-		w.prefix_len = (size_t)snprintf(prefix, sizeof(prefix), "/proc/%d/root", (int)pid);
-	}
+	char prefix[64] = "";
+	if (pid && pid != getpid())
+		snprintf(prefix, sizeof(prefix), "/proc/%d/root", (int)pid);
 	out->pid = pid ? pid : getpid();
-	int rc = bpfleak_mountinfo_bpffs(text, len, on_mount, &w);
+	int rc = bpfleak_snapshot_pins_at(prefix, text, len, out);
 	free(text);
-	return rc < 0 ? -EINVAL : 0;
+	return rc;
 }
 
 int bpfleak_snapshot_take(pid_t pid, int (*skip_fd)(int fd), struct bpfleak_snapshot *out)

@@ -2,23 +2,31 @@
 #
 # The BPF object is embedded with a bpftool skeleton, so the binary needs
 # nothing but libbpf at run time.
-BPFTOOL ?= bpftool
 LIBBPF_CFLAGS := $(shell $(PKG_CONFIG) --cflags libbpf 2>/dev/null)
+
+# The XDP datapath, compiled for the BPF target (flags from bpf/build.mk).
+GATEWAY_BPF_OBJ := $(B)/samples/gateway.bpf.o
+$(GATEWAY_BPF_OBJ): samples/gateway.bpf.c samples/gateway.h $(B)/.deps-ok
+	@mkdir -p $(dir $@)
+	$(CLANG) $(BPF_CFLAGS) -Isamples -c -o $@ $<
 
 $(B)/samples/gateway.skel.h: $(GATEWAY_BPF_OBJ)
 	@mkdir -p $(dir $@)
 	$(BPFTOOL) gen skeleton $< name gateway > $@.tmp
 	@mv $@.tmp $@
 
-$(B)/samples/gateway: samples/gateway.c bpf/gateway.h $(B)/samples/gateway.skel.h $(B)/.deps-ok
-	$(CC) $(ALL_CFLAGS) $(LIBBPF_CFLAGS) -Ibpf -I$(B)/samples -o $@ $< $(LDFLAGS) $(LDLIBS_BPF)
+$(B)/samples/gateway: samples/gateway.c samples/gateway.h $(B)/samples/gateway.skel.h $(B)/.deps-ok
+	$(CC) $(ALL_CFLAGS) $(LIBBPF_CFLAGS) -Isamples -I$(B)/samples -o $@ $< $(LDFLAGS) $(LDLIBS_BPF)
 
-ALL_TARGETS += $(B)/samples/gateway
+ALL_TARGETS += $(GATEWAY_BPF_OBJ) $(B)/samples/gateway
 
+# The object is embedded in the gateway (a bpftool skeleton); it is also
+# installed beside it for users who want to load it with bpftool/xdp-loader.
 .PHONY: install-samples
 install-samples: $(B)/samples/gateway
 	install -d $(DESTDIR)$(BPFLEAK_LIBDIR)/samples
 	install -m 0755 $(B)/samples/gateway $(DESTDIR)$(BPFLEAK_LIBDIR)/samples/gateway
+	install -m 0644 $(GATEWAY_BPF_OBJ) $(DESTDIR)$(BPFLEAK_LIBDIR)/samples/gateway.bpf.o
 install: install-samples
 
 # make demo: the gateway under the shim in a private network namespace,

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 /*
  * gateway: the bpfleak sample.  A small XDP gateway on libbpf: it loads
- * bpf/gateway.bpf.c (embedded as a bpftool skeleton), pins its maps and
+ * samples/gateway.bpf.c (embedded as a bpftool skeleton), pins its maps and
  * programs under --pin-dir, fills the ACL maps, attaches to --ifname and
  * then ticks: each tick it sends probe datagrams through the datapath and
  * reads the per-source accounting back.

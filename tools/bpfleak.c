@@ -3,7 +3,8 @@
  * bpfleak: the front end.
  *
  *   bpfleak run [-o JOURNAL] [--depth N] [--close-stacks] [--quiet]
- *               [--append] [--] CMD ARGS...
+ *               [--append] [--tracer=auto|preload|kernel] [--] CMD ARGS...
+ *   bpfleak attach [-o JOURNAL] PID (the kernel recorder, recorder/)
  *   bpfleak report ARGS...          (execs bpfleak-report)
  *
  * `run` finds libbpfleak.so, puts it in LD_PRELOAD (after whatever is there
@@ -11,7 +12,9 @@
  * child, forwards the usual termination and control signals to it, and
  * returns its exit status (128+N if it was killed by signal N).  It is a
  * thin, single-threaded wrapper: everything is recorded by the shim inside
- * CMD; bpfleak itself makes no bpf() call.
+ * CMD; bpfleak itself makes no bpf() call.  With the kernel recorder
+ * (--tracer=kernel, chosen by auto for static and Go binaries, and
+ * `attach`) the recording is done here instead, by recorder/.
  *
  * Exit statuses of bpfleak's own failures follow timeout(1) and env(1):
  * 125 bpfleak failed (bad usage, no shim, unusable journal path), 126 CMD
@@ -31,6 +34,7 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "kernel_recorder.h"
 
 #ifndef BPFLEAK_VERSION
 #define BPFLEAK_VERSION "0"
@@ -56,6 +60,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "Usage: %s run [OPTION]... [--] CMD [ARG]...\n"
+"       %s attach [OPTION]... PID\n"
 "       %s report [REPORT-OPTION]... JOURNAL\n"
 "Find leaked eBPF file descriptors and the code that made them.\n"
 "\n"
@@ -67,6 +72,12 @@ static void usage(FILE *f)
 "  -d, --depth N         frames kept per stack, 1-128 (BPFLEAK_DEPTH; default 32)\n"
 "  -c, --close-stacks    also keep the stack of every close (BPFLEAK_CLOSE_STACKS)\n"
 "  -q, --quiet           no summary lines from bpfleak or the shim (BPFLEAK_QUIET)\n"
+"  -t, --tracer WHICH    auto (default): the kernel recorder for static and Go\n"
+"                        binaries, the shim otherwise; preload; kernel (root)\n"
+"      --ring-size BYTES kernel recorder: its ring buffer (default 64M)\n"
+"\n"
+"attach: record process PID from the kernel until it exits; see\n"
+"%s attach --help.\n"
 "\n"
 "report: run " REPORT_NAME " (found beside bpfleak, else on PATH) with the same\n"
 "arguments; see " REPORT_NAME " --help.\n"
@@ -79,7 +90,7 @@ static void usage(FILE *f)
 "125 if bpfleak failed, 126 if CMD could not run, 127 if it was not found.\n"
 "The shim is looked up beside bpfleak, in ../lib/bpfleak/ from it, then in\n"
 BPFLEAK_LIBDIR "/.\n",
-		prog, prog);
+		prog, prog, prog, prog);
 }
 
 static void die(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
@@ -298,10 +309,14 @@ static int cmd_run(int argc, char **argv, const char *argv0)
 		{ "depth", required_argument, NULL, 'd' },
 		{ "close-stacks", no_argument, NULL, 'c' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "tracer", required_argument, NULL, 't' },
+		{ "ring-size", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct recorder_opts kopts;
+	enum tracer tracer = TRACER_AUTO;
 	char shim[PATH_MAX], journal[PATH_MAX], cwd[PATH_MAX - 64];
 	const char *output = NULL, *depth = NULL;
 	bool append = false, close_stacks = false, quiet = false;
@@ -311,9 +326,10 @@ static int cmd_run(int argc, char **argv, const char *argv0)
 	ssize_t n;
 	pid_t pid;
 
+	recorder_opts_init(&kopts, prog);
 	optind = 1;
 	/* '+': stop at CMD, so CMD's own options are left alone. */
-	while ((c = getopt_long(argc, argv, "+o:ad:cqhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+o:ad:cqt:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			output = optarg;
@@ -339,6 +355,14 @@ static int cmd_run(int argc, char **argv, const char *argv0)
 		case 'q':
 			quiet = true;
 			break;
+		case 't':
+			if (tracer_parse(optarg, &tracer))
+				die(EXIT_FAIL, "--tracer wants auto, preload or kernel, not '%s'", optarg);
+			break;
+		case 'R':
+			if (recorder_parse_ring_size(optarg, &kopts.ring_bytes))
+				die(EXIT_FAIL, "--ring-size wants a size in bytes (K, M), not '%s'", optarg);
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -356,10 +380,26 @@ static int cmd_run(int argc, char **argv, const char *argv0)
 	}
 	argv += optind;
 
-	if (find_shim(shim, sizeof(shim)))
+	if (tracer == TRACER_AUTO) {
+		char why[128];
+		tracer = tracer_choose(argv[0], why, sizeof(why));
+		if (!quiet)
+			fprintf(stderr, "%s: tracer: %s (%s)\n", prog,
+				tracer == TRACER_KERNEL ? "kernel" : "preload", why);
+	}
+	if (tracer != TRACER_KERNEL && find_shim(shim, sizeof(shim)))
 		return EXIT_FAIL;
 	if (!getcwd(cwd, sizeof(cwd)))
 		die(EXIT_FAIL, "getcwd: %s", strerror(errno));
+	if (tracer == TRACER_KERNEL) {
+		kopts.journal = output;
+		kopts.cwd = cwd;
+		kopts.append = append;
+		kopts.quiet = quiet;
+		kopts.close_stacks = close_stacks;
+		kopts.depth = depth ? atoi(depth) : 32;
+		return recorder_run(&kopts, argv);
+	}
 	if (output) {
 		absolute_journal(output, journal, sizeof(journal));
 		if (!append && rotate_journal(journal, quiet))
@@ -505,6 +545,8 @@ int main(int argc, char **argv)
 		return cmd_run(argc - 1, argv + 1, argv0);
 	if (!strcmp(argv[1], "report"))
 		return cmd_report(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "attach"))
+		return recorder_attach_main(argc - 1, argv + 1, prog);
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
 		usage(stdout);
 		return 0;
@@ -513,7 +555,7 @@ int main(int argc, char **argv)
 		printf("bpfleak %s\n", BPFLEAK_VERSION);
 		return 0;
 	}
-	fprintf(stderr, "%s: unknown command '%s' (run or report)\nTry '%s --help'.\n", prog,
+	fprintf(stderr, "%s: unknown command '%s' (run, attach or report)\nTry '%s --help'.\n", prog,
 		argv[1], prog);
 	return EXIT_FAIL;
 }

@@ -11,8 +11,10 @@ $(B)/tools/libdir.stamp: FORCE-libdir
 .PHONY: FORCE-libdir
 FORCE-libdir:
 
+# The kernel recorder is linked in (recorder/build.mk sets BPFLEAK_LINK_*).
 $(B)/bpfleak: tools/bpfleak.c $(B)/tools/libdir.stamp $(B)/.deps-ok
-	$(CC) $(ALL_CFLAGS) -DBPFLEAK_LIBDIR='"$(BPFLEAK_LIBDIR)"' -o $@ $< $(LDFLAGS)
+	$(CC) $(ALL_CFLAGS) -Irecorder -DBPFLEAK_LIBDIR='"$(BPFLEAK_LIBDIR)"' -o $@ $< \
+		$(BPFLEAK_LINK_OBJS) $(LDFLAGS) $(BPFLEAK_LINK_LIBS)
 
 ALL_TARGETS += $(B)/bpfleak
 

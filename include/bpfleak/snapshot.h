@@ -106,4 +106,10 @@ int bpfleak_snapshot_pins(pid_t pid, struct bpfleak_snapshot *out);
 int bpfleak_snapshot_fds_of(pid_t pid, pid_t tid, struct bpfleak_snapshot *out);
 int bpfleak_snapshot_pins_of(pid_t pid, pid_t tid, struct bpfleak_snapshot *out);
 
+/* The same from a mountinfo text read earlier, its mount points reached
+ * under root (e.g. "/proc/self/fd/N", N an O_PATH FD of a process's root
+ * that has exited since); "" or NULL: as they are. */
+int bpfleak_snapshot_pins_at(const char *root, const char *mountinfo, size_t len,
+			      struct bpfleak_snapshot *out);
+
 #endif

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
 /*
- * Types shared by the sample gateway's XDP program (bpf/gateway.bpf.c) and
+ * Types shared by the sample gateway's XDP program (samples/gateway.bpf.c) and
  * its loader (samples/gateway.c).  Everything is fixed-width and padded by
  * hand so the BPF and the host compiler agree on the layout.
  */

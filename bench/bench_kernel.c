@@ -1,0 +1,453 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * make bench, the kernel recorder's figures (bench.c has the shim's), each
+ * measured side by side in one run: without and with the recorder,
+ * interleaved (A B A B ...), medians.
+ *
+ *   K1  BPF_MAP_GET_FD_BY_ID + close in a traced process    budget 2x
+ *   K2  BPF_MAP_LOOKUP_ELEM in a traced process             budget 1.1x
+ *   K3  close(dup(fd)) in an UNTRACED process while the
+ *       recorder traces another one                         budget 1.3x
+ *   K4  50,000 GET_FD_BY_ID creates/s (+ close) from one
+ *       process for a few seconds: every create journaled,
+ *       none lost                                           budget: 0 lost
+ *
+ * K1-K3 run bench_loops (bench/bench_loops.c) and use its own timing of its
+ * loop; "thread CPU" is what the looping thread itself paid (the recorder's
+ * programs run on it; the recorder's user space runs on the other CPU).
+ *
+ *   bench_kernel --build DIR [--reps N] [--short] [--json FILE]
+ *   bench_kernel --rate CREATES_PER_S --seconds S     (K4's load, traced)
+ *
+ * Never fails on timing: exit 0 when the figures were taken or skipped
+ * (the kernel recorder cannot run here), 1 when the harness itself broke.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <sqlite3.h>
+
+static char build[4096], loops[4200], bpfleak[4200];
+static char tmpdir[] = "/tmp/bpfleak-kbench.XXXXXX";
+static int reps = 5;
+static bool short_mode;
+
+static uint64_t now_ns(clockid_t c)
+{
+	struct timespec ts;
+	clock_gettime(c, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* ---- K4's load: paced creates ---- */
+
+static int rate_main(long rate, double seconds)
+{
+	int map = bpf_map_create(BPF_MAP_TYPE_ARRAY, "kbench_rate", 4, 8, 1, NULL);
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+	memset(&info, 0, sizeof(info));
+	if (map < 0 || bpf_obj_get_info_by_fd(map, &info, &len))
+		return 3;
+	/* Batches of 1 ms worth, each started on schedule. */
+	long per_batch = rate / 1000 ? rate / 1000 : 1;
+	uint64_t batches = (uint64_t)(seconds * 1000), t0 = now_ns(CLOCK_MONOTONIC);
+	uint64_t c0 = now_ns(CLOCK_PROCESS_CPUTIME_ID), done = 0;
+	for (uint64_t b = 0; b < batches; b++) {
+		for (long i = 0; i < per_batch; i++) {
+			int fd = bpf_map_get_fd_by_id(info.id);
+			if (fd < 0)
+				return 3;
+			close(fd);
+			done++;
+		}
+		uint64_t due = t0 + (b + 1) * 1000000ull;
+		struct timespec ts = { (time_t)(due / 1000000000ull), (long)(due % 1000000000ull) };
+		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+	}
+	double wall = (double)(now_ns(CLOCK_MONOTONIC) - t0) / 1e9;
+	double cpu = (double)(now_ns(CLOCK_PROCESS_CPUTIME_ID) - c0) / 1e9;
+	printf("creates=%llu seconds=%.3f rate=%.0f cpu=%.3f\n", (unsigned long long)done, wall,
+	       (double)done / wall, cpu);
+	return 0;
+}
+
+/* ---- running things ---- */
+
+struct run {
+	int status;
+	char out[1024];
+	double cpu_s;   /* user + system of the child and what it waited for */
+};
+
+static int run_cmd(char *const argv[], struct run *r)
+{
+	int pipefd[2];
+	memset(r, 0, sizeof(*r));
+	if (pipe(pipefd))
+		return -1;
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		dup2(pipefd[1], 1);
+		int dn = open("/dev/null", O_WRONLY);
+		if (dn >= 0)
+			dup2(dn, 2);
+		close(pipefd[0]);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	size_t used = 0;
+	ssize_t n;
+	while ((n = read(pipefd[0], r->out + used, sizeof(r->out) - 1 - used)) > 0)
+		used += (size_t)n;
+	r->out[used] = '\0';
+	close(pipefd[0]);
+	struct rusage ru;
+	if (wait4(pid, &r->status, 0, &ru) != pid)
+		return -1;
+	r->cpu_s = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+		   (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+	return 0;
+}
+
+static double field(const char *out, const char *key)
+{
+	const char *p = strstr(out, key);
+	return p ? strtod(p + strlen(key), NULL) : -1;
+}
+
+/* bench_loops MODE ITERS, plain or under the kernel recorder; ns_op and thread CPU ns. */
+static int loop_once(const char *mode, long iters, bool traced, double *wall, double *thr)
+{
+	char it[32], journal[4300];
+	snprintf(it, sizeof(it), "%ld", iters);
+	snprintf(journal, sizeof(journal), "%s/k.db", tmpdir);
+	unlink(journal);
+	char *plain[] = { loops, (char *)mode, it, NULL };
+	char *kernel[] = { bpfleak, "run", "--tracer=kernel", "-q", "-o", journal, "--", loops,
+			   (char *)mode, it, NULL };
+	struct run r;
+	if (run_cmd(traced ? kernel : plain, &r) || !WIFEXITED(r.status) || WEXITSTATUS(r.status)) {
+		fprintf(stderr, "bench_kernel: %s %s%s failed\n", mode, it, traced ? " (traced)" : "");
+		return -1;
+	}
+	*wall = field(r.out, "ns_op=");
+	*thr = field(r.out, "thr_cpu_ns_op=");
+	unlink(journal);
+	return *wall > 0 ? 0 : -1;
+}
+
+struct ab {
+	double wall[2], thr[2];   /* medians: [0] without, [1] with */
+};
+
+static int ab_loops(const char *mode, long iters, struct ab *ab)
+{
+	double w[2][32], t[2][32];
+	for (int i = 0; i < reps; i++)
+		for (int traced = 0; traced < 2; traced++)
+			if (loop_once(mode, iters, traced, &w[traced][i], &t[traced][i]))
+				return -1;
+	for (int k = 0; k < 2; k++) {
+		ab->wall[k] = median(w[k], reps);
+		ab->thr[k] = median(t[k], reps);
+	}
+	return 0;
+}
+
+/* A process that does nothing, and the recorder attached to it: tracing runs. */
+static pid_t sleeper, attacher;
+
+static int start_tracing(void)
+{
+	sleeper = fork();
+	if (sleeper == 0) {
+		for (;;)
+			pause();
+	}
+	int pipefd[2];
+	if (sleeper < 0 || pipe(pipefd))
+		return -1;
+	char pid[32], journal[4300];
+	snprintf(pid, sizeof(pid), "%d", (int)sleeper);
+	snprintf(journal, sizeof(journal), "%s/attach.db", tmpdir);
+	unlink(journal);
+	attacher = fork();
+	if (attacher == 0) {
+		dup2(pipefd[1], 2);
+		close(pipefd[0]);
+		execl(bpfleak, bpfleak, "attach", "-o", journal, pid, (char *)NULL);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	char buf[512];
+	size_t used = 0;
+	ssize_t n;
+	bool live = false;
+	while (!live && used < sizeof(buf) - 1 && (n = read(pipefd[0], buf + used, sizeof(buf) - 1 - used)) > 0) {
+		used += (size_t)n;
+		buf[used] = '\0';
+		live = strstr(buf, "attached to pid") != NULL;
+	}
+	close(pipefd[0]);
+	return live ? 0 : -1;
+}
+
+static void stop_tracing(void)
+{
+	if (attacher > 0) {
+		kill(attacher, SIGINT);
+		waitpid(attacher, NULL, 0);
+	}
+	if (sleeper > 0) {
+		kill(sleeper, SIGKILL);
+		waitpid(sleeper, NULL, 0);
+	}
+	attacher = sleeper = 0;
+}
+
+static int ab_untraced_close(long iters, struct ab *ab)
+{
+	double w[2][32], t[2][32];
+	char it[32];
+	snprintf(it, sizeof(it), "%ld", iters);
+	char *plain[] = { loops, "close", it, NULL };
+	for (int i = 0; i < reps; i++) {
+		for (int tracing = 0; tracing < 2; tracing++) {
+			if (tracing && start_tracing()) {
+				stop_tracing();
+				fprintf(stderr, "bench_kernel: bpfleak attach did not get live\n");
+				return -1;
+			}
+			struct run r;
+			int rc = run_cmd(plain, &r);
+			if (tracing)
+				stop_tracing();
+			if (rc || !WIFEXITED(r.status) || WEXITSTATUS(r.status))
+				return -1;
+			w[tracing][i] = field(r.out, "ns_op=");
+			t[tracing][i] = field(r.out, "thr_cpu_ns_op=");
+		}
+	}
+	for (int k = 0; k < 2; k++) {
+		ab->wall[k] = median(w[k], reps);
+		ab->thr[k] = median(t[k], reps);
+	}
+	return 0;
+}
+
+struct rate_result {
+	long asked;
+	double seconds, achieved, load_cpu, recorder_cpu;
+	long long created, journaled, lost;
+};
+
+static long long sql_count(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	long long v = -1;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static int rate_run(long rate, double seconds, struct rate_result *res)
+{
+	char self[4096], r_s[32], s_s[32], journal[4300];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		return -1;
+	self[n] = '\0';
+	snprintf(r_s, sizeof(r_s), "%ld", rate);
+	snprintf(s_s, sizeof(s_s), "%.1f", seconds);
+	snprintf(journal, sizeof(journal), "%s/rate.db", tmpdir);
+	unlink(journal);
+	char *argv[] = { bpfleak, "run", "--tracer=kernel", "-q", "-o", journal, "--", self,
+			 "--rate", r_s, "--seconds", s_s, NULL };
+	struct run r;
+	if (run_cmd(argv, &r) || !WIFEXITED(r.status) || WEXITSTATUS(r.status))
+		return -1;
+	memset(res, 0, sizeof(*res));
+	res->asked = rate;
+	res->created = (long long)field(r.out, "creates=");
+	res->seconds = field(r.out, "seconds=");
+	res->achieved = field(r.out, "rate=");
+	res->load_cpu = field(r.out, "cpu=");
+	res->recorder_cpu = (r.cpu_s - res->load_cpu) / (res->seconds > 0 ? res->seconds : 1);
+	sqlite3 *db;
+	if (sqlite3_open_v2(journal, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+		return -1;
+	/* The creates of the timed loop: GET_FD_BY_ID (cmd 14) of kbench_rate's map. */
+	res->journaled = sql_count(db, "SELECT count(*) FROM event e JOIN object o ON o.kind = e.obj_kind"
+				       " AND o.id = e.obj_id WHERE e.op = 1 AND e.cmd = 14"
+				       " AND o.name = 'kbench_rate'");
+	res->lost = sql_count(db, "SELECT coalesce(sum(fd2), 0) FROM event WHERE op = 8");
+	sqlite3_close(db);
+	unlink(journal);
+	return 0;
+}
+
+/* ---- output ---- */
+
+static FILE *js;
+
+static void row(const char *what, const struct ab *ab, double budget, const char *key)
+{
+	double rw = ab->wall[1] / ab->wall[0], rt = ab->thr[1] / ab->thr[0];
+	printf("%-46s %7.0f ns  %7.0f ns %5.2fx  thread CPU %5.2fx  budget %.1fx%s\n", what,
+	       ab->wall[0], ab->wall[1], rw, rt, budget, rw <= budget ? "" : "  MISSED");
+	if (js)
+		fprintf(js, "  \"%s\": {\"without_ns\": %.1f, \"with_ns\": %.1f, \"ratio\": %.3f,"
+			" \"thread_cpu_without_ns\": %.1f, \"thread_cpu_with_ns\": %.1f,"
+			" \"thread_cpu_ratio\": %.3f, \"budget\": %.2f},\n",
+			key, ab->wall[0], ab->wall[1], rw, ab->thr[0], ab->thr[1], rt, budget);
+}
+
+static void usage(int status)
+{
+	fprintf(status ? stderr : stdout,
+		"usage: bench_kernel --build DIR [--reps N] [--short] [--json FILE]\n"
+		"       bench_kernel --rate CREATES_PER_S --seconds S\n");
+	exit(status);
+}
+
+static int probe(char *why, size_t cap)
+{
+	char journal[4300];
+	snprintf(journal, sizeof(journal), "%s/probe.db", tmpdir);
+	char *argv[] = { bpfleak, "run", "--tracer=kernel", "-q", "-o", journal, "--", "/bin/true", NULL };
+	struct run r;
+	if (run_cmd(argv, &r))
+		return -1;
+	if (WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0)
+		return 0;
+	snprintf(why, cap, "bpfleak run --tracer=kernel exited %d", WEXITSTATUS(r.status));
+	return 1;
+}
+
+static void cleanup(void)
+{
+	stop_tracing();
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "bench_kernel: could not remove %s\n", tmpdir);
+}
+
+int main(int argc, char **argv)
+{
+	const char *json = NULL;
+	long rate = 0;
+	double seconds = 2;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--build") && i + 1 < argc)
+			snprintf(build, sizeof(build), "%s", argv[++i]);
+		else if (!strcmp(argv[i], "--reps") && i + 1 < argc)
+			reps = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--short"))
+			short_mode = true;
+		else if (!strcmp(argv[i], "--json") && i + 1 < argc)
+			json = argv[++i];
+		else if (!strcmp(argv[i], "--rate") && i + 1 < argc)
+			rate = atol(argv[++i]);
+		else if (!strcmp(argv[i], "--seconds") && i + 1 < argc)
+			seconds = atof(argv[++i]);
+		else
+			usage(2);
+	}
+	if (rate > 0)
+		return rate_main(rate, seconds);
+	if (!build[0])
+		usage(2);
+	if (short_mode)
+		reps = 1;
+	if (reps < 1 || reps > 31)
+		usage(2);
+	snprintf(loops, sizeof(loops), "%s/bench/bench_loops", build);
+	snprintf(bpfleak, sizeof(bpfleak), "%s/bpfleak", build);
+	if (!mkdtemp(tmpdir)) {
+		perror("bench_kernel: mkdtemp");
+		return 1;
+	}
+	atexit(cleanup);
+	signal(SIGPIPE, SIG_IGN);
+
+	char why[256];
+	int p = probe(why, sizeof(why));
+	if (p) {
+		printf("kernel recorder figures: skipped (%s)\n", p < 0 ? "cannot run bpfleak" : why);
+		return 0;
+	}
+	if (json && !(js = fopen(json, "w"))) {
+		perror(json);
+		return 1;
+	}
+	if (js)
+		fprintf(js, "{\"bpfleak_bench_kernel\": 1, \"reps\": %d,\n", reps);
+	printf("\nkernel recorder (bpfleak run --tracer=kernel), %s of %d, without/with interleaved\n",
+	       reps > 1 ? "medians" : "one run", reps);
+	printf("%-46s %10s  %18s\n", "what, per op", "without", "with the recorder");
+	long scale = short_mode ? 10 : 1;
+	struct ab ab;
+	int broken = 0;
+	if (ab_loops("getfd", 200000 / scale, &ab) == 0)
+		row("K1 BPF_MAP_GET_FD_BY_ID + close, traced", &ab, 2.0, "getfd_traced");
+	else
+		broken++;
+	if (ab_loops("lookup", 1000000 / scale, &ab) == 0)
+		row("K2 BPF_MAP_LOOKUP_ELEM, traced", &ab, 1.1, "lookup_traced");
+	else
+		broken++;
+	if (ab_untraced_close(1000000 / scale, &ab) == 0)
+		row("K3 close(dup(fd)), untraced, tracing on", &ab, 1.3, "close_untraced");
+	else
+		broken++;
+	struct rate_result rr;
+	long want = 50000;
+	if (rate_run(want, short_mode ? 0.5 : 3.0, &rr) == 0) {
+		bool ok = rr.lost == 0 && rr.journaled == rr.created;
+		printf("K4 %ld GET_FD_BY_ID creates/s for %.1f s: %.0f/s achieved, %lld created, "
+		       "%lld journaled, %lld lost; recorder CPU %.0f%%%s\n", want, rr.seconds, rr.achieved,
+		       rr.created, rr.journaled, rr.lost, rr.recorder_cpu * 100, ok ? "" : "  MISSED");
+		if (js)
+			fprintf(js, "  \"rate\": {\"asked\": %ld, \"achieved\": %.0f, \"seconds\": %.2f,"
+				" \"created\": %lld, \"journaled\": %lld, \"lost\": %lld,"
+				" \"recorder_cpu\": %.3f},\n", want, rr.achieved, rr.seconds, rr.created,
+				rr.journaled, rr.lost, rr.recorder_cpu);
+	} else {
+		broken++;
+	}
+	if (js) {
+		fprintf(js, "  \"harness_errors\": %d}\n", broken);
+		fclose(js);
+	}
+	return broken ? 1 : 0;
+}
