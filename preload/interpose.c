@@ -388,12 +388,18 @@ EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
 		return r;
 	}
 	int active = shim_state_now() == SHIM_ACTIVE;
-	if (active)
+	if (active) {
 		writer_fork_prepare();
+		modules_fork_prepare();
+		stack_fork_prepare();
+	}
 	int r = real.clone(forked_start, stack, flags, &cs, ptid, tls, ctid);
 	int err = errno;
-	if (active)
+	if (active) {
+		stack_fork_done(false);
+		modules_fork_parent();
 		writer_fork_parent();
+	}
 	errno = err;
 	return r;
 }

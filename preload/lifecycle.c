@@ -99,16 +99,27 @@ void lifecycle_finish_setup(int new_fd)
 
 /* ---- fork ---- */
 
+/*
+ * Nothing the child will need may be held by a thread that does not exist
+ * there: the writer's mutex (an open sqlite connection), the module list
+ * (the loader's lock), the unwinder (its global mutex).
+ */
 static void on_fork_prepare(void)
 {
-	if (shim_state_now() == SHIM_ACTIVE)
-		writer_fork_prepare();
+	if (shim_state_now() != SHIM_ACTIVE)
+		return;
+	writer_fork_prepare();
+	modules_fork_prepare();
+	stack_fork_prepare();
 }
 
 static void on_fork_parent(void)
 {
-	if (shim_state_now() == SHIM_ACTIVE)
-		writer_fork_parent();
+	if (shim_state_now() != SHIM_ACTIVE)
+		return;
+	stack_fork_done(false);
+	modules_fork_parent();
+	writer_fork_parent();
 }
 
 void lifecycle_fork_child(void)
@@ -121,6 +132,7 @@ void lifecycle_fork_child(void)
 		return;
 	}
 	queue_after_fork_child();
+	stack_fork_done(true);
 	modules_after_fork_child();
 	writer_fork_child();
 	/* The child is journaled once it does something with a bpf FD. */

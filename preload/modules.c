@@ -206,6 +206,20 @@ void modules_mark_unwritten(void)
 	pthread_mutex_unlock(&lock);
 }
 
+/*
+ * No look at the module list may be under way at fork: dl_iterate_phdr
+ * holds the loader's lock, which glibc does not reset in a child.
+ */
+void modules_fork_prepare(void)
+{
+	pthread_mutex_lock(&lock);
+}
+
+void modules_fork_parent(void)
+{
+	pthread_mutex_unlock(&lock);
+}
+
 /* The child has the same mappings, but its own pid: write them again. */
 void modules_after_fork_child(void)
 {

@@ -16,7 +16,6 @@
 
 typedef _Atomic(struct obj_node *) obj_slot;
 static _Atomic(obj_slot *) cache;
-static atomic_flag init_lock = ATOMIC_FLAG_INIT;
 
 static uint64_t key_of(int kind, uint32_t id)
 {
@@ -33,19 +32,19 @@ static obj_slot *get_cache(void)
 	obj_slot *c = atomic_load_explicit(&cache, memory_order_acquire);
 	if (c)
 		return c;
-	while (atomic_flag_test_and_set_explicit(&init_lock, memory_order_acquire))
-		;
-	c = atomic_load_explicit(&cache, memory_order_acquire);
-	if (!c) {
-		void *p = mmap(NULL, CACHE_SLOTS * sizeof(*c), PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (p != MAP_FAILED) {
-			c = p;
-			atomic_store_explicit(&cache, c, memory_order_release);
-		}
-	}
-	atomic_flag_clear_explicit(&init_lock, memory_order_release);
-	return c;
+	/*
+	 * Published by compare-and-swap, never under a lock: a fork while
+	 * another thread set this up would leave a child spinning on a lock
+	 * whose holder does not exist there.  The loser unmaps its copy.
+	 */
+	void *p = mmap(NULL, CACHE_SLOTS * sizeof(*c), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	obj_slot *expected = NULL;
+	if (atomic_compare_exchange_strong(&cache, &expected, (obj_slot *)p))
+		return p;
+	munmap(p, CACHE_SLOTS * sizeof(*c));
+	return expected;
 }
 
 const struct obj_node *objcache_find(int kind, uint32_t id)

@@ -125,7 +125,9 @@ struct real_fns real = {
 	._exit = fb_exit,
 	.sigaltstack = fb_sigaltstack,
 	.unshare = fb_unshare,
-	/* execvpe, posix_spawn*, pthread_exit, dlclose and clone have no system-call
+	/* bpf() is never looked up: glibc has none, and a failed dlsym
+	 * allocates, which an allocator still initialising cannot take.
+	 * execvpe, posix_spawn*, pthread_exit, dlclose and clone have no system-call
 	 * twin; they are only ever called by a running program, long after
 	 * the constructor resolved them. */
 };
@@ -154,7 +156,6 @@ void real_resolve(void)
 	RESOLVE(dup3);
 	RESOLVE(fcntl);
 	RESOLVE(fcntl64);
-	RESOLVE(bpf);
 	RESOLVE(execve);
 	RESOLVE(execveat);
 	RESOLVE(fexecve);
@@ -167,4 +168,6 @@ void real_resolve(void)
 	RESOLVE(sigaltstack);
 	RESOLVE(unshare);
 	RESOLVE(clone);
+	/* A name some libc lacks would have left its error for the host's dlerror(). */
+	dlerror();
 }

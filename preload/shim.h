@@ -215,6 +215,9 @@ void stack_forget_db_ids(void);
 int64_t stack_db_id(const struct stack_node *n);
 void stack_set_db_id(const struct stack_node *n, int64_t id);
 void stack_set_self_range(uintptr_t lo, uintptr_t hi);
+/* fork: no thread inside the unwinder while it happens. */
+void stack_fork_prepare(void);
+void stack_fork_done(bool child);
 /* Stop unwinding for good (the unwinder's own FDs were taken over). */
 void stack_disable(const char *why);
 bool stack_disabled(void);
@@ -327,6 +330,8 @@ struct module_info {
  * fn returns the row id (<0 failure); unload returns 0 or failure. */
 int modules_write(int64_t (*fn)(const struct module_info *m, void *ctx),
 		  int (*unload)(int64_t row, uint64_t ts, void *ctx), void *ctx);
+void modules_fork_prepare(void);
+void modules_fork_parent(void);
 void modules_after_fork_child(void);
 void modules_mark_unwritten(void);   /* a rolled-back batch, a new file */
 /* dlclose: note what is mapped before, and what went away after. */

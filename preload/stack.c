@@ -7,6 +7,7 @@
  */
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -17,7 +18,6 @@
 
 typedef _Atomic(struct stack_node *) stack_slot;
 static _Atomic(stack_slot *) table;
-static atomic_flag table_init_lock = ATOMIC_FLAG_INIT;
 /* Written by whoever refreshes the module map, read by every hook. */
 static _Atomic uintptr_t self_lo, self_hi;
 static _Atomic int disabled;
@@ -60,19 +60,19 @@ static stack_slot *get_table(void)
 	stack_slot *t = atomic_load_explicit(&table, memory_order_acquire);
 	if (t)
 		return t;
-	while (atomic_flag_test_and_set_explicit(&table_init_lock, memory_order_acquire))
-		;
-	t = atomic_load_explicit(&table, memory_order_acquire);
-	if (!t) {
-		void *p = mmap(NULL, TABLE_SLOTS * sizeof(*t), PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (p != MAP_FAILED) {
-			t = p;
-			atomic_store_explicit(&table, t, memory_order_release);
-		}
-	}
-	atomic_flag_clear_explicit(&table_init_lock, memory_order_release);
-	return t;
+	/*
+	 * Published by compare-and-swap, never under a lock: a fork while
+	 * another thread set this up would leave a child spinning on a lock
+	 * whose holder does not exist there.  The loser unmaps its copy.
+	 */
+	void *p = mmap(NULL, TABLE_SLOTS * sizeof(*t), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	stack_slot *expected = NULL;
+	if (atomic_compare_exchange_strong(&table, &expected, (stack_slot *)p))
+		return p;
+	munmap(p, TABLE_SLOTS * sizeof(*t));
+	return expected;
 }
 
 static bool same(const struct stack_node *n, uint64_t h, const uintptr_t *ips, uint32_t depth)
@@ -180,11 +180,38 @@ static const struct stack_node *capture(void);
  * The check is a frame of its own: capture()'s arrays (2 KiB) must not be
  * on the stack of a handler whose alternate stack has no room for them.
  */
+/*
+ * No thread may be inside libunwind when another forks: Debian's libunwind
+ * has no per-thread cache, so unw_step takes one global mutex (and the
+ * loader's lock, through dl_iterate_phdr), and a child that inherited them
+ * held would block on its first unwind.  fork's prepare handler closes the
+ * gate and waits for the threads inside; meanwhile captures record no stack.
+ */
+static _Atomic int unwinding;
+static _Atomic int fork_pending;
+
+void stack_fork_prepare(void)
+{
+	atomic_store(&fork_pending, 1);
+	for (int spins = 0; atomic_load(&unwinding) && spins < 100000; spins++)
+		sched_yield();
+}
+
+void stack_fork_done(bool child)
+{
+	if (child)
+		atomic_store(&unwinding, 0);
+	atomic_store(&fork_pending, 0);
+}
+
 const struct stack_node *stack_capture(void)
 {
 	if (atomic_load_explicit(&disabled, memory_order_relaxed) || !sigstack_room(UNWIND_STACK_NEED))
 		return NULL;
-	return capture();
+	atomic_fetch_add(&unwinding, 1);
+	const struct stack_node *n = atomic_load(&fork_pending) ? NULL : capture();
+	atomic_fetch_sub(&unwinding, 1);
+	return n;
 }
 
 __attribute__((noinline)) static const struct stack_node *capture(void)

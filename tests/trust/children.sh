@@ -13,8 +13,9 @@
 #    while it runs (a live report of it names no unknown FD) and is still
 #    there after SIGKILL;
 #  - a supervisor's workers: each worker's JSON "ppid" is the supervisor;
-#  - fork() from one thread while two others create, 200 children that
-#    exec or make a map, 6 runs: never a hang, no false stale.
+#  - fork() from one thread while two others create (at once, while they
+#    set up, 20 runs; and 200 children that exec or make a map, 6 runs):
+#    never a hang, no false stale.
 . "$(dirname "$0")/lib.sh"
 trust_setup
 
@@ -73,6 +74,13 @@ sup=$(awk '/^supervisor/ { print $2 }' "$T/super.out")
 for w in $(awk '/^worker/ { print $2 }' "$T/super.out"); do
 	ppid=$(json_query "$T/super.json" "[p['ppid'] for p in d['processes'] if p['pid'] == $w]")
 	[ "$ppid" = "[$sup]" ] || problem "worker $w: ppid $ppid in the JSON report, want [$sup]"
+done
+
+note "fork() right away, while two threads make their first maps (20 runs x 20 children)"
+for i in $(seq 1 20); do
+	BPFLEAK_QUIET=1 shim "$T/ft0.db" timeout -k 1 20 "$TRUST" fork-threads 20 >"$T/out" 2>"$T/err" ||
+		problem "early fork run $i: exit $? (124: hung)"
+	rm -f "$T/ft0.db"*
 done
 
 note "fork() from one thread while two others create (6 runs x 200 children)"
