@@ -13,6 +13,7 @@
 static void print_stack(FILE *out, const struct finding *f)
 {
 	char buf[512];
+	size_t shown = 0;   /* frame numbers skip the gap: it is not a frame */
 	if (!f->rs.n) {
 		fprintf(out, "      (%s)\n", f->stack_id > 0 ? "stack not in the journal"
 						       : no_stack_text(f));
@@ -36,7 +37,7 @@ static void print_stack(FILE *out, const struct finding *f)
 				 (unsigned long long)fr->offset);
 		else
 			snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)fr->ip);
-		fprintf(out, "      #%-2zu %-28s %s%s\n", i, fn, buf, fr->inlined ? " (inlined)" : "");
+		fprintf(out, "      #%-2zu %-28s %s%s\n", shown++, fn, buf, fr->inlined ? " (inlined)" : "");
 	}
 	if (f->rs.truncated && f->rs.cut)
 		fprintf(out, "      (stack cut: %llu frames not recorded)\n", (unsigned long long)f->rs.cut);
