@@ -160,6 +160,10 @@ static void settle_exec(struct proc *p, int traced_after)
 	if (!p->exec_pending)
 		return;
 	p->exec_pending = 0;
+	if (p->exec_path && !p->exec_confirmed) {
+		free(p->exe);
+		p->exe = xstrdup(p->exec_path);
+	}
 	for (size_t i = 0; i < p->n_recs; i++) {
 		struct fdrec *r = &p->recs[i];
 		if (!r->exec_pending)
@@ -330,6 +334,7 @@ static const struct fdrec *parent_rec_by_object(struct model *m, struct proc *p,
 	if (!pp || pp == p || !e->obj_id)
 		return NULL;
 	replay_proc(m, pp);
+	/* The child's first image start is the nearest known time to the fork. */
 	int64_t at = e->ts;
 	for (size_t i = 0; i < p->n_images; i++)
 		if (p->images[i].started_ns >= 0 && p->images[i].started_ns <= at)
@@ -380,7 +385,11 @@ static void do_inherited(struct model *m, struct proc *p, const struct ev *e)
 	}
 	if (cur && cur->kind == e->kind && cur->obj_id == e->obj_id && strcmp(why, "exec") != 0)
 		return;  /* listed twice */
-	if (cur)
+	/* Another object on the number of an FD from before the exec: that
+	 * one died at exec (O_CLOEXEC) and the new image reused its number. */
+	if (cur && cur->exec_pending)
+		close_rec(p, cur, p->exec_ts, H_EXEC);
+	else if (cur)
 		vanish(p, cur, e->ts, STALE_REUSED);
 	struct fdrec *r = new_rec(p, e->fd, e->ts);
 	r->kind = e->kind;
@@ -439,10 +448,14 @@ static void do_exec(struct proc *p, const struct ev *e)
 {
 	int before = (e->flags & BPFLEAK_EF_BEFORE_EXEC) != 0;
 	if (e->detail) {
-		free(p->exe);
-		p->exe = xstrdup(e->detail);
 		free(p->exec_path);
 		p->exec_path = xstrdup(e->detail);
+	}
+	/* Written before the call, the exec may still fail: the process is
+	 * named by its new image once the exec is settled. */
+	if (e->detail && !before) {
+		free(p->exe);
+		p->exe = xstrdup(e->detail);
 	}
 	if (p->exec_pending) {
 		if (!before)
@@ -538,8 +551,7 @@ void replay_proc(struct model *m, struct proc *p)
 	 * otherwise it was not traced, and the FDs' own O_CLOEXEC flags
 	 * decide, which is what the kernel did.
 	 */
-	if (p->exec_pending && exec_failed(p) && p->snap && p->snap->ts > p->exec_ts &&
-	    !image_started_since(p, p->exec_ts))
+	if (p->exec_pending && exec_failed(p) && p->snap && p->snap->ts > p->exec_ts)
 		settle_before(p);   /* the same image wrote the exit snapshot */
 	else
 		settle_exec(p, exec_traced(p));

@@ -240,6 +240,7 @@ void report_json(const struct model *m, const struct opts *o, FILE *out)
 		kv_i64(out, "open_bpf_fds", (int64_t)open_fds(p), 1);
 		kv_i64(out, "dropped", (int64_t)p->dropped, 1);
 		kv_i64(out, "failed_creates", p->failed_creates, 1);
+		kv_i64(out, "fds_not_judged", (int64_t)p->n_uncertain, 1);
 		drops(out, p);
 		notes(out, p);
 		pins(out, m, p);

@@ -258,6 +258,9 @@ void report_text(const struct model *m, const struct opts *o, FILE *out)
 			fprintf(out, "  snapshot: none%s%s: journal only, stale and unknown_origin "
 				"not checked, pins from the journal's pin events\n",
 				p->snap_note ? " -- " : "", p->snap_note ? p->snap_note : "");
+		if (p->n_uncertain)
+			fprintf(out, "  %zu FD number%s changed while the snapshot was taken: not "
+				"judged against it\n", p->n_uncertain, p->n_uncertain == 1 ? "" : "s");
 		fprintf(out, "  open bpf FDs at the end: %zu\n", open_fds(p));
 		print_pins(out, m, p);
 		for (size_t k = 0; k < p->n_blinds; k++)

@@ -97,6 +97,10 @@ static void test_snapshot_scan_window(void **state)
 	run_json(&j, &r, 0);
 	/* No stale for 6, no unknown_origin (nor duplicate) for 5 and 7. */
 	expect_sites(r.out, "outstanding@0xc000:1");
+	assert_int_equal(jq_long(r.out, "SELECT json_extract(?1, '$.processes[0].fds_not_judged')"), 3);
+	run_free(&r);
+	run_text(&j, &r, 0);
+	expect_text(r.out, "3 FD numbers changed while the snapshot was taken: not judged against it");
 	run_free(&r);
 	jb_cleanup(&j);
 }
@@ -204,6 +208,31 @@ static void test_exec_untraced_helper(void **state)
 	expect_text(r.out, "exec'd /usr/sbin/ip (not traced)");
 	if (strstr(r.out, "killed"))
 		fail_msg("%s", r.out);
+	run_free(&r);
+	jb_cleanup(&j);
+}
+
+/*
+ * Item 4: an exec written before the call that failed (execvp trying a
+ * PATH entry that is not there): the same image goes on, no new image row,
+ * and its FDs were never closed by an exec.
+ */
+static void test_exec_failed(void **state)
+{
+	(void)state;
+	struct jb j;
+	struct run r;
+	jb_init(&j);
+	jb_process(&j, 400, 1, "/usr/bin/daemon", "start", 1);
+	jb_create(&j, 400, 3, MAP, 1, jb_stack1(&j, 0xa000));
+	jb_ev(&j, 400, BPFLEAK_OP_EXEC, -1, 0, -1, 0, 0, 0, 0, BPFLEAK_EF_BEFORE_EXEC, "/nonexistent/helper");
+	jb_close(&j, 400, 3, MAP, 1, 0, 0);
+	jb_snapshot(&j, 400);
+	run_json(&j, &r, 0);
+	expect_sites(r.out, "");
+	expect_str(jq(r.out, "SELECT group_concat(value, ' | ') FROM json_each(?1, '$.processes[0].warnings')"),
+		   "exec of /nonexistent/helper failed: the same image went on");
+	expect_str(jq(r.out, "SELECT json_extract(?1, '$.processes[0].exe')"), "/usr/bin/daemon");
 	run_free(&r);
 	jb_cleanup(&j);
 }
@@ -687,6 +716,7 @@ int main(void)
 		cmocka_unit_test(test_alt_stack),
 		cmocka_unit_test(test_exec_written_twice),
 		cmocka_unit_test(test_exec_untraced_helper),
+		cmocka_unit_test(test_exec_failed),
 		cmocka_unit_test(test_helper_borrows_parent_site),
 		cmocka_unit_test(test_drop_span),
 		cmocka_unit_test(test_io_uring_note),
