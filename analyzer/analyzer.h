@@ -52,6 +52,7 @@ struct opts {
 	int64_t min_age_ns;      /* -1 = not given */
 	int symbolize;
 	int growth_min;          /* FDs a site must hold to be "growth" */
+	int64_t flush_wait_ns;   /* --pid: how long to wait for the target's flush */
 };
 
 /* One journal event, as replayed.  Kept small: a journal may hold millions. */
@@ -75,6 +76,7 @@ enum origin {
 	OR_INHERIT_FORK,         /* copy of the parent's FD */
 	OR_SNAPSHOT,             /* only the snapshot knows it */
 	OR_CLOSE_EVENT,          /* pseudo record for a double close */
+	OR_INHERIT_RESTART,      /* listed when the journal file was restarted */
 };
 
 enum close_how {
@@ -118,6 +120,8 @@ struct fdrec {
 	uint32_t other_id;       /* STALE_SNAP_OTHER: what the snapshot holds */
 	int other_kind;
 	int after_drop;          /* events had been lost when this went wrong */
+	int no_stack_alt;        /* made on an alternate signal stack: no stack */
+	int in_flight;           /* disagrees with a live snapshot the journal may lag */
 	int64_t last_rec;        /* OR_CLOSE_EVENT: index of the FD it closed, or -1 */
 	int same_as_fd;          /* duplicate: the older FD on the object, or -1 */
 	int64_t prev_at_fd;      /* the record that held this FD number before, or -1 */
@@ -144,7 +148,10 @@ struct snap_pin {
 
 struct snap {
 	int64_t id;
-	int64_t ts;
+	int64_t ts;              /* the scan of the FD table began */
+	int64_t end_ns;          /* and ended (-1 unknown) */
+	int pins_walked;         /* 0: bpffs not walked; 1 walked; -1 unknown (old journal) */
+	int fd_error;            /* live: errno reading /proc/PID/fd, 0 ok */
 	const char *source;      /* "exit" | "live" */
 	char *reason;
 	struct snap_fd *fds;
@@ -165,12 +172,53 @@ struct warning {
 	long count;
 };
 
+/* One image of a process: a process row (start, fork, exec, attach). */
+struct pimage {
+	int64_t started_ns;      /* -1 unknown */
+	char origin[8];
+};
+
+/* Events lost: DROP. */
+struct drop {
+	int64_t start_ns, end_ns;  /* end_ns -1: unknown (older journal) */
+	uint64_t lost;
+	char *why;
+};
+
+/* A NOTE event: something the recorder knows it could not see. */
+struct note {
+	int kind;                /* enum bpfleak_note */
+	int64_t ts;
+	int fd2;                 /* unshare, private_main: the thread */
+};
+
+/*
+ * Something the report could not see, as one sentence.  `spoils`: it spoils
+ * the result: with no leak found the exit status is 3, not 0.
+ */
+struct blind {
+	const char *kind;        /* machine-readable: drop, go, no_exit, ... */
+	char *text;
+	int pid;                 /* 0: the whole journal */
+	int spoils;
+};
+
 struct proc {
 	int pid;
 	int ppid;
 	char *exe;
 	char *cmdline;
 	int exited;              /* the last image exited (process row) */
+	int64_t exited_ns;       /* latest exited_ns of any image, -1 none */
+	int64_t flushed_ns;      /* latest flushed_ns of any image, -1 none */
+	int64_t realtime_base;   /* CLOCK_REALTIME - CLOCK_MONOTONIC, 0 unknown */
+	struct pimage *images;
+	size_t n_images, cap_images;
+	struct drop *drops;
+	size_t n_drops, cap_drops;
+	struct note *notes;
+	size_t n_notes, cap_notes;
+	unsigned note_mask;      /* 1 << enum bpfleak_note */
 	int in_journal;          /* any event or process row */
 	struct ev *evs;
 	size_t n_ev, cap_ev;
@@ -189,6 +237,15 @@ struct proc {
 	int64_t fork_ts;
 	int64_t exec_ts;
 	int exec_pending;
+	int exec_listed;         /* the new image listed FDs since the pending exec */
+	int exec_confirmed;      /* the new image wrote the exec too: it happened */
+	int exec_before;         /* the pending exec was written before the call */
+	char *exec_path;         /* the last exec's path (detail) */
+	int exec_untraced;       /* the last image was exec'd and recorded nothing */
+	char *exec_note;         /* snap_note's text when it is "exec'd PATH (not traced)" */
+	int live_unconfirmed;    /* live snapshot: the journal's flush not confirmed */
+	size_t n_uncertain;      /* FD numbers not judged against the snapshot */
+	size_t n_downgraded;     /* stale/double close explained by io_uring */
 	/* snapshot */
 	struct snap *snap;       /* NULL = journal only */
 	const char *snap_note;   /* why there is none, or where it came from */
@@ -199,6 +256,8 @@ struct proc {
 	int pins_from_journal;
 	struct warning *warns;
 	size_t n_warns, cap_warns;
+	struct blind *blinds;
+	size_t n_blinds, cap_blinds;
 };
 
 struct object_info {
@@ -220,6 +279,7 @@ struct module {
 	char *build_id;
 	uint64_t base, size;
 	int64_t file_size, mtime_ns;   /* the file when recorded; -1 unknown */
+	int64_t unloaded_ns;     /* dlclose'd at; NS_OPEN while mapped */
 };
 
 struct frame {
@@ -231,11 +291,15 @@ struct frame {
 	uint64_t ip;
 	uint64_t offset;
 	int resolved;            /* 0: only module+offset (or a raw ip) */
+	int gap;                 /* not a frame: frames were cut here */
+	uint64_t gap_frames;     /* how many (0: unknown) */
 };
 
 struct rstack {
 	struct frame *f;
 	size_t n;
+	int truncated;           /* the recorder cut frames (a gap frame is in f) */
+	uint64_t cut;            /* frames not recorded, 0 unknown */
 };
 
 struct finding {
@@ -246,6 +310,7 @@ struct finding {
 	int stack_pid;
 	int64_t stack_ts;
 	int origin;              /* for stack-less groups */
+	int no_stack_alt;        /* stack-less because made on an alternate signal stack */
 	int flag;                /* class-specific grouping (stale after a drop) */
 	size_t *recs;            /* rec indices in p */
 	size_t n, cap;
@@ -283,11 +348,16 @@ struct model {
 	struct symbolizer *sym;
 	struct warning *warns;       /* journal-wide */
 	size_t n_warns, cap_warns;
+	struct blind *blinds;        /* journal-wide */
+	size_t n_blinds, cap_blinds;
+	int wal_unread;              /* opened immutable: a -wal beside it was not read */
 	sqlite3_stmt *st_stack, *st_frame;
 };
 
 /* journal_read.c */
 int journal_open(struct model *m, const char *path, int writable, char *err, size_t errlen);
+/* The target's latest flushed_ns (fresh read), or -1 when it has no row. */
+int64_t journal_flushed_ns(struct model *m, int pid);
 int journal_load(struct model *m, char *err, size_t errlen);
 void model_free(struct model *m);
 struct proc *model_proc(struct model *m, int pid, int create);
@@ -296,7 +366,15 @@ const uint64_t *model_stack(struct model *m, int64_t stack_id, uint32_t *depth);
 
 /* snapshot_load.c */
 int snapshot_load_stored(struct model *m, char *err, size_t errlen);
-int snapshot_take_live(struct model *m, struct proc *p, char *err, size_t errlen);
+/*
+ * --pid: the kernel's view, taken before the journal is read.  Returns 0
+ * (*out NULL when the process is not running), -1 on error.
+ */
+int snapshot_read_live(int pid, struct snap **out, char *err, size_t errlen);
+int snapshot_take_live(struct model *m, struct proc *p, struct snap *live, char *err,
+		       size_t errlen);
+/* Names and types of live-snapshot objects the journal has no row for. */
+void snapshot_fill_objects(struct model *m, const struct snap *s);
 void snap_free(struct snap *s);
 void pinset_add(struct pinset *ps, int kind, uint32_t id, const char *path);
 char *const *pinset_get(const struct pinset *ps, int kind, uint32_t id);
@@ -309,6 +387,13 @@ void reconcile_proc(struct model *m, struct proc *p);
 void proc_warn(struct proc *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void model_warn(struct model *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int rec_open_at(const struct fdrec *r, int64_t t);
+
+/* finding.flag: what explains a stale finding (then information, not a leak) */
+#define STALE_FLAG_DROP 1        /* events had been dropped before it */
+#define STALE_FLAG_IO_URING 2    /* the process has an io_uring */
+#define STALE_FLAG_IN_FLIGHT 3   /* a live snapshot the journal may lag */
+/* double_close: flag bit 1 = stack is the FD's creation; this bit: io_uring */
+#define DC_FLAG_IO_URING 2
 
 /* findings.c */
 struct finding *finding_for(struct model *m, struct hmap *groups, int cls, struct proc *p,
@@ -368,7 +453,16 @@ void report_folded(const struct model *m, const struct opts *o, FILE *out);
 size_t report_shown(const struct model *m, const struct opts *o);
 const char *frame_label(const struct frame *fr, char *buf, size_t len);
 
+/* blind.c: what the report could not see; decides exit status 3. */
+void blind_add(struct blind **b, size_t *n, size_t *cap, const char *kind, int pid, int spoils,
+	       const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+void blind_collect(struct model *m, const struct opts *o);
+int blind_spoils(const struct model *m, const struct opts *o);
+void blind_free(struct blind *b, size_t n);
+const char *note_sentence(int kind);
+
 /* report.c */
+int report_exit_code(const struct model *m, const struct opts *o);
 int report_main(int argc, char **argv, FILE *out, FILE *err);
 
 #endif

@@ -71,13 +71,20 @@ $(B)/asan/tests/analyzer/%: tests/analyzer/%.c $(ANALYZER_TEST_HELPERS) tests/an
 		$(ANALYZER_TEST_DEFS) -Ianalyzer -Itests/analyzer -o $@ $< $(ANALYZER_TEST_HELPERS) \
 		$(ANALYZER_ASAN_LIB) $(ANALYZER_ASAN_COMMON) $(ANALYZER_LIBS) $(ANALYZER_CMOCKA)
 
+# The host of the live --pid and read-only journal scripts.
+$(B)/tests/analyzer/live_host: tests/analyzer/live_host.c | $(B)/.deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) -O1 -g -o $@ $< $(LDLIBS_BPF)
+
+ANALYZER_SCRIPTS := tests/analyzer/e2e_leaks.sh tests/analyzer/live-pid.sh tests/analyzer/readonly.sh
 TEST_BINS += $(ANALYZER_TESTS) $(ANALYZER_ASAN_TESTS)
-TEST_SCRIPTS += tests/analyzer/e2e_leaks.sh
-check: $(B)/tests/analyzer/e2e_leaks
+TEST_SCRIPTS += $(ANALYZER_SCRIPTS)
+check: $(B)/tests/analyzer/e2e_leaks $(B)/tests/analyzer/live_host
 
 .PHONY: check-analyzer check-analyzer-asan install-analyzer
-check-analyzer: $(B)/bpfleak-report $(ANALYZER_TESTS) $(B)/tests/analyzer/e2e_leaks
-	@sh tests/run-tests.sh $(ANALYZER_TESTS) tests/analyzer/e2e_leaks.sh
+check-analyzer: $(B)/bpfleak-report $(ANALYZER_TESTS) $(B)/tests/analyzer/e2e_leaks \
+		$(B)/tests/analyzer/live_host
+	@sh tests/run-tests.sh $(ANALYZER_TESTS) $(ANALYZER_SCRIPTS)
 check-analyzer-asan: $(ANALYZER_ASAN_TESTS)
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 sh tests/run-tests.sh $(ANALYZER_ASAN_TESTS)
 

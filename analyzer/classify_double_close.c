@@ -4,7 +4,8 @@
  * was not open.  The call site is the close's own stack when the shim kept
  * close stacks (BPFLEAK_CLOSE_STACKS=1); otherwise the creation site of the
  * FD that last held that number, grouped apart (flag 1) so the report can
- * say which of the two it shows.
+ * say which of the two it shows.  In a process with an io_uring the first
+ * close may have gone through it, unseen: information (DC_FLAG_IO_URING).
  */
 #include "analyzer.h"
 
@@ -28,6 +29,10 @@ void classify_double_close(struct model *m, struct proc *p, const struct opts *o
 		} else {
 			site.stack_id = 0;
 			flag = 1;
+		}
+		if (p->note_mask & (1u << BPFLEAK_NOTE_IO_URING)) {
+			flag |= DC_FLAG_IO_URING;
+			p->n_downgraded++;
 		}
 		struct finding *f = finding_for(m, &groups, CLS_DOUBLE_CLOSE, p, &site, flag);
 		finding_add_rec(f, i);

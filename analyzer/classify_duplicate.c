@@ -4,7 +4,9 @@
  * The oldest FD is taken as the legitimate holder; every younger one is
  * charged to the site that made it (its create, OBJ_GET, GET_FD_BY_ID or
  * dup call).  Kinds without an object id (iter, stats, token) have no
- * identity to compare and are skipped.
+ * identity to compare and are skipped.  An FD only an unconfirmed live
+ * snapshot shows may be one whose create is not flushed yet: it is "in
+ * flight", never charged as a duplicate.
  */
 #include "analyzer.h"
 
@@ -44,7 +46,7 @@ void classify_duplicate(struct model *m, struct proc *p, const struct opts *o)
 	for (size_t i = 0; i < p->n_final; i++) {
 		struct fdrec *r = &p->recs[p->final[i]];
 		uint64_t first;
-		if (!has_identity(r) ||
+		if (!has_identity(r) || r->in_flight ||
 		    !hmap_get(&oldest, (uint64_t)r->kind << 32 | r->obj_id, &first) ||
 		    first == p->final[i])
 			continue;

@@ -15,6 +15,13 @@
  * A burst lands in one window and one episode.  A site must hold at least
  * opts.growth_min FDs (default 3).  The rate is FDs per second between the
  * site's first and last creation.
+ *
+ * Both measures need real time: a process killed right after a start-up
+ * burst has a span of a few milliseconds, in which three creations a
+ * millisecond apart would fill three windows.  So the span runs to the
+ * last sign of life (the snapshot, the recorded exit, the last batch the
+ * shim wrote), a pause must also last GROWTH_MIN_GAP_NS, and windows count
+ * only when each is at least GROWTH_MIN_WINDOW_NS long.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +31,8 @@
 #define GROWTH_WINDOWS 8
 #define GROWTH_GAP_DIV 64
 #define GROWTH_MIN_SPREAD 3
+#define GROWTH_MIN_GAP_NS (10 * 1000000ll)
+#define GROWTH_MIN_WINDOW_NS (2 * 1000000ll)
 
 struct site {
 	size_t n, closed;
@@ -42,13 +51,28 @@ static int cmp_i64(const void *a, const void *b)
 
 static int spread(struct site *s, int64_t span)
 {
-	int windows = __builtin_popcount(s->windows);
+	int windows = span / GROWTH_WINDOWS >= GROWTH_MIN_WINDOW_NS ? __builtin_popcount(s->windows) : 0;
 	int episodes = 1;
 	qsort(s->times, s->n_times, sizeof(*s->times), cmp_i64);
-	for (size_t i = 1; i < s->n_times; i++)
-		if (((double)s->times[i] - (double)s->times[i - 1]) * GROWTH_GAP_DIV >= (double)span)
+	for (size_t i = 1; i < s->n_times; i++) {
+		double gap = (double)s->times[i] - (double)s->times[i - 1];
+		if (gap * GROWTH_GAP_DIV >= (double)span && gap >= (double)GROWTH_MIN_GAP_NS)
 			episodes++;
+	}
 	return windows > episodes ? windows : episodes;
+}
+
+/* The process's last sign of life: its span ends there, not at its last event. */
+static int64_t span_end(const struct proc *p)
+{
+	int64_t end = p->end_ns > p->last_ns ? p->end_ns : p->last_ns;
+	if (p->snap && p->snap->ts > end)
+		end = p->snap->ts;
+	if (p->exited_ns > end)
+		end = p->exited_ns;
+	if (p->flushed_ns > end)
+		end = p->flushed_ns;
+	return end;
 }
 
 void classify_growth(struct model *m, struct proc *p, const struct opts *o)
@@ -56,7 +80,7 @@ void classify_growth(struct model *m, struct proc *p, const struct opts *o)
 	struct hmap idx = { 0 }, groups = { 0 };
 	struct site *sites = NULL;
 	size_t n_sites = 0, cap = 0;
-	int64_t start = p->first_ns, end = p->end_ns > p->last_ns ? p->end_ns : p->last_ns;
+	int64_t start = p->first_ns, end = span_end(p);
 	/* Timestamps come from a file that may lie: no signed overflow here. */
 	if (end <= start || (start < 0 && end > INT64_MAX + start))
 		return;

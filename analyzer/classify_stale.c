@@ -5,8 +5,9 @@
  * syscall it cannot see, io_uring), or events lost.  Found during replay (a
  * create landing on a number we thought taken, a close answered EBADF) and
  * during reconciliation with the snapshot.  Grouped by the FD's creation
- * site; those that follow dropped events are grouped apart (flag 1) since
- * the loss may explain them.
+ * site, and apart (a STALE_FLAG_*) when something else explains it: a live
+ * snapshot the journal may lag, a process with an io_uring (closes through
+ * it are invisible), dropped events.  Those are information, not leaks.
  */
 #include "analyzer.h"
 
@@ -18,8 +19,13 @@ void classify_stale(struct model *m, struct proc *p, const struct opts *o)
 		const struct fdrec *r = &p->recs[i];
 		if (!r->stale || r->origin == OR_CLOSE_EVENT)
 			continue;
-		struct finding *f = finding_for(m, &groups, CLS_STALE, p, r, r->after_drop ? 1 : 0);
+		int flag = r->in_flight ? STALE_FLAG_IN_FLIGHT
+			   : p->note_mask & (1u << BPFLEAK_NOTE_IO_URING) ? STALE_FLAG_IO_URING
+			   : r->after_drop ? STALE_FLAG_DROP : 0;
+		struct finding *f = finding_for(m, &groups, CLS_STALE, p, r, flag);
 		finding_add_rec(f, i);
+		if (flag == STALE_FLAG_IO_URING)
+			p->n_downgraded++;
 	}
 	hmap_free(&groups);
 }

@@ -63,10 +63,11 @@ int finding_is_leak(const struct finding *f, const struct opts *o)
 	switch (f->cls) {
 	case CLS_DUPLICATE:
 	case CLS_GROWTH:
-	case CLS_DOUBLE_CLOSE:
 		return 1;
+	case CLS_DOUBLE_CLOSE:
+		return !(f->flag & DC_FLAG_IO_URING);
 	case CLS_STALE:
-		return !f->flag;   /* flag: explained by dropped events */
+		return !f->flag;   /* flag: explained by drops, io_uring, or lag */
 	case CLS_UNPINNED:
 		return o->expect_pinned;
 	case CLS_OUTSTANDING:
@@ -81,8 +82,10 @@ struct finding *finding_for(struct model *m, struct hmap *groups, int cls, struc
 {
 	int64_t sid = site ? site->stack_id : 0;
 	int origin = site ? site->origin : OR_SNAPSHOT;
+	int alt = site && sid <= 0 && site->no_stack_alt;
 	uint64_t key = sid > 0 ? (uint64_t)sid << 8 | (uint64_t)flag
-			       : (1ull << 62) | (uint64_t)origin << 8 | (uint64_t)flag;
+			       : (1ull << 62) | (uint64_t)alt << 24 | (uint64_t)origin << 8 |
+				 (uint64_t)flag;
 	bool fresh;
 	uint64_t *slot = hmap_slot(groups, key, m->n_findings, &fresh);
 	if (!fresh)
@@ -94,6 +97,7 @@ struct finding *finding_for(struct model *m, struct hmap *groups, int cls, struc
 	f->p = p;
 	f->flag = flag;
 	f->origin = origin;
+	f->no_stack_alt = alt;
 	f->stack_id = sid;
 	f->stack_pid = site ? site->stack_pid : p->pid;
 	f->stack_ts = site ? site->stack_ts : 0;

@@ -89,6 +89,62 @@ static void sql_error(struct model *m, int rc, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: cannot read journal: %s", m->path, sqlite3_errmsg(m->db));
 }
 
+/* "file:PATH?immutable=1", PATH escaped as a URI path. */
+static char *immutable_uri(const char *path)
+{
+	size_t n = strlen(path);
+	char *uri = xmalloc(n * 3 + 32), *o = uri;
+	o += sprintf(o, "file:");
+	for (const char *c = path; *c; c++) {
+		unsigned char ch = (unsigned char)*c;
+		if (ch == '%' || ch == '?' || ch == '#' || ch < 0x21 || ch >= 0x7f)
+			o += sprintf(o, "%%%02X", ch);
+		else
+			*o++ = (char)ch;
+	}
+	strcpy(o, "?immutable=1");
+	return uri;
+}
+
+static int open_db(struct model *m, const char *name, int flags, char *err, size_t errlen)
+{
+	int rc = sqlite3_open_v2(name, &m->db, flags, NULL);
+	if (rc != SQLITE_OK) {
+		snprintf(err, errlen, "%s: cannot open journal: %s", m->path,
+			 m->db ? sqlite3_errmsg(m->db) : sqlite3_errstr(rc));
+		return -1;
+	}
+	/* A live target may be committing a batch: wait rather than fail. */
+	sqlite3_busy_timeout(m->db, 5000);
+	return 0;
+}
+
+/*
+ * A read-only open of a WAL journal still needs to create PATH-shm, which
+ * fails on read-only media and for a user who cannot write the directory.
+ * A finished journal can then be read as immutable; a WAL left beside it
+ * (a writer that never checkpointed) is not read that way, so say so.
+ */
+static int reopen_immutable(struct model *m, char *err, size_t errlen)
+{
+	char wal[PATH_MAX];
+	struct stat st;
+	sqlite3_close(m->db);
+	m->db = NULL;
+	char *uri = immutable_uri(m->path);
+	int rc = open_db(m, uri, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, err, errlen);
+	free(uri);
+	if (rc < 0)
+		return -1;
+	if (snprintf(wal, sizeof(wal), "%s-wal", m->path) < (int)sizeof(wal) &&
+	    stat(wal, &st) == 0 && st.st_size > 0) {
+		m->wal_unread = 1;
+		model_warn(m, "%s could not be read (the journal is read-only here and its "
+			   "writer did not finish): the last batches may be missing", wal);
+	}
+	return 0;
+}
+
 int journal_open(struct model *m, const char *path, int writable, char *err, size_t errlen)
 {
 	long long appid = 0, version = 0;
@@ -98,16 +154,17 @@ int journal_open(struct model *m, const char *path, int writable, char *err, siz
 	m->writable = writable;
 	if (check_header(path, err, errlen) < 0)
 		return -1;
-	rc = sqlite3_open_v2(path, &m->db,
-			     writable ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY, NULL);
-	if (rc != SQLITE_OK) {
-		snprintf(err, errlen, "%s: cannot open journal: %s", path,
-			 m->db ? sqlite3_errmsg(m->db) : sqlite3_errstr(rc));
+	if (open_db(m, path, writable ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY, err,
+		    errlen) < 0)
 		return -1;
+	rc = bpfleak_sql_int64(m->db, "PRAGMA application_id", &appid);
+	if (rc != SQLITE_OK && !writable && rc != SQLITE_NOTADB && (rc & 0xff) != SQLITE_CORRUPT &&
+	    (rc & 0xff) != SQLITE_BUSY) {
+		if (reopen_immutable(m, err, errlen) < 0)
+			return -1;
+		rc = bpfleak_sql_int64(m->db, "PRAGMA application_id", &appid);
 	}
-	/* A live target may be committing a batch: wait rather than fail. */
-	sqlite3_busy_timeout(m->db, 5000);
-	if ((rc = bpfleak_sql_int64(m->db, "PRAGMA application_id", &appid)) != SQLITE_OK) {
+	if (rc != SQLITE_OK) {
 		sql_error(m, rc, err, errlen);
 		return -1;
 	}
@@ -127,12 +184,26 @@ int journal_open(struct model *m, const char *path, int writable, char *err, siz
 		return -1;
 	}
 	m->schema_version = (int)version;
-	/* One read transaction: a consistent view even while the shim writes. */
-	if ((rc = sqlite3_exec(m->db, "BEGIN", NULL, NULL, NULL)) != SQLITE_OK) {
-		sql_error(m, rc, err, errlen);
-		return -1;
-	}
 	return 0;
+}
+
+/*
+ * Outside any transaction, so each call sees the latest commit: --pid
+ * polls this until the target says it has written everything up to the
+ * live snapshot.
+ */
+int64_t journal_flushed_ns(struct model *m, int pid)
+{
+	sqlite3_stmt *st;
+	int64_t v = -1;
+	if (sqlite3_prepare_v2(m->db, "SELECT flushed_ns FROM process WHERE pid = ?"
+			       " ORDER BY id DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int(st, 1, pid);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
 }
 
 static const char *col_text(sqlite3_stmt *st, int i)
@@ -150,6 +221,8 @@ struct proc *model_proc(struct model *m, int pid, int create)
 	struct proc *p = xcalloc(1, sizeof(*p));
 	p->pid = pid;
 	p->end_ns = -1;
+	p->exited_ns = -1;
+	p->flushed_ns = -1;
 	GROW(m->procs, m->cap_procs, m->n_procs + 1);
 	hmap_put(&m->pid_idx, (uint64_t)(uint32_t)pid, m->n_procs);
 	m->procs[m->n_procs++] = p;
@@ -205,11 +278,17 @@ static int meta_row(struct model *m, sqlite3_stmt *st)
 	return 0;
 }
 
+static int64_t col_i64_or(sqlite3_stmt *st, int i, int64_t dflt)
+{
+	return sqlite3_column_type(st, i) == SQLITE_NULL ? dflt : sqlite3_column_int64(st, i);
+}
+
 static int process_row(struct model *m, sqlite3_stmt *st)
 {
 	struct proc *p = model_proc(m, sqlite3_column_int(st, 0), 1);
 	p->in_journal = 1;
-	if (!p->ppid && sqlite3_column_type(st, 1) != SQLITE_NULL)
+	/* The recorded parent of the latest image that names one. */
+	if (sqlite3_column_int(st, 1) > 0)
 		p->ppid = sqlite3_column_int(st, 1);
 	/* Rows come in id order: the last image names the process. */
 	if (col_text(st, 2)) {
@@ -223,7 +302,36 @@ static int process_row(struct model *m, sqlite3_stmt *st)
 	p->exited = sqlite3_column_type(st, 4) != SQLITE_NULL;
 	if (!m->boot_id && col_text(st, 5))
 		m->boot_id = xstrdup(col_text(st, 5));
+	int64_t exited = col_i64_or(st, 4, -1), flushed = col_i64_or(st, 8, -1);
+	if (exited > p->exited_ns)
+		p->exited_ns = exited;
+	if (flushed > p->flushed_ns)
+		p->flushed_ns = flushed;
+	if (col_i64_or(st, 9, 0))
+		p->realtime_base = sqlite3_column_int64(st, 9);
+	GROW(p->images, p->cap_images, p->n_images + 1);
+	struct pimage *im = &p->images[p->n_images++];
+	im->started_ns = col_i64_or(st, 7, -1);
+	snprintf(im->origin, sizeof(im->origin), "%s", col_text(st, 6) ? col_text(st, 6) : "");
 	return 0;
+}
+
+static void add_note(struct proc *p, const struct ev *e)
+{
+	for (int k = 0; k < BPFLEAK_NOTE_MAX; k++) {
+		if (!e->detail || strcmp(e->detail, bpfleak_note_name(k)) != 0)
+			continue;
+		/* The same note again (every activation scan may repeat io_uring) adds nothing. */
+		if ((p->note_mask & (1u << k)) && k != BPFLEAK_NOTE_UNSHARE &&
+		    k != BPFLEAK_NOTE_RESTART)
+			return;
+		p->note_mask |= 1u << k;
+		GROW(p->notes, p->cap_notes, p->n_notes + 1);
+		p->notes[p->n_notes++] = (struct note){ k, e->ts, e->fd2 };
+		return;
+	}
+	proc_warn(p, "note \"%s\" is not understood by this bpfleak-report",
+		  e->detail ? e->detail : "");
 }
 
 static int event_row(struct model *m, sqlite3_stmt *st)
@@ -250,8 +358,17 @@ static int event_row(struct model *m, sqlite3_stmt *st)
 	e->detail = NULL;
 	if (sqlite3_column_type(st, 12) != SQLITE_NULL)
 		e->detail = xstrdup(col_text(st, 12));
-	if (e->op == BPFLEAK_OP_DROP)
+	if (e->op == BPFLEAK_OP_DROP) {
 		m->dropped += (uint64_t)(e->fd2 > 0 ? e->fd2 : 0);
+		GROW(p->drops, p->cap_drops, p->n_drops + 1);
+		struct drop *d = &p->drops[p->n_drops++];
+		d->start_ns = e->ts;
+		d->end_ns = col_i64_or(st, 13, -1);
+		d->lost = (uint64_t)(e->fd2 > 0 ? e->fd2 : 0);
+		d->why = xstrdup(e->detail);
+	} else if (e->op == BPFLEAK_OP_NOTE) {
+		add_note(p, e);
+	}
 	if (!m->n_events || e->ts < m->first_ns)
 		m->first_ns = e->ts;
 	if (!m->n_events || e->ts > m->last_ns)
@@ -294,6 +411,7 @@ static int module_row(struct model *m, sqlite3_stmt *st)
 	md->size = (uint64_t)sqlite3_column_int64(st, 6);
 	md->file_size = sqlite3_column_type(st, 7) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 7);
 	md->mtime_ns = sqlite3_column_type(st, 8) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 8);
+	md->unloaded_ns = col_i64_or(st, 9, NS_OPEN);
 	bool fresh;
 	hmap_slot(&m->mod_idx, (uint64_t)(uint32_t)md->pid, m->n_mods + 1, &fresh);
 	m->n_mods++;
@@ -308,23 +426,41 @@ static int ev_cmp(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/* column, or NULL when an older journal lacks it */
+static const char *opt_col(struct model *m, const char *table, const char *column)
+{
+	return has_column(m, table, column) ? column : "NULL";
+}
+
 int journal_load(struct model *m, char *err, size_t errlen)
 {
+	char proc_sql[256], ev_sql[256], mod_sql[256];
 	m->load_last = NULL;
 	m->cap_mods = 0;
+	/* One read transaction: a consistent view even while the shim writes. */
+	int rc = sqlite3_exec(m->db, "BEGIN", NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		sql_error(m, rc, err, errlen);
+		return -1;
+	}
+	snprintf(proc_sql, sizeof(proc_sql),
+		 "SELECT pid, ppid, exe, cmdline, exited_ns, boot_id, %s, %s, %s, %s"
+		 " FROM process ORDER BY id", opt_col(m, "process", "origin"),
+		 opt_col(m, "process", "started_ns"), opt_col(m, "process", "flushed_ns"),
+		 opt_col(m, "process", "realtime_base_ns"));
+	snprintf(ev_sql, sizeof(ev_sql),
+		 "SELECT seq, ts_ns, pid, op, fd, fd2, cmd, obj_kind, obj_id, stack_id,"
+		 " result, flags, detail, %s FROM event ORDER BY seq", opt_col(m, "event", "end_ns"));
+	snprintf(mod_sql, sizeof(mod_sql),
+		 "SELECT id, pid, ts_ns, path, build_id, base, size, %s, %s, %s"
+		 " FROM module ORDER BY pid, ts_ns, id", opt_col(m, "module", "file_size"),
+		 opt_col(m, "module", "mtime_ns"), opt_col(m, "module", "unloaded_ns"));
 	if (each_row(m, "SELECT key, value FROM meta", meta_row, err, errlen) < 0 ||
-	    each_row(m, "SELECT pid, ppid, exe, cmdline, exited_ns, boot_id FROM process ORDER BY id",
-		     process_row, err, errlen) < 0 ||
-	    each_row(m, "SELECT seq, ts_ns, pid, op, fd, fd2, cmd, obj_kind, obj_id, stack_id,"
-			" result, flags, detail FROM event ORDER BY seq", event_row, err, errlen) < 0 ||
+	    each_row(m, proc_sql, process_row, err, errlen) < 0 ||
+	    each_row(m, ev_sql, event_row, err, errlen) < 0 ||
 	    each_row(m, "SELECT kind, id, type, name, key_size, value_size, max_entries, flags,"
 			" tag, prog_id FROM object", object_row, err, errlen) < 0 ||
-	    each_row(m, has_column(m, "module", "file_size")
-			? "SELECT id, pid, ts_ns, path, build_id, base, size, file_size, mtime_ns"
-			  " FROM module ORDER BY pid, ts_ns, id"
-			: "SELECT id, pid, ts_ns, path, build_id, base, size, NULL, NULL"
-			  " FROM module ORDER BY pid, ts_ns, id",
-		     module_row, err, errlen) < 0)
+	    each_row(m, mod_sql, module_row, err, errlen) < 0)
 		return -1;
 	for (size_t i = 0; i < m->n_procs; i++) {
 		struct proc *p = m->procs[i];
@@ -338,8 +474,8 @@ int journal_load(struct model *m, char *err, size_t errlen)
 			p->last_ns = p->evs[p->n_ev - 1].ts;
 		}
 	}
-	int rc = sqlite3_prepare_v2(m->db, "SELECT depth, ips FROM stack WHERE id = ?", -1,
-				    &m->st_stack, NULL);
+	rc = sqlite3_prepare_v2(m->db, "SELECT depth, ips FROM stack WHERE id = ?", -1,
+				&m->st_stack, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(m->db, "SELECT inline_depth, function, file, line FROM frame"
 					" WHERE module_key = ? AND offset = ? ORDER BY inline_depth",
@@ -418,6 +554,14 @@ void model_free(struct model *m)
 		free(p->final);
 		free(p->exe);
 		free(p->cmdline);
+		free(p->images);
+		for (size_t k = 0; k < p->n_drops; k++)
+			free(p->drops[k].why);
+		free(p->drops);
+		free(p->notes);
+		free(p->exec_path);
+		free(p->exec_note);
+		blind_free(p->blinds, p->n_blinds);
 		if (p->snap) {
 			snap_free(p->snap);
 			free(p->snap);
@@ -449,6 +593,7 @@ void model_free(struct model *m)
 	hmap_free(&m->stacks);
 	pinset_free(&m->journal_pins);
 	free_warns(m->warns, m->n_warns);
+	blind_free(m->blinds, m->n_blinds);
 	free(m->boot_id);
 	if (m->sym)
 		symbolizer_free(m->sym);

@@ -2,12 +2,19 @@
 /*
  * bpfleak-report's driver: options, then the pipeline described in
  * analyzer.h, then the exit code (0 no leak, 1 leaks, 2 usage or input
- * error).  It takes its streams as arguments so the unit tests run it
+ * error, 3 no leak found but blind spots keep the report from vouching
+ * for it).  It takes its streams as arguments so the unit tests run it
  * in-process.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 #include "analyzer.h"
 
 static const char usage_text[] =
@@ -23,6 +30,8 @@ static const char usage_text[] =
 "                          outstanding unknown_origin\n"
 "  -p, --pid PID           only this process; read its FDs live from /proc\n"
 "                          (its exit snapshot if it is no longer running)\n"
+"      --flush-wait DURATION  with --pid: how long to wait for the process to\n"
+"                          write its journal up to the live snapshot (2s)\n"
 "  -s, --suppressions FILE valgrind-style stack patterns that are intended\n"
 "      --expect-pinned     an open FD whose object no bpffs pin reaches is a leak\n"
 "      --min-age DURATION  outstanding FDs at least this old are leaks\n"
@@ -36,9 +45,13 @@ static const char usage_text[] =
 "\n"
 "Leaks (exit 1): duplicate, growth, double_close, stale; unpinned with\n"
 "--expect-pinned; outstanding with --min-age.  Other findings are\n"
-"information.  Exit 0: no leak; 2: bad usage or unreadable journal.\n";
+"information.  Exit 0: no leak; 1: leaks; 2: bad usage or unreadable\n"
+"journal or suppressions; 3: no leak found, but the report cannot vouch for\n"
+"it (the blind spots it lists first: lost events, a process killed while\n"
+"holding FDs, FDs no event explains, a live snapshot the journal did not\n"
+"confirm, ...).\n";
 
-enum { OPT_EXPECT_PINNED = 256, OPT_MIN_AGE, OPT_SYMBOLIZE, OPT_GROWTH_MIN };
+enum { OPT_EXPECT_PINNED = 256, OPT_MIN_AGE, OPT_SYMBOLIZE, OPT_GROWTH_MIN, OPT_FLUSH_WAIT };
 
 static const struct option long_opts[] = {
 	{ "format", required_argument, NULL, 'f' },
@@ -53,8 +66,18 @@ static const struct option long_opts[] = {
 	{ "min-age", required_argument, NULL, OPT_MIN_AGE },
 	{ "symbolize", no_argument, NULL, OPT_SYMBOLIZE },
 	{ "growth-min", required_argument, NULL, OPT_GROWTH_MIN },
+	{ "flush-wait", required_argument, NULL, OPT_FLUSH_WAIT },
 	{ NULL, 0, NULL, 0 },
 };
+
+/* 1 leaks; else 3 when a blind spot spoils the all-clear; else 0. */
+int report_exit_code(const struct model *m, const struct opts *o)
+{
+	for (size_t i = 0; i < m->n_findings; i++)
+		if (m->findings[i].leak)
+			return 1;
+	return blind_spoils(m, o) ? 3 : 0;
+}
 
 static int parse_long(const char *s, long lo, long hi, long *out)
 {
@@ -74,6 +97,7 @@ static int parse_opts(int argc, char **argv, struct opts *o, FILE *out, char *er
 	memset(o, 0, sizeof(*o));
 	o->min_age_ns = -1;
 	o->growth_min = 3;
+	o->flush_wait_ns = 2 * 1000000000ll;
 	optind = 0;   /* GNU: restart scanning, for repeated in-process runs */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "f:n:c:p:s:qhV", long_opts, NULL)) != -1) {
@@ -145,6 +169,14 @@ static int parse_opts(int argc, char **argv, struct opts *o, FILE *out, char *er
 		case OPT_SYMBOLIZE:
 			o->symbolize = 1;
 			break;
+		case OPT_FLUSH_WAIT:
+			o->flush_wait_ns = parse_duration_ns(optarg);
+			if (o->flush_wait_ns < 0) {
+				snprintf(err, errlen, "--flush-wait needs a duration like 2s or 500ms, "
+					 "not '%s'", optarg);
+				return -1;
+			}
+			break;
 		case OPT_GROWTH_MIN:
 			if (parse_long(optarg, 2, 1000000000, &v) < 0) {
 				snprintf(err, errlen, "--growth-min needs a number >= 2, not '%s'", optarg);
@@ -172,13 +204,126 @@ static int parse_opts(int argc, char **argv, struct opts *o, FILE *out, char *er
 	return 0;
 }
 
+/*
+ * Ask a live target to flush: the shim's writer looks at JOURNAL-flush
+ * every 20 ms and, when its mtime changed, writes a batch and moves
+ * process.flushed_ns.  Returns 1 when this call created the file (then it
+ * is ours to remove), 0 when it touched an existing one, -1 when neither
+ * worked (a read-only directory: the target's own batches may still do).
+ */
+static int request_flush(const char *flush_path)
+{
+	int fd = open(flush_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd >= 0) {
+		close(fd);
+		return 1;
+	}
+	if (errno == EEXIST && utimensat(AT_FDCWD, flush_path, NULL, AT_SYMLINK_NOFOLLOW) == 0)
+		return 0;
+	return -1;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/*
+ * The journal lags a live process by up to a batch.  Everything the target
+ * did before the live snapshot (taken at t) is in the journal once its
+ * latest process row says flushed_ns >= t; each look is a fresh read.
+ */
+static int confirm_flush(struct model *m, const struct opts *o, int64_t t)
+{
+	char flush_path[PATH_MAX];
+	if (snprintf(flush_path, sizeof(flush_path), "%s-flush", m->path) >= (int)sizeof(flush_path))
+		return 0;
+	int created = request_flush(flush_path);
+	int64_t deadline = now_monotonic_ns() + o->flush_wait_ns;
+	int ok = 0;
+	for (;;) {
+		if (journal_flushed_ns(m, o->pid) >= t) {
+			ok = 1;
+			break;
+		}
+		if (now_monotonic_ns() >= deadline)
+			break;
+		sleep_ms(10);
+	}
+	if (created == 1)
+		unlink(flush_path);
+	return ok;
+}
+
+static void discard_snap(struct snap **s)
+{
+	if (*s) {
+		snap_free(*s);
+		free(*s);
+		*s = NULL;
+	}
+}
+
+/*
+ * --pid: the live snapshot is taken first (time T), then the target is
+ * asked to flush, then the journal is loaded: so the journal holds every
+ * event before T, or the report knows it may not.
+ */
+static int live_before_load(struct model *m, const struct opts *o, struct snap **live,
+			    int *confirmed, char *err, size_t errlen)
+{
+	if (snapshot_read_live(o->pid, live, err, errlen) < 0)
+		return -1;
+	if (journal_open(m, o->journal, o->symbolize, err, errlen) < 0)
+		return -1;
+	*confirmed = *live ? confirm_flush(m, o, (*live)->ts) : 1;
+	return 0;
+}
+
+static int live_after_load(struct model *m, const struct opts *o, struct snap **live,
+			   int confirmed, char *err, size_t errlen)
+{
+	struct proc *p = model_proc(m, o->pid, 1);
+	struct snap *s = *live;
+	*live = NULL;
+	if (snapshot_take_live(m, p, s, err, errlen) < 0)
+		return -1;
+	if (!p->in_journal && !p->snap) {
+		snprintf(err, errlen, "%s: process %d is neither in the journal nor running",
+			 o->journal, o->pid);
+		return -1;
+	}
+	if (p->snap && s && p->snap == s) {
+		p->live_unconfirmed = !confirmed;
+		snapshot_fill_objects(m, s);
+	}
+	return 0;
+}
+
+/* Why a process has no snapshot, in the header and the JSON. */
+static void note_missing_snapshot(struct proc *p)
+{
+	if (p->snap || p->snap_note)
+		return;
+	if (p->exec_untraced && !p->n_final) {
+		p->exec_note = xasprintf("exec'd %s (not traced)", p->exec_path ? p->exec_path : "an image");
+		p->snap_note = p->exec_note;
+	} else {
+		p->snap_note = p->exited ? "the shim stored no exit snapshot"
+					 : "no clean exit recorded (killed, or still running: try --pid)";
+	}
+}
+
 int report_main(int argc, char **argv, FILE *out, FILE *err)
 {
 	struct opts o;
 	struct model m;
 	struct suppressions *supp = NULL;
+	struct snap *live = NULL;
 	char msg[1024];
-	int rc = 2;
+	int rc = 2, confirmed = 1;
 
 	memset(&m, 0, sizeof(m));
 	msg[0] = '\0';
@@ -191,20 +336,14 @@ int report_main(int argc, char **argv, FILE *out, FILE *err)
 	}
 	if (o.suppressions && !(supp = suppressions_load(o.suppressions, msg, sizeof(msg))))
 		goto fail;
-	if (journal_open(&m, o.journal, o.symbolize, msg, sizeof(msg)) < 0 ||
-	    journal_load(&m, msg, sizeof(msg)) < 0 ||
+	if (o.pid ? live_before_load(&m, &o, &live, &confirmed, msg, sizeof(msg)) < 0
+		  : journal_open(&m, o.journal, o.symbolize, msg, sizeof(msg)) < 0)
+		goto fail;
+	if (journal_load(&m, msg, sizeof(msg)) < 0 ||
 	    snapshot_load_stored(&m, msg, sizeof(msg)) < 0)
 		goto fail;
-	if (o.pid) {
-		struct proc *p = model_proc(&m, o.pid, 1);
-		if (snapshot_take_live(&m, p, msg, sizeof(msg)) < 0)
-			goto fail;
-		if (!p->in_journal && !p->snap) {
-			snprintf(msg, sizeof(msg), "%s: process %d is neither in the journal nor running",
-				 o.journal, o.pid);
-			goto fail;
-		}
-	}
+	if (o.pid && live_after_load(&m, &o, &live, confirmed, msg, sizeof(msg)) < 0)
+		goto fail;
 	replay_all(&m);
 	for (size_t i = 0; i < m.n_procs; i++) {
 		struct proc *p = m.procs[i];
@@ -212,10 +351,8 @@ int report_main(int argc, char **argv, FILE *out, FILE *err)
 			p->pins = &m.journal_pins;
 			p->pins_from_journal = 1;
 		}
-		if (!p->snap && !p->snap_note)
-			p->snap_note = p->exited ? "the shim stored no exit snapshot"
-						 : "no clean exit recorded (killed, or still running: try --pid)";
 		reconcile_proc(&m, p);
+		note_missing_snapshot(p);
 	}
 	m.sym = symbolizer_new(&m);
 	if (o.symbolize) {
@@ -227,6 +364,7 @@ int report_main(int argc, char **argv, FILE *out, FILE *err)
 	}
 	classify_all(&m, &o);
 	findings_finish(&m, &o, supp);
+	blind_collect(&m, &o);
 	if (!o.quiet) {
 		if (o.format == FMT_JSON)
 			report_json(&m, &o, out);
@@ -238,16 +376,14 @@ int report_main(int argc, char **argv, FILE *out, FILE *err)
 			fprintf(err, "bpfleak-report: warning: %llu events were dropped; results "
 				"after the drop may be incomplete\n", (unsigned long long)m.dropped);
 	}
-	rc = 0;
-	for (size_t i = 0; i < m.n_findings; i++)
-		if (m.findings[i].leak)
-			rc = 1;
+	rc = report_exit_code(&m, &o);
 	fflush(out);
 	suppressions_free(supp);
 	model_free(&m);
 	return rc;
 fail:
 	fprintf(err, "bpfleak-report: %s\n", msg);
+	discard_snap(&live);
 	suppressions_free(supp);
 	model_free(&m);
 	return 2;

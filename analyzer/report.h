@@ -14,4 +14,14 @@ size_t leaked_fd_count(const struct model *m);
 int proc_shown(const struct proc *p, const struct opts *o);
 const char *snapshot_word(const struct proc *p);
 
+/* A pin the process made (BPF_OBJ_PIN) or opened (BPF_OBJ_GET). */
+struct pin_use {
+	const char *path;        /* NULL: an OBJ_GET whose pin is not known */
+	const char *how;         /* "pinned" | "opened" */
+	int kind;
+	uint32_t id;
+};
+size_t proc_pins(const struct model *m, const struct proc *p, struct pin_use **out);
+const char *pins_walk_text(const struct snap *s, char *buf, size_t len);
+
 #endif

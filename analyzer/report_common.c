@@ -12,7 +12,11 @@ size_t report_shown(const struct model *m, const struct opts *o)
 
 const char *frame_label(const struct frame *fr, char *buf, size_t len)
 {
-	if (fr->function && fr->file && fr->line > 0)
+	if (fr->gap && fr->gap_frames)
+		snprintf(buf, len, "[%llu frames not recorded]", (unsigned long long)fr->gap_frames);
+	else if (fr->gap)
+		snprintf(buf, len, "[frames not recorded]");
+	else if (fr->function && fr->file && fr->line > 0)
 		snprintf(buf, len, "%s (%s:%d)", fr->function, path_base(fr->file), fr->line);
 	else if (fr->function)
 		snprintf(buf, len, "%s", fr->function);
@@ -29,8 +33,9 @@ const char *origin_name(int origin)
 		[OR_CREATE] = "create", [OR_DUP] = "dup", [OR_INHERIT_START] = "inherited",
 		[OR_INHERIT_EXEC] = "exec", [OR_INHERIT_FORK] = "fork",
 		[OR_SNAPSHOT] = "snapshot", [OR_CLOSE_EVENT] = "close",
+		[OR_INHERIT_RESTART] = "restart",
 	};
-	return origin >= 0 && origin <= OR_CLOSE_EVENT ? n[origin] : "?";
+	return origin >= 0 && origin <= OR_INHERIT_RESTART ? n[origin] : "?";
 }
 
 const char *stale_name(int why)
@@ -77,6 +82,21 @@ const char *bpf_cmd_name(int cmd)
 	return NULL;
 }
 
+/* Why a stale finding is information rather than a leak. */
+static const char *stale_flag_text(int flag)
+{
+	switch (flag) {
+	case STALE_FLAG_DROP:
+		return " (events were dropped before: the loss may explain it)";
+	case STALE_FLAG_IO_URING:
+		return " (closed through io_uring, which the shim cannot see)";
+	case STALE_FLAG_IN_FLIGHT:
+		return " (in flight: the journal had not confirmed its flush up to the live "
+		       "snapshot)";
+	}
+	return "";
+}
+
 /* One sentence that says what the finding is, for text and JSON alike. */
 char *finding_summary(const struct finding *f)
 {
@@ -91,14 +111,15 @@ char *finding_summary(const struct finding *f)
 				 fmt_duration(ns_between(f->first_ns, f->last_ns), a, sizeof(a)));
 	case CLS_STALE:
 		return xasprintf("%zu FD%s the journal believed open were closed or replaced "
-				 "behind its back%s", f->n, f->n == 1 ? "" : "s",
-				 f->flag ? " (events were dropped before: the loss may explain it)"
-					 : "");
+				 "behind its back%s", f->n, f->n == 1 ? "" : "s", stale_flag_text(f->flag));
 	case CLS_DOUBLE_CLOSE:
-		return xasprintf("%zu close%s of an FD that was not open (EBADF)%s", f->n,
+		return xasprintf("%zu close%s of an FD that was not open (EBADF)%s%s", f->n,
 				 f->n == 1 ? "" : "s",
-				 f->flag ? "; close stacks were not recorded (BPFLEAK_CLOSE_STACKS=1), "
-					   "the stack is where that FD was created" : "");
+				 f->flag & DC_FLAG_IO_URING
+				 ? "; the first close may have gone through io_uring, which the shim "
+				   "cannot see" : "",
+				 f->flag & 1 ? "; close stacks were not recorded (BPFLEAK_CLOSE_STACKS=1), "
+					       "the stack is where that FD was created" : "");
 	case CLS_UNPINNED:
 		return xasprintf("%zu open FD%s whose object no bpffs pin reaches", f->n,
 				 f->n == 1 ? "" : "s");
@@ -116,6 +137,8 @@ char *finding_summary(const struct finding *f)
 
 const char *no_stack_text(const struct finding *f)
 {
+	if (f->no_stack_alt)
+		return "no stack: made on an alternate signal stack";
 	switch (f->origin) {
 	case OR_INHERIT_START:
 		return "no stack: inherited when the process started";
@@ -127,6 +150,9 @@ const char *no_stack_text(const struct finding *f)
 		return "no stack: only the kernel knows this FD";
 	case OR_CLOSE_EVENT:
 		return "no stack: close stacks were not recorded";
+	case OR_INHERIT_RESTART:
+		return "no stack: open when the journal file was restarted; its birth is in the "
+		       "earlier file";
 	}
 	return "no stack recorded";
 }
@@ -144,6 +170,55 @@ int proc_shown(const struct proc *p, const struct opts *o)
 const char *snapshot_word(const struct proc *p)
 {
 	return p->snap ? p->snap->source : "none";
+}
+
+/* "3 pins", or that the snapshot did not look (then 0 pins means nothing). */
+const char *pins_walk_text(const struct snap *s, char *buf, size_t len)
+{
+	if (!s->pins_walked)
+		snprintf(buf, len, "pins not walked");
+	else
+		snprintf(buf, len, "%zu pins", s->n_pins);
+	return buf;
+}
+
+static size_t add_use(struct pin_use **out, size_t *cap, size_t n, const char *path,
+		      const char *how, int kind, uint32_t id)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((*out)[i].kind == kind && (*out)[i].id == id && !strcmp((*out)[i].how, how) &&
+		    ((*out)[i].path == path || ((*out)[i].path && path && !strcmp((*out)[i].path, path))))
+			return n;
+	GROW(*out, *cap, n + 1);
+	(*out)[n] = (struct pin_use){ path, how, kind, id };
+	return n + 1;
+}
+
+/*
+ * What the process did with pins, from its events, even when it held no
+ * FD at the end (bpftool map create PATH pins and exits).  OBJ_GET does
+ * not record its path: the pins of that object the snapshot (or the
+ * journal's pin events) know stand in for it.
+ */
+size_t proc_pins(const struct model *m, const struct proc *p, struct pin_use **out)
+{
+	size_t n = 0, cap = 0;
+	*out = NULL;
+	for (size_t i = 0; i < p->n_ev; i++) {
+		const struct ev *e = &p->evs[i];
+		if (e->op == BPFLEAK_OP_PIN && e->detail && e->result >= 0)
+			n = add_use(out, &cap, n, e->detail, "pinned", e->kind, e->obj_id);
+		if (e->op != BPFLEAK_OP_CREATE || e->cmd != BPF_OBJ_GET || !e->obj_id)
+			continue;
+		char *const *paths = pinset_get(p->pins, e->kind, e->obj_id);
+		if (!paths)
+			paths = pinset_get(&m->journal_pins, e->kind, e->obj_id);
+		if (!paths)
+			n = add_use(out, &cap, n, NULL, "opened", e->kind, e->obj_id);
+		for (; paths && *paths; paths++)
+			n = add_use(out, &cap, n, *paths, "opened", e->kind, e->obj_id);
+	}
+	return n;
 }
 
 /*

@@ -41,6 +41,14 @@ static void stack(FILE *out, const struct finding *f)
 	for (size_t i = 0; i < f->rs.n; i++) {
 		const struct frame *fr = &f->rs.f[i];
 		fprintf(out, "%s{", i ? ", " : "");
+		if (fr->gap) {
+			/* Where the recorder cut the stack: a frame with no address. */
+			fputs("\"function\": null, \"file\": null, \"line\": null, \"module\": null,"
+			      " \"ip\": null, \"inlined\": false, \"gap\": true", out);
+			kv_i64(out, "frames_not_recorded", (int64_t)fr->gap_frames, 1);
+			fputc('}', out);
+			continue;
+		}
 		kv_str(out, "function", fr->function, 0);
 		kv_str(out, "file", fr->file, 1);
 		if (fr->line > 0)
@@ -84,8 +92,9 @@ static void fd_obj(FILE *out, const struct model *m, const struct finding *f, si
 		}
 	fputc(']', out);
 	kv_str(out, "origin", origin_name(r->origin), 1);
-	if (r->cmd >= 0 && bpf_cmd_name(r->cmd) && r->origin != OR_CLOSE_EVENT)
-		kv_str(out, "cmd", bpf_cmd_name(r->cmd), 1);
+	/* Unknown is null: an FD only the kernel knows was made by no known call. */
+	if (r->origin != OR_CLOSE_EVENT)
+		kv_str(out, "cmd", r->cmd >= 0 ? bpf_cmd_name(r->cmd) : NULL, 1);
 	if (v.has_map) {
 		kv_i64(out, "key_size", v.key_size, 1);
 		kv_i64(out, "value_size", v.value_size, 1);
@@ -98,8 +107,10 @@ static void fd_obj(FILE *out, const struct model *m, const struct finding *f, si
 		kv_i64(out, "prog_id", v.prog_id, 1);
 	if (r->origin == OR_DUP)
 		kv_i64(out, "dup_of", r->src_fd, 1);
-	if (r->origin == OR_INHERIT_FORK)
+	if (r->parent_pid && (r->origin == OR_INHERIT_FORK || r->origin == OR_INHERIT_START))
 		kv_i64(out, "parent_pid", r->parent_pid, 1);
+	if (r->in_flight)
+		fputs(", \"in_flight\": true", out);
 	if (f->cls == CLS_DUPLICATE && r->same_as_fd >= 0)
 		kv_i64(out, "same_as_fd", r->same_as_fd, 1);
 	if (r->created_ns >= 0 && p->end_ns >= r->created_ns && r->closed_ns == NS_OPEN)
@@ -120,6 +131,72 @@ static void fd_obj(FILE *out, const struct model *m, const struct finding *f, si
 	fputc('}', out);
 }
 
+static void blind_spots(FILE *out, const struct blind *b, size_t n, int with_pid, int *first)
+{
+	for (size_t i = 0; i < n; i++) {
+		fputs(*first ? "{" : ", {", out);
+		*first = 0;
+		kv_str(out, "kind", b[i].kind, 0);
+		if (with_pid)
+			kv_i64(out, "pid", b[i].pid, 1);
+		kv_str(out, "text", b[i].text, 1);
+		fprintf(out, ", \"spoils\": %s}", b[i].spoils ? "true" : "false");
+	}
+}
+
+static void drops(FILE *out, const struct proc *p)
+{
+	fputs(", \"drops\": [", out);
+	for (size_t i = 0; i < p->n_drops; i++) {
+		const struct drop *d = &p->drops[i];
+		fputs(i ? ", {" : "{", out);
+		kv_i64(out, "lost", (int64_t)d->lost, 0);
+		kv_i64(out, "start_ns", d->start_ns, 1);
+		if (d->end_ns >= 0)
+			kv_i64(out, "end_ns", d->end_ns, 1);
+		else
+			fputs(", \"end_ns\": null", out);
+		kv_str(out, "why", d->why, 1);
+		fputc('}', out);
+	}
+	fputc(']', out);
+}
+
+static void notes(FILE *out, const struct proc *p)
+{
+	fputs(", \"notes\": [", out);
+	for (size_t i = 0; i < p->n_notes; i++) {
+		fputs(i ? ", {" : "{", out);
+		kv_str(out, "note", bpfleak_note_name(p->notes[i].kind), 0);
+		kv_i64(out, "ts_ns", p->notes[i].ts, 1);
+		if (p->notes[i].fd2)
+			kv_i64(out, "tid", p->notes[i].fd2, 1);
+		fputc('}', out);
+	}
+	fputc(']', out);
+}
+
+static void pins(FILE *out, const struct model *m, const struct proc *p)
+{
+	struct pin_use *u;
+	size_t n = proc_pins(m, p, &u);
+	if (p->snap && p->snap->pins_walked >= 0)
+		fprintf(out, ", \"pins_walked\": %s", p->snap->pins_walked ? "true" : "false");
+	else
+		fputs(", \"pins_walked\": null", out);
+	fputs(", \"pins\": [", out);
+	for (size_t i = 0; i < n; i++) {
+		fputs(i ? ", {" : "{", out);
+		kv_str(out, "path", u[i].path, 0);
+		kv_str(out, "how", u[i].how, 1);
+		kv_str(out, "kind", bpfleak_kind_name(u[i].kind), 1);
+		kv_i64(out, "id", u[i].id, 1);
+		fputc('}', out);
+	}
+	fputc(']', out);
+	free(u);
+}
+
 void report_json(const struct model *m, const struct opts *o, FILE *out)
 {
 	size_t open_total = 0, leaks = 0, leaked_fds = 0;
@@ -135,7 +212,13 @@ void report_json(const struct model *m, const struct opts *o, FILE *out)
 	kv_str(out, "boot_id", m->boot_id, 1);
 	fputs(", \"warnings\": ", out);
 	warnings(out, m->warns, m->n_warns);
-	fputs("},\n \"processes\": [", out);
+	fputs("},\n \"blind_spots\": [", out);
+	int bfirst = 1;
+	blind_spots(out, m->blinds, m->n_blinds, 1, &bfirst);
+	for (size_t i = 0; i < m->n_procs; i++)
+		if (proc_shown(m->procs[i], o))
+			blind_spots(out, m->procs[i]->blinds, m->procs[i]->n_blinds, 1, &bfirst);
+	fputs("],\n \"processes\": [", out);
 	for (size_t i = 0; i < m->n_procs; i++) {
 		const struct proc *p = m->procs[i];
 		if (!proc_shown(p, o))
@@ -157,9 +240,16 @@ void report_json(const struct model *m, const struct opts *o, FILE *out)
 		kv_i64(out, "open_bpf_fds", (int64_t)open_fds(p), 1);
 		kv_i64(out, "dropped", (int64_t)p->dropped, 1);
 		kv_i64(out, "failed_creates", p->failed_creates, 1);
+		kv_i64(out, "fds_not_judged", (int64_t)p->n_uncertain, 1);
+		drops(out, p);
+		notes(out, p);
+		pins(out, m, p);
 		fputs(", \"warnings\": ", out);
 		warnings(out, p->warns, p->n_warns);
-		fputc('}', out);
+		fputs(", \"blind_spots\": [", out);
+		int pfirst = 1;
+		blind_spots(out, p->blinds, p->n_blinds, 0, &pfirst);
+		fputs("]}", out);
 	}
 	fputs("],\n \"findings\": [", out);
 	for (size_t i = 0; i < m->n_findings; i++)
@@ -187,6 +277,10 @@ void report_json(const struct model *m, const struct opts *o, FILE *out)
 		}
 		if (!f->rs.n)
 			kv_str(out, "no_stack", no_stack_text(f), 1);
+		if (f->rs.truncated) {
+			fputs(", \"truncated\": true", out);
+			kv_i64(out, "frames_not_recorded", (int64_t)f->rs.cut, 1);
+		}
 		fputs(",\n   \"stack\": ", out);
 		stack(out, f);
 		fputs(",\n   \"fds\": [", out);
@@ -204,5 +298,8 @@ void report_json(const struct model *m, const struct opts *o, FILE *out)
 	kv_i64(out, "leaks", (int64_t)leaks, 1);
 	kv_i64(out, "shown", (int64_t)shown, 1);
 	kv_i64(out, "suppressed", m->n_suppressed, 1);
+	int code = report_exit_code(m, o);
+	fprintf(out, ", \"vouched\": %s", code == 3 ? "false" : "true");
+	kv_i64(out, "exit_status", code, 1);
 	fputs("}}\n", out);
 }

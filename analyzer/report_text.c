@@ -13,6 +13,7 @@
 static void print_stack(FILE *out, const struct finding *f)
 {
 	char buf[512];
+	size_t shown = 0;   /* frame numbers skip the gap: it is not a frame */
 	if (!f->rs.n) {
 		fprintf(out, "      (%s)\n", f->stack_id > 0 ? "stack not in the journal"
 						       : no_stack_text(f));
@@ -20,6 +21,14 @@ static void print_stack(FILE *out, const struct finding *f)
 	}
 	for (size_t i = 0; i < f->rs.n; i++) {
 		const struct frame *fr = &f->rs.f[i];
+		if (fr->gap) {
+			if (fr->gap_frames)
+				fprintf(out, "      ... %llu frames not recorded ...\n",
+					(unsigned long long)fr->gap_frames);
+			else
+				fprintf(out, "      ... frames not recorded ...\n");
+			continue;
+		}
 		const char *fn = fr->function ? fr->function : "??";
 		if (fr->file && fr->line > 0)
 			snprintf(buf, sizeof(buf), "%s:%d", fr->file, fr->line);
@@ -28,8 +37,12 @@ static void print_stack(FILE *out, const struct finding *f)
 				 (unsigned long long)fr->offset);
 		else
 			snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)fr->ip);
-		fprintf(out, "      #%-2zu %-28s %s%s\n", i, fn, buf, fr->inlined ? " (inlined)" : "");
+		fprintf(out, "      #%-2zu %-28s %s%s\n", shown++, fn, buf, fr->inlined ? " (inlined)" : "");
 	}
+	if (f->rs.truncated && f->rs.cut)
+		fprintf(out, "      (stack cut: %llu frames not recorded)\n", (unsigned long long)f->rs.cut);
+	else if (f->rs.truncated)
+		fprintf(out, "      (stack cut: frames not recorded)\n");
 }
 
 static void print_object(FILE *out, const struct model *m, const struct proc *p,
@@ -109,7 +122,7 @@ static void print_fds(FILE *out, const struct model *m, const struct finding *f)
 			fprintf(out, "; same object as fd %d", r->same_as_fd);
 		if (r->origin == OR_DUP && f->cls != CLS_DOUBLE_CLOSE)
 			fprintf(out, "; dup of fd %d", r->src_fd);
-		if (r->origin == OR_INHERIT_FORK)
+		if (r->parent_pid && (r->origin == OR_INHERIT_FORK || r->origin == OR_INHERIT_START))
 			fprintf(out, "; inherited from pid %d", r->parent_pid);
 		if (f->cls == CLS_STALE)
 			fprintf(out, "; %s", stale_text(r->stale));
@@ -124,6 +137,34 @@ static void print_fds(FILE *out, const struct model *m, const struct finding *f)
 		i = end;
 	}
 	free(order);
+}
+
+/* The first lines: what the report could not see, before anything it found. */
+static void print_blind_spots(FILE *out, const struct model *m, const struct opts *o)
+{
+	for (size_t i = 0; i < m->n_blinds; i++)
+		fprintf(out, "blind spot: %s\n", m->blinds[i].text);
+	for (size_t i = 0; i < m->n_procs; i++) {
+		const struct proc *p = m->procs[i];
+		if (!proc_shown(p, o))
+			continue;
+		for (size_t k = 0; k < p->n_blinds; k++)
+			fprintf(out, "blind spot: pid %d: %s\n", p->pid, p->blinds[k].text);
+	}
+}
+
+static void print_pins(FILE *out, const struct model *m, const struct proc *p)
+{
+	struct pin_use *u;
+	size_t n = proc_pins(m, p, &u);
+	for (size_t i = 0; i < n; i++) {
+		fprintf(out, "  %s %s (%s", u[i].how, u[i].path ? u[i].path : "a pin (path not known)",
+			bpfleak_kind_name(u[i].kind));
+		if (u[i].id)
+			fprintf(out, " %u", u[i].id);
+		fprintf(out, ")\n");
+	}
+	free(u);
 }
 
 static void print_warnings(FILE *out, const struct warning *w, size_t n, const char *indent)
@@ -182,16 +223,17 @@ static bool same_fds(const struct finding *f, const struct finding *g)
 
 void report_text(const struct model *m, const struct opts *o, FILE *out)
 {
-	char a[32], b[32];
+	char a[32], b[32], pins[48];
 	size_t leaks = 0, open_total = 0;
 
 	fprintf(out, "bpfleak-report %s: %s\n", BPFLEAK_VERSION, m->path);
 	fprintf(out, "journal: %ld events over %s", m->n_events,
 		fmt_duration(m->n_events ? ns_between(m->first_ns, m->last_ns) : 0, a, sizeof(a)));
 	if (m->dropped)
-		fprintf(out, ", %llu DROPPED (queue full): results after the drop may be incomplete",
+		fprintf(out, ", %llu DROPPED: results after the drop may be incomplete",
 			(unsigned long long)m->dropped);
 	fputc('\n', out);
+	print_blind_spots(out, m, o);
 	print_warnings(out, m->warns, m->n_warns, "");
 	for (size_t i = 0; i < m->n_procs; i++) {
 		const struct proc *p = m->procs[i];
@@ -208,18 +250,22 @@ void report_text(const struct model *m, const struct opts *o, FILE *out)
 			fprintf(out, "  events: %zu over %s\n", p->n_ev,
 				fmt_duration(ns_between(p->first_ns, p->last_ns), b, sizeof(b)));
 		if (p->snap)
-			fprintf(out, "  snapshot: %s (%s), %zu bpf FDs, %zu pins%s%s\n",
+			fprintf(out, "  snapshot: %s (%s), %zu bpf FDs, %s%s%s\n",
 				p->snap->source, p->snap->reason ? p->snap->reason : "",
-				p->snap->n_fds, p->snap->n_pins, p->snap_note ? "; " : "",
-				p->snap_note ? p->snap_note : "");
+				p->snap->n_fds, pins_walk_text(p->snap, pins, sizeof(pins)),
+				p->snap_note ? "; " : "", p->snap_note ? p->snap_note : "");
 		else
 			fprintf(out, "  snapshot: none%s%s: journal only, stale and unknown_origin "
 				"not checked, pins from the journal's pin events\n",
 				p->snap_note ? " -- " : "", p->snap_note ? p->snap_note : "");
+		if (p->n_uncertain)
+			fprintf(out, "  %zu FD number%s changed while the snapshot was taken: not "
+				"judged against it\n", p->n_uncertain, p->n_uncertain == 1 ? "" : "s");
 		fprintf(out, "  open bpf FDs at the end: %zu\n", open_fds(p));
-		if (p->dropped)
-			fprintf(out, "  warning: %llu events of this process were dropped\n",
-				(unsigned long long)p->dropped);
+		print_pins(out, m, p);
+		for (size_t k = 0; k < p->n_blinds; k++)
+			if (!strcmp(p->blinds[k].kind, "drop"))
+				fprintf(out, "  lost: %s\n", p->blinds[k].text);
 		if (p->failed_creates)
 			fprintf(out, "  failed FD-creating bpf() calls: %ld\n", p->failed_creates);
 		print_warnings(out, p->warns, p->n_warns, "  ");
@@ -235,6 +281,9 @@ void report_text(const struct model *m, const struct opts *o, FILE *out)
 	if (shown < m->n_findings)
 		fprintf(out, " (top %zu shown)", shown);
 	fprintf(out, "; %zu bpf FDs open, %zu of them leaked\n", open_total, leaked_fd_count(m));
+	if (report_exit_code(m, o) == 3)
+		fprintf(out, "no leak found, but the report cannot vouch for it: see the blind spots "
+			"at the top (exit status 3)\n");
 	for (size_t i = 0; i < shown; i++) {
 		const struct finding *f = &m->findings[i];
 		char *sum = finding_summary(f);
@@ -242,7 +291,7 @@ void report_text(const struct model *m, const struct opts *o, FILE *out)
 			f->leak ? "LEAK" : "info", cls_name(f->cls), f->p->pid, f->n,
 			f->n == 1 ? "" : "s", sum);
 		free(sum);
-		const char *what = f->cls == CLS_DOUBLE_CLOSE && !f->flag ? "closed at"
+		const char *what = f->cls == CLS_DOUBLE_CLOSE && !(f->flag & 1) ? "closed at"
 				   : f->cls == CLS_UNKNOWN_ORIGIN ? "origin" : "created at";
 		/* A ticket reader needs each stack once: later findings point back. */
 		long j = earlier_same_stack(m, &seen, i);

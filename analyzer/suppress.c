@@ -23,6 +23,7 @@
 #include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "analyzer.h"
 
 enum pat_kind { PAT_FUN, PAT_SRC, PAT_OBJ, PAT_ANY };
@@ -82,9 +83,16 @@ static int parse_classes(char *list, unsigned *mask)
 
 struct suppressions *suppressions_load(const char *path, char *err, size_t errlen)
 {
+	struct stat st;
 	FILE *f = fopen(path, "re");
 	if (!f) {
 		snprintf(err, errlen, "%s: cannot open suppressions: %s", path, strerror(errno));
+		return NULL;
+	}
+	/* fopen of a directory succeeds and its reads fail: say so, not "no suppressions". */
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "%s: cannot read suppressions: it is a directory", path);
+		fclose(f);
 		return NULL;
 	}
 	struct suppressions *ss = xcalloc(1, sizeof(*ss));
@@ -137,7 +145,14 @@ struct suppressions *suppressions_load(const char *path, char *err, size_t errle
 		GROW(cur->pats, cur->cap, cur->n + 1);
 		cur->pats[cur->n++] = pt;
 	}
+	int read_errno = ferror(f) ? (errno ? errno : EIO) : 0;
 	free(line);
+	if (read_errno) {
+		snprintf(err, errlen, "%s: cannot read suppressions: %s", path, strerror(read_errno));
+		fclose(f);
+		suppressions_free(ss);
+		return NULL;
+	}
 	fclose(f);
 	if (cur) {
 		snprintf(err, errlen, "%s: suppression \"%s\" is not closed with }", path,

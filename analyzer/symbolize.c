@@ -8,6 +8,10 @@
  * table (written by --symbolize on the recording host), then to
  * module+0xoffset.
  *
+ * A cut stack holds BPFLEAK_STACK_GAP and the number of frames left out
+ * between its innermost and outermost frames: those two words are a gap
+ * frame, never addresses.
+ *
  * Every stored IP is a return address except a PC inside the shim itself
  * (the shim cuts its own frames before storing, see preload/stack.c), so
  * lookups use ip-1 for all frames but such an innermost shim PC: a call
@@ -204,14 +208,16 @@ static struct dfile *dfile_for(struct symbolizer *s, const struct module *md)
 }
 
 /*
- * The module of pid that covered ip at ts: among the rows recorded no later
- * than ts, the latest (an exec or dlopen may reuse the range); else the
- * earliest row covering it at all.
+ * The module of pid that covered ip at ts: among the rows seen no later
+ * than ts and not dlclose'd by then, the latest (an exec or dlopen may
+ * reuse the range); else the earliest row seen after ts that was not
+ * unloaded before it (a module is listed at the shim's next look, which
+ * can come after the stack was captured); else any row covering it.
  */
 static const struct module *module_at(struct model *m, int pid, int64_t ts, uint64_t ip)
 {
 	uint64_t first;
-	const struct module *best = NULL, *later = NULL;
+	const struct module *best = NULL, *later = NULL, *any = NULL;
 	/* A fork child with no rows of its own has its parent's layout. */
 	for (int hops = 0; !hmap_get(&m->mod_idx, (uint64_t)(uint32_t)pid, &first); hops++) {
 		const struct proc *p = model_proc(m, pid, 0);
@@ -223,6 +229,10 @@ static const struct module *module_at(struct model *m, int pid, int64_t ts, uint
 		const struct module *md = &m->mods[i];
 		if (ip < md->base || ip - md->base >= md->size)
 			continue;
+		if (!any)
+			any = md;
+		if (md->unloaded_ns <= ts)
+			continue;
 		if (md->ts <= ts) {
 			if (!best || md->ts >= best->ts)
 				best = md;
@@ -230,7 +240,7 @@ static const struct module *module_at(struct model *m, int pid, int64_t ts, uint
 			later = md;
 		}
 	}
-	return best ? best : later;
+	return best ? best : later ? later : any;
 }
 
 static const char *module_key(const struct module *md)
@@ -413,33 +423,54 @@ static int is_libc(const char *path)
 	return strncmp(b, "libc.so", 7) == 0 || strncmp(b, "libc-", 5) == 0;
 }
 
+static void push_gap(struct rstack *rs, size_t *cap, uint64_t n)
+{
+	GROW(rs->f, *cap, rs->n + 1);
+	struct frame *f = &rs->f[rs->n++];
+	memset(f, 0, sizeof(*f));
+	f->gap = 1;
+	f->gap_frames = n;
+	rs->truncated = 1;
+	rs->cut = n;
+}
+
+/* Leading frames of the shim, then of libc, up to a gap: the call site follows. */
+static uint32_t skip_own_frames(struct symbolizer *s, const uint64_t *ips, uint32_t depth,
+				int pid, int64_t ts)
+{
+	uint32_t i = 0;
+	while (i < depth && ips[i] != BPFLEAK_STACK_GAP) {
+		const struct module *md = module_at(s->m, pid, ts, ips[i]);
+		if (!md || !is_shim(md->path))
+			break;
+		i++;
+	}
+	while (i < depth && ips[i] != BPFLEAK_STACK_GAP) {
+		const struct module *md = module_at(s->m, pid, ts, ips[i]);
+		if (!md || !is_libc(md->path))
+			break;
+		i++;
+	}
+	/* Nothing but shim and libc: show it all rather than nothing. */
+	return i == depth ? 0 : i;
+}
+
 void symbolize_stack(struct symbolizer *s, int64_t stack_id, int pid, int64_t ts,
 		     struct rstack *out)
 {
 	uint32_t depth;
 	const uint64_t *ips = model_stack(s->m, stack_id, &depth);
 	size_t cap = 0;
-	uint32_t i = 0;
 
 	memset(out, 0, sizeof(*out));
 	if (!ips)
 		return;
-	/* The call site is the caller of the shim and of libc's wrapper. */
-	while (i < depth) {
-		const struct module *md = module_at(s->m, pid, ts, ips[i]);
-		if (!md || !is_shim(md->path))
-			break;
-		i++;
-	}
-	while (i < depth) {
-		const struct module *md = module_at(s->m, pid, ts, ips[i]);
-		if (!md || !is_libc(md->path))
-			break;
-		i++;
-	}
-	if (i == depth)
-		i = 0;   /* nothing but shim and libc: show it all rather than nothing */
-	for (; i < depth; i++) {
+	for (uint32_t i = skip_own_frames(s, ips, depth, pid, ts); i < depth; i++) {
+		if (ips[i] == BPFLEAK_STACK_GAP) {
+			push_gap(out, &cap, i + 1 < depth ? ips[i + 1] : 0);
+			i++;   /* the count is not an address */
+			continue;
+		}
 		const struct module *md = module_at(s->m, pid, ts, ips[i]);
 		int adjust = !(i == 0 && md && is_shim(md->path));
 		resolve_ip(s, md, ips[i], adjust, out, &cap);
@@ -476,6 +507,10 @@ int symbolize_store_all(struct symbolizer *s, char *err, size_t errlen)
 			uint32_t depth;
 			const uint64_t *ips = model_stack(m, e->stack_id, &depth);
 			for (uint32_t i = 0; i < depth; i++) {
+				if (ips[i] == BPFLEAK_STACK_GAP) {
+					i++;   /* the gap and its count are not addresses */
+					continue;
+				}
 				const struct module *md = module_at(m, p->pid, e->ts, ips[i]);
 				if (!md)
 					continue;

@@ -64,7 +64,7 @@ static __attribute__((unused)) void fuzz_unlink_db(const char *path)
 
 /*
  * bpfleak-report with option set `which` on journal path.  Exit codes
- * other than 0/1/2 are the harness's bug to find: abort so libFuzzer
+ * other than 0/1/2/3 are the harness's bug to find: abort so libFuzzer
  * keeps the input.
  */
 static __attribute__((unused)) int fuzz_report(const char *journal, unsigned which, const char *supp)
@@ -92,7 +92,7 @@ static __attribute__((unused)) int fuzz_report(const char *journal, unsigned whi
 	argv[argc++] = (char *)journal;
 	argv[argc] = NULL;
 	int rc = report_main(argc, argv, null_out, null_out);
-	if (rc < 0 || rc > 2) {
+	if (rc < 0 || rc > 3) {
 		fprintf(stderr, "report_main returned %d\n", rc);
 		abort();
 	}

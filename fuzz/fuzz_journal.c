@@ -4,7 +4,7 @@
  * bytes (the seed corpus is small valid journals, from mkseeds and from the
  * shim).  Runs the whole binary in-process -- report_main: header checks,
  * sqlite, load, replay, classification, symbolization, output -- with an
- * option set chosen by the last byte.  Anything but exit 0/1/2 aborts.
+ * option set chosen by the last byte.  Anything but exit 0/1/2/3 aborts.
  */
 #include <fcntl.h>
 #include <stdint.h>

@@ -6,7 +6,7 @@
  * unknown ops, stacks and modules that do not exist or do not match, FD
  * numbers at the edges, columns of the wrong type -- then runs
  * bpfleak-report on it in-process with an option set chosen by the first
- * byte.  Anything but exit 0/1/2 aborts.
+ * byte.  Anything but exit 0/1/2/3 aborts.
  */
 #include <stdint.h>
 #include <stdlib.h>

@@ -185,6 +185,63 @@ int64_t jb_snapshot(struct jb *j, int pid)
 	return sqlite3_last_insert_rowid(j->db);
 }
 
+int64_t jb_snapshot_ex(struct jb *j, int pid, int64_t ts, int64_t end_ns, int pins_walked)
+{
+	sqlite3_stmt *st = prep(j, "INSERT INTO snapshot(pid, ts_ns, end_ns, pins_walked, reason)"
+				" VALUES (?,?,?,?,'exit')");
+	sqlite3_bind_int(st, 1, pid);
+	sqlite3_bind_int64(st, 2, ts);
+	sqlite3_bind_int64(st, 3, end_ns);
+	if (pins_walked >= 0)
+		sqlite3_bind_int(st, 4, pins_walked);
+	step_done(j, st);
+	return sqlite3_last_insert_rowid(j->db);
+}
+
+void jb_note(struct jb *j, int pid, const char *note, int fd2)
+{
+	jb_ev(j, pid, BPFLEAK_OP_NOTE, -1, fd2, -1, 0, 0, 0, 0, 0, note);
+}
+
+void jb_drop(struct jb *j, int pid, int lost, int64_t start, int64_t end, const char *why)
+{
+	sqlite3_stmt *st = prep(j, "INSERT INTO event(ts_ns, pid, tid, op, fd2, detail, end_ns)"
+				" VALUES (?,?,?,?,?,?,?)");
+	sqlite3_bind_int64(st, 1, start);
+	sqlite3_bind_int(st, 2, pid);
+	sqlite3_bind_int(st, 3, pid);
+	sqlite3_bind_int(st, 4, BPFLEAK_OP_DROP);
+	sqlite3_bind_int(st, 5, lost);
+	if (why)
+		sqlite3_bind_text(st, 6, why, -1, SQLITE_TRANSIENT);
+	if (end >= 0)
+		sqlite3_bind_int64(st, 7, end);
+	step_done(j, st);
+}
+
+void jb_process_times(struct jb *j, int pid, int64_t started, int64_t exited, int64_t flushed)
+{
+	static const char *const col[] = { "started_ns", "exited_ns", "flushed_ns" };
+	int64_t v[] = { started, exited, flushed };
+	char sql[200];
+	for (int i = 0; i < 3; i++) {
+		if (v[i] < 0)
+			continue;
+		snprintf(sql, sizeof(sql), "UPDATE process SET %s = %lld WHERE id = (SELECT max(id)"
+			 " FROM process WHERE pid = %d)", col[i], (long long)v[i], pid);
+		jb_sql(j, sql);
+	}
+}
+
+void jb_module_unload(struct jb *j, int pid, const char *path, int64_t ts)
+{
+	sqlite3_stmt *st = prep(j, "UPDATE module SET unloaded_ns = ? WHERE pid = ? AND path = ?");
+	sqlite3_bind_int64(st, 1, ts);
+	sqlite3_bind_int(st, 2, pid);
+	sqlite3_bind_text(st, 3, path, -1, SQLITE_TRANSIENT);
+	step_done(j, st);
+}
+
 void jb_snap_fd(struct jb *j, int64_t snap, int fd, int kind, uint32_t id)
 {
 	char info[256];

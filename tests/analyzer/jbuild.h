@@ -40,6 +40,16 @@ void jb_close(struct jb *j, int pid, int fd, int kind, uint32_t id, int result, 
 void jb_inherited(struct jb *j, int pid, int fd, int kind, uint32_t id, const char *why);
 
 int64_t jb_snapshot(struct jb *j, int pid);
+/* A snapshot whose scan ran from ts to end_ns; pins_walked 0/1 (-1: NULL, an old journal). */
+int64_t jb_snapshot_ex(struct jb *j, int pid, int64_t ts, int64_t end_ns, int pins_walked);
+/* NOTE event (a BPFLEAK_NOTES name) at j->ts. */
+void jb_note(struct jb *j, int pid, const char *note, int fd2);
+/* DROP: lost events between start and end (end < 0: NULL), why (NULL ok). */
+void jb_drop(struct jb *j, int pid, int lost, int64_t start, int64_t end, const char *why);
+/* Times of pid's latest process row; -1 leaves a column as it is. */
+void jb_process_times(struct jb *j, int pid, int64_t started, int64_t exited, int64_t flushed);
+/* The module row of pid at path was dlclose'd at ts. */
+void jb_module_unload(struct jb *j, int pid, const char *path, int64_t ts);
 void jb_snap_fd(struct jb *j, int64_t snap, int fd, int kind, uint32_t id);
 void jb_snap_pin(struct jb *j, int64_t snap, const char *path, int kind, uint32_t id);
 

@@ -151,6 +151,7 @@ static void test_read_only(void **state)
 	struct run r;
 	struct stat a, b;
 	jb_init(&j);
+	jb_process(&j, 100, 1, "/bin/x", "start", 1);
 	jb_create(&j, 100, 3, BPFLEAK_KIND_MAP, 1, jb_stack1(&j, 0xa000));
 	jb_done(&j);
 	assert_int_equal(chmod(j.path, 0444), 0);

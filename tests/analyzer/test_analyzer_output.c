@@ -210,22 +210,23 @@ static void test_suppressions(void **state)
 	const char *all = "duplicate@0x401000:1\nduplicate@0x401000:2\noutstanding@0x401000:2\n"
 			  "outstanding@0x401000:2\noutstanding@0x403000:1";
 	const char *no_acl = "outstanding@0x403000:1";
+	/* No leak left: 3, not 0, since pid 200 was killed holding FDs (a blind spot). */
 	suppress(&j, "# nothing\n", 1, all);
-	suppress(&j, "{\n acl\n fun:acl_reload\n}\n", 0, no_acl);
-	suppress(&j, "{\n acl\n fun:acl_*\n fun:main\n}\n", 0, no_acl);
+	suppress(&j, "{\n acl\n fun:acl_reload\n}\n", 3, no_acl);
+	suppress(&j, "{\n acl\n fun:acl_*\n fun:main\n}\n", 3, no_acl);
 	suppress(&j, "{\n acl\n fun:acl_reload\n fun:nope\n}\n", 1, all);
-	suppress(&j, "{\n by-src\n src:acl.c:214\n}\n", 0, no_acl);
-	suppress(&j, "{\n by-src\n src:*/src/acl.c\n}\n", 0, no_acl);
+	suppress(&j, "{\n by-src\n src:acl.c:214\n}\n", 3, no_acl);
+	suppress(&j, "{\n by-src\n src:*/src/acl.c\n}\n", 3, no_acl);
 	suppress(&j, "{\n by-src\n src:acl.c:215\n}\n", 1, all);
-	suppress(&j, "{\n deep\n ...\n fun:main\n}\n", 0, "");
-	suppress(&j, "{\n deep\n ...\n src:main.c:80\n ...\n}\n", 0, "");
+	suppress(&j, "{\n deep\n ...\n fun:main\n}\n", 3, "");
+	suppress(&j, "{\n deep\n ...\n src:main.c:80\n ...\n}\n", 3, "");
 	/* One pattern per frame, from the top: obj:app is frame 0, so load_maps cannot be frame 1. */
 	suppress(&j, "{\n by-obj\n obj:app\n fun:load_maps\n}\n", 1, all);
-	suppress(&j, "{\n by-obj\n obj:app\n fun:main\n}\n", 0, "");
+	suppress(&j, "{\n by-obj\n obj:app\n fun:main\n}\n", 3, "");
 	suppress(&j, "{\n by-obj\n obj:libbpf.so*\n}\n", 1, all);
 	suppress(&j, "{\n only-info\n class:outstanding\n fun:acl_reload\n}\n", 1,
 		 "duplicate@0x401000:1\nduplicate@0x401000:2\noutstanding@0x403000:1");
-	suppress(&j, "{\n a\n fun:x\n}\n# two blocks\n{\n b\n class:duplicate\n fun:acl_reload\n}\n", 0,
+	suppress(&j, "{\n a\n fun:x\n}\n# two blocks\n{\n b\n class:duplicate\n fun:acl_reload\n}\n", 3,
 		 "outstanding@0x401000:2\noutstanding@0x401000:2\noutstanding@0x403000:1");
 	jb_cleanup(&j);
 }
@@ -257,6 +258,9 @@ static void test_live_pid(void **state)
 
 	jb_init(&j);
 	int me = getpid();
+	/* The journal says it is flushed past the live snapshot: no waiting. */
+	jb_process(&j, me, 1, "/proc/self/exe", "start", 0);
+	jb_process_times(&j, me, -1, -1, INT64_MAX / 2);
 	jb_create(&j, me, fd, MAP, info.id, jb_stack1(&j, 0xa000));
 	jb_create(&j, me, 900, MAP, 999999, jb_stack1(&j, 0xb000));   /* closed unseen */
 	snprintf(pid, sizeof(pid), "%d", me);
