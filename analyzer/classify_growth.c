@@ -32,7 +32,7 @@
 #define GROWTH_GAP_DIV 64
 #define GROWTH_MIN_SPREAD 3
 #define GROWTH_MIN_GAP_NS (10 * 1000000ll)
-#define GROWTH_MIN_WINDOW_NS (2 * 1000000ll)
+#define GROWTH_MIN_WINDOW_NS (10 * 1000000ll)
 
 struct site {
 	size_t n, closed;

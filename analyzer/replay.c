@@ -412,6 +412,10 @@ static void do_inherited(struct model *m, struct proc *p, const struct ev *e)
 		proc_warn(p, "fd %d survived an exec but was unknown before it", e->fd);
 	} else if (strcmp(why, "restart") == 0) {
 		r->origin = OR_INHERIT_RESTART;
+	} else if (strcmp(why, "exit") == 0) {
+		/* Found held only at exit: made where the recorder could not see
+		 * (raw syscalls), as unexplained as an FD only the snapshot shows. */
+		r->origin = OR_SNAPSHOT;
 	} else {
 		r->origin = OR_INHERIT_START;
 		const struct fdrec *pr = parent_rec_by_object(m, p, e);

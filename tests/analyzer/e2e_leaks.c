@@ -51,7 +51,7 @@ int main(int argc, char **argv)
 		int fd = bpf_map_get_fd_by_id(info.id); /* E2E:get_by_id */
 		if (fd < 0)
 			return 1;
-		usleep(3000);
+		usleep(15000);
 	}
 
 	/* Leak 3: a program FD left open, reachable from no pin (unpinned). */

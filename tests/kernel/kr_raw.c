@@ -38,7 +38,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < GET_BY_ID_LOOPS; i++) {
 		if (raw_map_by_id(id) < 0) /* RAW:get_by_id */
 			return 1;
-		usleep(2000);
+		usleep(15000);
 	}
 	int copy = raw_dup(map); /* RAW:dup */
 	if (copy < 0)
