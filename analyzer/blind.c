@@ -158,6 +158,12 @@ static void ending(struct proc *p, const struct opts *o)
 	else if (!p->snap && p->exited && held)
 		add(p, "no_snapshot", 0, "exited without an exit snapshot: stale and "
 		    "unknown_origin FDs could not be checked");
+	/* The recorder starts with a bpf FD and writes the process row then:
+	 * a row with nothing after it lost every event it had. */
+	if (p->in_journal && !p->n_ev && !p->snap && !p->exited)
+		add(p, "nothing_recorded", 1, "recording began (the process made a bpf FD) but "
+		    "none of its events reached the journal: a failed write, or a kill before "
+		    "the first batch");
 	if (p->live_unconfirmed)
 		add(p, "live_unconfirmed", 1, "the journal did not confirm a flush up to the live "
 		    "snapshot in %.1fs: disagreements with it are reported as in flight",

@@ -413,6 +413,15 @@ bool writer_prepare_journal(void)
 	bool ok = journal_open(why, sizeof(why));
 	if (ok) {
 		ever_opened = true;
+		/* The process row goes in with the file: a journal whose first
+		 * batch never lands (a full disk, a kill) still names who was
+		 * recorded, and the report can say that it saw nothing of it. */
+		if (journal_begin() == 0) {
+			if (journal_process_row(&proc_row, self.origin) || journal_commit()) {
+				journal_rollback();
+				proc_row = 0;
+			}
+		}
 		journal_close();
 	}
 	pthread_mutex_unlock(&writer_mutex);
