@@ -28,6 +28,8 @@ import sys
 
 OP = {"create": 1, "dup": 2, "close": 3, "pin": 4, "inherited": 5, "exec": 6,
       "fork": 7, "drop": 8, "error": 9, "cloexec": 10}
+# The file of host_hostile's leak mode, where hostile_leak_site is.
+LEAK_SOURCE = "mode_leak.c"
 EF_RACED = 8
 EF_SWEEP = 16   # BPFLEAK_EF_SWEEP: an EBADF close inside a close-everything sweep
 
@@ -610,13 +612,13 @@ def cmd_lies(args):
         truth[(fr.get("module"), fr.get("ip"))] = (fr.get("function"), fr.get("file"), fr.get("line"))
     site = [fr for fi, fr in all_frames(rep, module_path) if fr.get("function") == "hostile_leak_site"]
     if not site or site[0].get("line") != leak_line or \
-            os.path.basename(site[0].get("file") or "") != "host_hostile.c":
-        bad("control: the duplicate is not attributed to hostile_leak_site at host_hostile.c:%d"
-            " (got %s)" % (leak_line, site[:1]))
+            os.path.basename(site[0].get("file") or "") != LEAK_SOURCE:
+        bad("control: the duplicate is not attributed to hostile_leak_site at %s:%d"
+            " (got %s)" % (LEAK_SOURCE, leak_line, site[:1]))
     dups = fds_of(rep, {"duplicate"})
     if dups != {dup_fd}:
         bad("control: duplicate FDs %s, expected {%d}" % (sorted(dups), dup_fd))
-    print("lies: control ok (duplicate fd %d at host_hostile.c:%d)" % (dup_fd, leak_line))
+    print("lies: control ok (duplicate fd %d at %s:%d)" % (dup_fd, LEAK_SOURCE, leak_line))
 
     n = [0]
 
