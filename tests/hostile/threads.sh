@@ -55,7 +55,8 @@ for seed in $seeds; do
 		fail "seed $seed: unexpected stderr"
 	fi
 
-	dropped=$(sqlite3 "file:$j?mode=ro" "SELECT coalesce(sum(fd2),0) FROM event WHERE op = 8")
+	dropped=$(sqlite3 "file:$j?mode=ro" "SELECT coalesce(sum(fd2),0) FROM event
+		WHERE op = (SELECT op FROM op_name WHERE name = 'drop')")
 	if [ "${dropped:-0}" -ne 0 ]; then
 		note "seed $seed: the shim dropped $dropped events (queue full); exact replay not possible"
 		drop_runs=$((drop_runs + 1))
