@@ -24,7 +24,7 @@
 #    finding.
 #
 # If the shim's queue overflowed (it drops and counts rather than block the
-# host, DESIGN.md §2), exact replay is impossible: the test then checks that
+# host: docs/architecture.md, "Threads, signals and fork"), exact replay is impossible: the test then checks that
 # the drop is reported and every open FD is still accounted for once, and
 # says so.  HOSTILE_SEEDS / HOSTILE_OPS / HOSTILE_THREADS vary the run
 # (make stress runs many seeds and more operations).
