@@ -114,14 +114,6 @@ static void set_cpus(const char *list)
 	sched_setaffinity(0, sizeof(set), &set);
 }
 
-/*
- * Wait until the machine is idle before a timed run.  After a loop of
- * MAP_CREATE or PROG_LOAD the kernel goes on freeing the objects (RCU,
- * workqueues) on both CPUs for seconds, and that work would be charged to
- * whichever run comes next.  Idle = two 50 ms windows in a row with less
- * than 10% of all CPUs busy (/proc/stat); give up after 5 s (0.5 s once
- * the machine has been found busy three times: someone else is using it).
- */
 struct settle_stats settled;
 static int current_figure;
 
@@ -150,6 +142,14 @@ static bool cpu_ticks(unsigned long long *busy, unsigned long long *total)
 
 static bool last_settle_busy;
 
+/*
+ * Wait until the machine is idle before a timed run.  After a loop of
+ * MAP_CREATE or PROG_LOAD the kernel goes on freeing the objects (RCU,
+ * workqueues) on both CPUs for seconds, and that work would be charged to
+ * whichever run comes next.  Idle = two 50 ms windows in a row with less
+ * than 10% of all CPUs busy (/proc/stat); give up after 5 s (0.5 s once
+ * the machine has been found busy three times: someone else is using it).
+ */
 void settle(void)
 {
 	last_settle_busy = false;
@@ -178,7 +178,7 @@ void settle(void)
 }
 
 void run_child(char *const argv[], enum with w, const char *journal, bool capture,
-		      struct run *r)
+	       struct run *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->busy = last_settle_busy;
