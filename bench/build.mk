@@ -1,9 +1,10 @@
 # make bench: the shim's overhead and the analyzer's scale, measured side by
-# side (bench/bench.c says what and how; docs/overhead.md has the figures).
+# side (docs/overhead.md says how, and has the figures).
 #
 #   $(B)/bench/bench_loops   the timed loops, run with and without the shim
 #   $(B)/bench/gen_journal   a synthetic journal for bpfleak-report
 #   $(B)/bench/bench         runs them interleaved, prints the table, writes JSON
+#                            (bench.c the driver, harness.c, one figure_*.c a figure)
 #
 # `make bench` never fails on timing.  `make check` builds the three and runs
 # bench/smoke.sh: the whole harness once in --short mode, so it cannot rot.
@@ -16,13 +17,25 @@ $(B)/bench/bench_loops: bench/bench_loops.c $(B)/.deps-ok
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS_BPF) -lpthread
 
-$(B)/bench/gen_journal: bench/gen_journal.c include/bpfleak/journal.h $(B)/obj/common/buildid.o $(B)/.deps-ok
+# gen_journal writes through the journal writer, linked as a shared object:
+# the synthetic stacks point into gen_journal's own code, which must stay the
+# generator alone (the writer's code linked in doubles the analyzer's
+# symbolizing time and would move figure 5).
+GEN_JOURNAL_LIB := $(B)/bench/libgenjournal-writer.so
+$(GEN_JOURNAL_LIB): $(COMMON_SRCS) $(B)/.deps-ok
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/obj/common/buildid.o $(LDFLAGS) $(SQLITE_LIBS)
+	$(CC) $(ALL_CFLAGS) -fPIC -shared -Wl,-soname,$(notdir $@) -o $@ $(COMMON_SRCS) $(LDFLAGS) \
+		$(LDLIBS_BPF) $(SQLITE_LIBS)
 
-$(B)/bench/bench: bench/bench.c $(B)/.deps-ok
+$(B)/bench/gen_journal: bench/gen_journal.c include/bpfleak/journal.h $(GEN_JOURNAL_LIB) $(B)/.deps-ok
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDFLAGS) $(SQLITE_LIBS) -lm
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(GEN_JOURNAL_LIB) -Wl,-rpath,'$$ORIGIN' $(LDFLAGS) $(SQLITE_LIBS)
+
+BENCH_SRCS := bench/bench.c bench/harness.c bench/figure_loops.c bench/figure_journal.c \
+              bench/figure_analyzer.c bench/figure_rss.c bench/figure_peers.c
+$(B)/bench/bench: $(BENCH_SRCS) bench/bench.h $(B)/obj/common/jsonw.o $(B)/.deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $(BENCH_SRCS) $(B)/obj/common/jsonw.o $(LDFLAGS) $(SQLITE_LIBS) -lm
 
 bench: all $(BENCH_BINS) $(B)/bench/bench_kernel
 	$(B)/bench/bench --build $(B) --json bench/results.json \

@@ -1,27 +1,23 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 /*
- * A synthetic journal for timing bpfleak-report (`make bench`, figure 5).
+ * A synthetic journal for timing bpfleak-report (`make bench`, figure 5):
  *
  *   gen_journal OUT.db EVENTS OPEN_FDS SITES
  *
- * Writes, with the DDL of include/bpfleak/journal.h, the journal of one
- * process that made EVENTS create/close events through SITES call sites
- * and still held OPEN_FDS of them at its exit:
+ * One process that made EVENTS create/close events through SITES call
+ * sites and still held OPEN_FDS of them at its exit, written through the
+ * journal writer (common/journal_writer.h) as a recorder would:
  *
  *  - (EVENTS - OPEN_FDS) / 2 create+close pairs (BPF_MAP_GET_FD_BY_ID of
- *    1,000 long-lived "service" maps, closed right away) and OPEN_FDS
- *    creates never closed, spread evenly over the run: half of them
- *    BPF_MAP_CREATE of a new map each, half BPF_MAP_GET_FD_BY_ID of a
- *    service map (so the duplicate, outstanding and growth classes fire);
- *    FD numbers follow the kernel's lowest-free rule;
- *  - an exit snapshot with a snapshot_fd row (real-looking fdinfo) for each
- *    open FD, and 16 pins of service maps;
- *  - module rows for this program's own mappings (path, load bias, size,
- *    build-id from dl_iterate_phdr; file size and mtime from stat), and SITES stacks of 12 IPs inside
- *    their executable segments: libc innermost, then libsqlite3 (standing
- *    in for libbpf), then this program; the outer four frames are shared by
- *    every site, like main() and an event loop.  Symbolization therefore
- *    runs for real against files on this machine.
+ *    1,000 long-lived "service" maps) and OPEN_FDS creates never closed,
+ *    spread evenly over the run, half of them BPF_MAP_CREATE of a new map
+ *    each, so the duplicate, outstanding and growth classes fire; FD
+ *    numbers follow the kernel's lowest-free rule;
+ *  - an exit snapshot of the open FDs (real-looking fdinfo) and 16 pins;
+ *  - module rows for this program's own mappings and SITES stacks of 12
+ *    IPs inside them (libc, then libsqlite3 standing in for libbpf, then
+ *    this program; the outer four frames shared, like main() and an event
+ *    loop), so symbolization runs for real against files on this machine.
  *
  * The generator must stay where it is while the journal is read: its
  * module rows point at it.  Exit status 0 done, 2 usage, 3 failure.
@@ -34,20 +30,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
-#include <sqlite3.h>
+#include <linux/bpf.h>
 #include <bpfleak/buildid.h>
 #include <bpfleak/journal.h>
+#include <bpfleak/objinfo.h>
+#include <bpfleak/snapshot.h>
+#include "journal_writer.h"
 
 #define STACK_DEPTH 12
 #define SERVICE_MAPS 1000
 #define PINS 16
 #define MAX_MODS 64
-#define CMD_MAP_CREATE 0
-#define CMD_MAP_GET_FD_BY_ID 14
-#define MAP_TYPE_HASH 1
 
 struct mod {
 	char path[4096];
@@ -60,10 +55,27 @@ static struct mod mods[MAX_MODS];
 static int n_mods;
 static char exe_path[4096];
 
-static void fail(sqlite3 *db, const char *what)
+static struct jw journal;
+
+/*
+ * The synthetic stacks point into this program's own code, so its shape is
+ * part of figure 5: the writer is a shared object (bench/build.mk), and the
+ * helpers below stay out of line, since a main() with them inlined is a
+ * deep tree of inlined scopes that costs the analyzer's symbolizer a third
+ * more per frame.
+ */
+#define OUT_OF_LINE __attribute__((noinline))
+
+static void fail(const char *what)
 {
-	fprintf(stderr, "gen_journal: %s: %s\n", what, db ? sqlite3_errmsg(db) : "?");
+	fprintf(stderr, "gen_journal: %s: %s\n", what, jw_errstr(jw_errcode(&journal)));
 	exit(3);
+}
+
+static void check(int rc, const char *what)
+{
+	if (rc)
+		fail(what);
 }
 
 static int on_module(struct dl_phdr_info *info, size_t size, void *ctx)
@@ -120,47 +132,121 @@ static uint64_t ip_in(const struct mod *m, uint64_t seed)
 	return m->text_lo + 16 + mix(seed) % (span > 32 ? span - 32 : 1);
 }
 
-static void exec_sql(sqlite3 *db, const char *sql)
+
+static uint64_t now_mono_ns(void)
 {
-	char *err = NULL;
-	if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK) {
-		fprintf(stderr, "gen_journal: %s: %s\n", sql, err ? err : "?");
-		exit(3);
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int64_t realtime_base_ns(void)
+{
+	struct timespec mono, wall;
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	clock_gettime(CLOCK_REALTIME, &wall);
+	return ((int64_t)wall.tv_sec - mono.tv_sec) * 1000000000ll + (wall.tv_nsec - mono.tv_nsec);
+}
+
+OUT_OF_LINE static void write_modules(int pid, uint64_t ts)
+{
+	for (int i = 0; i < n_mods; i++) {
+		struct jw_module m = {
+			.pid = pid, .ts_ns = ts, .path = mods[i].path, .build_id = mods[i].build_id,
+			.base = mods[i].base, .size = mods[i].size, .file_size = -1, .mtime_ns = -1,
+		};
+		struct stat sb;
+		if (stat(mods[i].path, &sb) == 0) {
+			m.file_size = (int64_t)sb.st_size;
+			m.mtime_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000ll + sb.st_mtim.tv_nsec;
+		}
+		if (jw_module(&journal, &m) < 0)
+			fail("module");
 	}
 }
 
-static sqlite3_stmt *prep(sqlite3 *db, const char *sql)
+/* SITES call sites; returns their stack ids, indexed by site. */
+OUT_OF_LINE static int64_t *write_stacks(long sites, const struct mod *m_exe, const struct mod *m_libc,
+			     const struct mod *m_lib)
 {
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		fail(db, sql);
-	return st;
+	int64_t *ids = malloc((size_t)sites * sizeof(*ids));
+	if (!ids)
+		fail("out of memory");
+	uint64_t shared[4];
+	for (int k = 0; k < 4; k++)
+		shared[k] = ip_in(m_exe, 0x5eedull + (uint64_t)k);
+	for (long s = 0; s < sites; s++) {
+		uint64_t ips[STACK_DEPTH], seed = (uint64_t)s * 64;
+		ips[0] = ip_in(m_libc, seed % 7);             /* syscall(): a handful of spots */
+		for (int k = 1; k < 4; k++)                    /* library layer */
+			ips[k] = ip_in(m_lib, seed + (uint64_t)k);
+		for (int k = 4; k < 8; k++)                    /* the program's own call site */
+			ips[k] = ip_in(m_exe, seed + (uint64_t)k);
+		for (int k = 8; k < STACK_DEPTH; k++)          /* main, event loop: shared */
+			ips[k] = shared[k - 8];
+		ids[s] = jw_stack(&journal, mix(seed ^ 0xabcdef) | 1, ips, STACK_DEPTH);
+		if (ids[s] < 0)
+			fail("stack");
+	}
+	return ids;
 }
 
-static void step(sqlite3 *db, sqlite3_stmt *st)
+OUT_OF_LINE static void write_map(uint32_t id, const char *name_fmt, long n, uint32_t value_size,
+		      uint32_t max_entries, uint64_t first_seen_ns)
 {
-	if (sqlite3_step(st) != SQLITE_DONE)
-		fail(db, sqlite3_sql(st));
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
+	struct bpfleak_obj_info o = {
+		.kind = BPFLEAK_KIND_MAP, .id = id, .type = BPF_MAP_TYPE_HASH, .key_size = 4,
+		.value_size = value_size, .max_entries = max_entries,
+	};
+	snprintf(o.name, sizeof(o.name), name_fmt, n);
+	check(jw_object(&journal, &o, first_seen_ns), "object");
 }
 
-static void meta(sqlite3 *db, sqlite3_stmt *st, const char *k, const char *v)
+static bool is_service_map(uint32_t id)
 {
-	sqlite3_bind_text(st, 1, k, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, v, -1, SQLITE_TRANSIENT);
-	step(db, st);
+	return id <= SERVICE_MAPS;
 }
 
-static void read_line(const char *path, char *out, size_t cap)
+/* The exit snapshot: the FDs still open (3, 4, ...) and the pins. */
+OUT_OF_LINE static void write_snapshot(int pid, uint64_t ts, const uint32_t *open_ids, long n_open)
 {
-	out[0] = '\0';
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return;
-	if (fgets(out, (int)cap, f))
-		out[strcspn(out, "\n")] = '\0';
-	fclose(f);
+	struct bpfleak_snap_fd *fds = calloc((size_t)n_open + 1, sizeof(*fds));
+	struct bpfleak_snap_pin pins[PINS];
+	char paths[PINS][64];
+	if (!fds)
+		fail("out of memory");
+	for (long i = 0; i < n_open; i++) {
+		bool svc = is_service_map(open_ids[i]);
+		struct bpfleak_snap_fd *f = &fds[i];
+		f->fd = 3 + (int)i;
+		f->kind = BPFLEAK_KIND_MAP;
+		f->obj_id = open_ids[i];
+		f->cloexec = 1;
+		snprintf(f->target, sizeof(f->target), "anon_inode:bpf-map");
+		if (asprintf(&f->fdinfo,
+			     "pos:\t0\nflags:\t02000002\nmnt_id:\t15\nino:\t1057\nmap_type:\t1\n"
+			     "key_size:\t4\nvalue_size:\t%d\nmax_entries:\t%d\nmap_flags:\t0x0\n"
+			     "map_extra:\t0x0\nmemlock:\t%d\nmap_id:\t%u\nfrozen:\t0\n",
+			     svc ? 64 : 16, svc ? 65536 : 1024, svc ? 5308416 : 86016,
+			     open_ids[i]) < 0)
+			fail("out of memory");
+	}
+	for (int i = 0; i < PINS; i++) {
+		snprintf(paths[i], sizeof(paths[i]), "/sys/fs/bpf/gw/svc_%d", i + 1);
+		pins[i] = (struct bpfleak_snap_pin){ .path = paths[i], .kind = BPFLEAK_KIND_MAP,
+						     .obj_id = (uint32_t)i + 1 };
+		snprintf(pins[i].name, sizeof(pins[i].name), "svc_%d", i + 1);
+	}
+	struct bpfleak_snapshot snap = {
+		.pid = pid, .fds = fds, .n_fds = (size_t)n_open, .pins = pins, .n_pins = PINS,
+		.n_mounts = 1,
+	};
+	struct jw_snapshot_info info = { .ts_ns = ts, .reason = BPFLEAK_SNAP_EXIT,
+					 .pins_walked = true };
+	check(jw_snapshot(&journal, &snap, &info), "snapshot");
+	for (long i = 0; i < n_open; i++)
+		free(fds[i].fdinfo);
+	free(fds);
 }
 
 int main(int argc, char **argv)
@@ -191,129 +277,45 @@ int main(int argc, char **argv)
 	}
 
 	unlink(out);
-	char side[4200];
+	char side[4200], err[512];
 	snprintf(side, sizeof(side), "%s-wal", out);
 	unlink(side);
 	snprintf(side, sizeof(side), "%s-shm", out);
 	unlink(side);
-	sqlite3 *db;
-	if (sqlite3_open(out, &db) != SQLITE_OK)
-		fail(db, out);
+	if (jw_open(&journal, out, JW_CREATE, err, sizeof(err))) {
+		fprintf(stderr, "gen_journal: %s\n", err);
+		return 3;
+	}
 	/* The shim's journals are WAL files; build this one fast, then fold the WAL in. */
-	exec_sql(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF;");
-	exec_sql(db, "BEGIN");
-	exec_sql(db, BPFLEAK_SCHEMA_SQL);
-	char pragmas[128];
-	snprintf(pragmas, sizeof(pragmas), "PRAGMA application_id=%d; PRAGMA user_version=%d;",
-		 BPFLEAK_APPLICATION_ID, BPFLEAK_SCHEMA_VERSION);
-	exec_sql(db, pragmas);
+	check(jw_exec(&journal, "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF;"), "pragmas");
+	check(jw_begin(&journal), "begin");
+	check(jw_meta(&journal, "synthetic", "bench/gen_journal"), "meta");
 
-	struct timespec mono, wall;
-	clock_gettime(CLOCK_MONOTONIC, &mono);
-	clock_gettime(CLOCK_REALTIME, &wall);
-	int64_t rt_base = ((int64_t)wall.tv_sec - mono.tv_sec) * 1000000000ll +
-			  (wall.tv_nsec - mono.tv_nsec);
 	/* The run ends now and lasted ~2 us per event. */
-	int64_t t_end = (int64_t)mono.tv_sec * 1000000000ll + mono.tv_nsec;
-	int64_t t0 = t_end - events * 2000ll - 1000000;
-	char buf[512], boot_id[64];
-	read_line("/proc/sys/kernel/random/boot_id", boot_id, sizeof(boot_id));
-	struct utsname u;
-	uname(&u);
-
-	sqlite3_stmt *st = prep(db, "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)");
-	snprintf(buf, sizeof(buf), "%d", BPFLEAK_SCHEMA_VERSION);
-	meta(db, st, "schema_version", buf);
-	meta(db, st, "boot_id", boot_id);
-	meta(db, st, "hostname", u.nodename);
-	meta(db, st, "kernel", u.release);
-	meta(db, st, "machine", u.machine);
-	meta(db, st, "shim_version", "bench-synthetic");
-	meta(db, st, "sqlite_version", sqlite3_libversion());
-	snprintf(buf, sizeof(buf), "%lld", (long long)rt_base);
-	meta(db, st, "realtime_base_ns", buf);
-	meta(db, st, "clock", "CLOCK_MONOTONIC ns; wall = ts_ns + realtime_base_ns");
-	sqlite3_finalize(st);
-
+	uint64_t t_end = now_mono_ns();
+	uint64_t t0 = t_end - (uint64_t)events * 2000 - 1000000;
+	char boot_id[64];
+	bpfleak_boot_id(boot_id, sizeof(boot_id));
 	int pid = (int)getpid();
-	st = prep(db, "INSERT INTO process(pid, ppid, exe, cmdline, boot_id, start_ticks, origin,"
-		  " started_ns, realtime_base_ns, exited_ns, exit_status)"
-		  " VALUES (?,?,?,?,?,?,'start',?,?,?,0)");
-	sqlite3_bind_int(st, 1, pid);
-	sqlite3_bind_int(st, 2, (int)getppid());
-	sqlite3_bind_text(st, 3, exe_path, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, "gateway --serve --workers 4", -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, boot_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 6, 12345);
-	sqlite3_bind_int64(st, 7, t0 - 500000);
-	sqlite3_bind_int64(st, 8, rt_base);
-	sqlite3_bind_int64(st, 9, t_end);
-	step(db, st);
-	sqlite3_finalize(st);
-
-	st = prep(db, "INSERT INTO module(pid, ts_ns, path, build_id, base, size, file_size, mtime_ns)"
-		  " VALUES (?,?,?,?,?,?,?,?)");
-	for (int i = 0; i < n_mods; i++) {
-		struct stat sb;
-		if (stat(mods[i].path, &sb) == 0) {
-			sqlite3_bind_int64(st, 7, (int64_t)sb.st_size);
-			sqlite3_bind_int64(st, 8, (int64_t)sb.st_mtim.tv_sec * 1000000000ll +
-						      sb.st_mtim.tv_nsec);
-		}
-		sqlite3_bind_int(st, 1, pid);
-		sqlite3_bind_int64(st, 2, t0 - 400000);
-		sqlite3_bind_text(st, 3, mods[i].path, -1, SQLITE_STATIC);
-		if (mods[i].build_id[0])
-			sqlite3_bind_text(st, 4, mods[i].build_id, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 5, (int64_t)mods[i].base);
-		sqlite3_bind_int64(st, 6, (int64_t)mods[i].size);
-		step(db, st);
-	}
-	sqlite3_finalize(st);
-
-	/* Stacks: ids 1..sites. */
-	st = prep(db, "INSERT INTO stack(id, hash, depth, ips) VALUES (?,?,?,?)");
-	uint64_t shared[4];
-	for (int k = 0; k < 4; k++)
-		shared[k] = ip_in(m_exe, 0x5eedull + (uint64_t)k);
-	for (long s = 0; s < sites; s++) {
-		uint64_t ips[STACK_DEPTH], seed = (uint64_t)s * 64;
-		ips[0] = ip_in(m_libc, seed % 7);             /* syscall(): a handful of spots */
-		for (int k = 1; k < 4; k++)                    /* library layer */
-			ips[k] = ip_in(m_lib, seed + (uint64_t)k);
-		for (int k = 4; k < 8; k++)                    /* the program's own call site */
-			ips[k] = ip_in(m_exe, seed + (uint64_t)k);
-		for (int k = 8; k < STACK_DEPTH; k++)          /* main, event loop: shared */
-			ips[k] = shared[k - 8];
-		sqlite3_bind_int64(st, 1, s + 1);
-		sqlite3_bind_int64(st, 2, (int64_t)(mix(seed ^ 0xabcdef) | 1));
-		sqlite3_bind_int(st, 3, STACK_DEPTH);
-		sqlite3_bind_blob(st, 4, ips, sizeof(ips), SQLITE_TRANSIENT);
-		step(db, st);
-	}
-	sqlite3_finalize(st);
-
-	sqlite3_stmt *obj = prep(db, "INSERT INTO object(kind, id, type, name, key_size, value_size,"
-				 " max_entries, flags, first_seen_ns) VALUES (1,?,?,?,4,?,?,0,?)");
-	for (int i = 1; i <= SERVICE_MAPS; i++) {
-		snprintf(buf, sizeof(buf), "svc_%d", i);
-		sqlite3_bind_int64(obj, 1, i);
-		sqlite3_bind_int(obj, 2, MAP_TYPE_HASH);
-		sqlite3_bind_text(obj, 3, buf, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int(obj, 4, 64);
-		sqlite3_bind_int(obj, 5, 65536);
-		sqlite3_bind_int64(obj, 6, t0 - 300000);
-		step(db, obj);
-	}
+	struct jw_process proc = {
+		.pid = pid, .ppid = getppid(), .exe = exe_path,
+		.cmdline = "gateway --serve --workers 4", .boot_id = boot_id, .origin = "start",
+		.start_ticks = 12345, .started_ns = t0 - 500000, .realtime_base_ns = realtime_base_ns(),
+	};
+	int64_t proc_row = jw_process(&journal, &proc);
+	if (proc_row < 0)
+		fail("process");
+	write_modules(pid, t0 - 400000);
+	int64_t *stack_ids = write_stacks(sites, m_exe, m_libc, m_lib);
+	for (uint32_t i = 1; i <= SERVICE_MAPS; i++)
+		write_map(i, "svc_%ld", i, 64, 65536, t0 - 300000);
 
 	/* Events.  The FDs held open are 3..3+leaked-1; the lowest free is next. */
-	sqlite3_stmt *ev = prep(db, "INSERT INTO event(ts_ns, pid, tid, op, fd, cmd, obj_kind, obj_id,"
-				" stack_id, result, flags) VALUES (?,?,?,?,?,?,1,?,?,?,?)");
 	uint32_t *open_ids = malloc(((size_t)open_fds + 1) * sizeof(*open_ids));
 	if (!open_ids)
-		fail(NULL, "out of memory");
+		fail("out of memory");
 	long leaked = 0, done_pairs = 0, steps = open_fds + pairs;
-	int64_t ts = t0;
+	uint64_t ts = t0;
 	for (long k = 0; k < steps; k++) {
 		/* Bresenham: leak at the steps where k * open_fds / steps moves on. */
 		bool leak = open_fds && (k + 1) * open_fds / steps > k * open_fds / steps;
@@ -323,84 +325,37 @@ int main(int argc, char **argv)
 		bool create_new = leak && site < sites / 2;
 		uint32_t id = create_new ? (uint32_t)(100000 + leaked)
 					 : (uint32_t)(1 + mix((uint64_t)idx ^ 0x77) % SERVICE_MAPS);
-		ts += 1000 + (int64_t)(mix((uint64_t)k) % 1000);
-		if (create_new) {
-			snprintf(buf, sizeof(buf), "conn_%ld", leaked);
-			sqlite3_bind_int64(obj, 1, id);
-			sqlite3_bind_int(obj, 2, MAP_TYPE_HASH);
-			sqlite3_bind_text(obj, 3, buf, -1, SQLITE_TRANSIENT);
-			sqlite3_bind_int(obj, 4, 16);
-			sqlite3_bind_int(obj, 5, 1024);
-			sqlite3_bind_int64(obj, 6, ts);
-			step(db, obj);
-		}
-		sqlite3_bind_int64(ev, 1, ts);
-		sqlite3_bind_int(ev, 2, pid);
-		sqlite3_bind_int(ev, 3, pid);
-		sqlite3_bind_int(ev, 4, BPFLEAK_OP_CREATE);
-		sqlite3_bind_int(ev, 5, fd);
-		sqlite3_bind_int(ev, 6, create_new ? CMD_MAP_CREATE : CMD_MAP_GET_FD_BY_ID);
-		sqlite3_bind_int64(ev, 7, id);
-		sqlite3_bind_int64(ev, 8, site + 1);
-		sqlite3_bind_int(ev, 9, fd);
-		sqlite3_bind_int(ev, 10, BPFLEAK_EF_CLOEXEC);
-		step(db, ev);
+		ts += 1000 + mix((uint64_t)k) % 1000;
+		if (create_new)
+			write_map(id, "conn_%ld", leaked, 16, 1024, ts);
+		struct jw_event ev = {
+			.ts_ns = ts, .pid = pid, .tid = pid, .op = BPFLEAK_OP_CREATE,
+			.has_fd = true, .fd = fd,
+			.cmd = create_new ? BPF_MAP_CREATE : BPF_MAP_GET_FD_BY_ID,
+			.kind = BPFLEAK_KIND_MAP, .obj_id = id, .stack_id = stack_ids[site],
+			.result = fd, .flags = BPFLEAK_EF_CLOEXEC,
+		};
+		check(jw_event(&journal, &ev), "event");
 		if (leak) {
 			open_ids[leaked++] = id;
 			continue;
 		}
-		ts += 200 + (int64_t)(mix((uint64_t)k ^ 1) % 800);
-		sqlite3_bind_int64(ev, 1, ts);
-		sqlite3_bind_int(ev, 2, pid);
-		sqlite3_bind_int(ev, 3, pid);
-		sqlite3_bind_int(ev, 4, BPFLEAK_OP_CLOSE);
-		sqlite3_bind_int(ev, 5, fd);
-		sqlite3_bind_int64(ev, 7, id);
-		sqlite3_bind_int(ev, 9, 0);
-		step(db, ev);
+		ts += 200 + mix((uint64_t)k ^ 1) % 800;
+		ev = (struct jw_event){
+			.ts_ns = ts, .pid = pid, .tid = pid, .op = BPFLEAK_OP_CLOSE,
+			.has_fd = true, .fd = fd, .cmd = -1, .kind = BPFLEAK_KIND_MAP, .obj_id = id,
+		};
+		check(jw_event(&journal, &ev), "event");
 		done_pairs++;
 	}
-	sqlite3_finalize(ev);
-	sqlite3_finalize(obj);
 
-	/* The exit snapshot. */
-	st = prep(db, "INSERT INTO snapshot(id, pid, ts_ns, reason) VALUES (1, ?, ?, 'exit')");
-	sqlite3_bind_int(st, 1, pid);
-	sqlite3_bind_int64(st, 2, t_end);
-	step(db, st);
-	sqlite3_finalize(st);
-	st = prep(db, "INSERT INTO snapshot_fd(snapshot_id, fd, kind, obj_id, target, cloexec, fdinfo)"
-		  " VALUES (1, ?, 1, ?, 'anon_inode:bpf-map', 1, ?)");
-	for (long i = 0; i < leaked; i++) {
-		bool svc = open_ids[i] <= SERVICE_MAPS;
-		snprintf(buf, sizeof(buf),
-			 "pos:\t0\nflags:\t02000002\nmnt_id:\t15\nino:\t1057\nmap_type:\t1\n"
-			 "key_size:\t4\nvalue_size:\t%d\nmax_entries:\t%d\nmap_flags:\t0x0\n"
-			 "map_extra:\t0x0\nmemlock:\t%d\nmap_id:\t%u\nfrozen:\t0\n",
-			 svc ? 64 : 16, svc ? 65536 : 1024, svc ? 5308416 : 86016, open_ids[i]);
-		sqlite3_bind_int(st, 1, 3 + (int)i);
-		sqlite3_bind_int64(st, 2, open_ids[i]);
-		sqlite3_bind_text(st, 3, buf, -1, SQLITE_TRANSIENT);
-		step(db, st);
-	}
-	sqlite3_finalize(st);
-	st = prep(db, "INSERT INTO snapshot_pin(snapshot_id, path, kind, obj_id, name)"
-		  " VALUES (1, ?, 1, ?, ?)");
-	for (int i = 1; i <= PINS; i++) {
-		char path[64], name[16];
-		snprintf(path, sizeof(path), "/sys/fs/bpf/gw/svc_%d", i);
-		snprintf(name, sizeof(name), "svc_%d", i);
-		sqlite3_bind_text(st, 1, path, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int(st, 2, i);
-		sqlite3_bind_text(st, 3, name, -1, SQLITE_TRANSIENT);
-		step(db, st);
-	}
-	sqlite3_finalize(st);
-	exec_sql(db, "COMMIT");
-	exec_sql(db, "PRAGMA wal_checkpoint(TRUNCATE)");
-	if (sqlite3_close(db) != SQLITE_OK)
-		fail(db, "close");
+	write_snapshot(pid, t_end, open_ids, leaked);
+	check(jw_process_exited(&journal, proc_row, t_end, true, 0), "process exit");
+	check(jw_commit(&journal), "commit");
+	jw_finish(&journal, 0);
+	jw_close(&journal);
 	free(open_ids);
+	free(stack_ids);
 	printf("events=%ld open=%ld sites=%ld pairs=%ld\n", events, leaked, sites, pairs);
 	return 0;
 }

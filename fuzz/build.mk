@@ -64,10 +64,10 @@ $(FUZZ_DIR)/replay/obj/%.o: %.c $(B)/.deps-ok
 	$(CC) $(FUZZ_REPLAY_CFLAGS) -MMD -MP -c -o $@ $<
 
 # Seed generator and the small ELF the journal seeds point at.
-$(FUZZ_DIR)/mkseeds: fuzz/mkseeds.c fuzz/jgen.c fuzz/jgen.h $(B)/.deps-ok
+$(FUZZ_DIR)/mkseeds: fuzz/mkseeds.c fuzz/jgen.c fuzz/jgen.h $(COMMON_OBJS) $(B)/.deps-ok
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) -O1 -g -Ifuzz -o $@ fuzz/mkseeds.c fuzz/jgen.c \
-		$(shell $(PKG_CONFIG) --libs sqlite3 2>/dev/null || echo -lsqlite3)
+	$(CC) $(BASE_CFLAGS) -O1 -g -Ifuzz -o $@ fuzz/mkseeds.c fuzz/jgen.c $(COMMON_OBJS) \
+		$(LDLIBS_BPF) $(shell $(PKG_CONFIG) --libs sqlite3 2>/dev/null || echo -lsqlite3)
 
 $(FUZZ_DIR)/small_elf: fuzz/small_elf.c $(B)/.deps-ok
 	@mkdir -p $(dir $@)

@@ -1,11 +1,17 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
-/* Journals that lie, made from bytes (see jgen.h). */
+/*
+ * Journals that lie, made from bytes (see jgen.h).  The file and its
+ * schema come from the journal writer (common/journal_writer.h), like any
+ * recorder's; the rows are raw SQL, because the input decides them and they
+ * are meant to be wrong: any column may get the wrong type, sequence
+ * numbers collide, tables are dropped.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sqlite3.h>
-#include <bpfleak/journal.h>
+#include "journal_writer.h"
 #include "jgen.h"
 
 struct rd {
@@ -298,30 +304,41 @@ static void bind_meta(sqlite3_stmt *st, struct rd *r, void *ctx)
 	bind_s(st, 2, PICK(r, vals));
 }
 
+/*
+ * 512-byte pages keep the journals, and the fuzz_journal corpus made of
+ * them, small.  The page size is fixed by a file's first write, so it is
+ * set in the empty file before jw_open writes the schema.
+ */
+static int small_pages(const char *path)
+{
+	sqlite3 *db;
+	int rc = sqlite3_open(path, &db);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, "PRAGMA page_size=512; PRAGMA user_version=0", NULL, NULL, NULL);
+	sqlite3_close(db);
+	return rc == SQLITE_OK ? 0 : -1;
+}
+
 int jgen_build(const char *path, const uint8_t *data, size_t size, const char *elf_path)
 {
 	struct rd r = { data, size, 0 };
 	struct gen g = { .now = 1000000000, .elf_path = elf_path ? elf_path : "/nonexistent/elf" };
-	sqlite3 *db;
-	char sql[128];
+	struct jw j;
+	char err[256];
 
 	unlink(path);
-	if (sqlite3_open(path, &db) != SQLITE_OK) {
-		sqlite3_close(db);
+	if (small_pages(path) || jw_open(&j, path, JW_CREATE, err, sizeof(err)))
+		return -1;
+	sqlite3 *db = j.db;
+	sqlite3_exec(db, "PRAGMA journal_mode=MEMORY; PRAGMA synchronous=OFF", NULL, NULL, NULL);
+	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+		jw_close(&j);
 		return -1;
 	}
-	/* Small pages keep the files (and the raw-bytes corpus) small. */
-	sqlite3_exec(db, "PRAGMA page_size=512; PRAGMA journal_mode=MEMORY; PRAGMA synchronous=OFF",
-		     NULL, NULL, NULL);
-	snprintf(sql, sizeof(sql), "PRAGMA application_id=%d; PRAGMA user_version=%d;",
-		 BPFLEAK_APPLICATION_ID, BPFLEAK_SCHEMA_VERSION);
-	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_exec(db, BPFLEAK_SCHEMA_SQL, NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) {
-		sqlite3_close(db);
-		return -1;
-	}
-	sqlite3_exec(db, "INSERT INTO meta VALUES ('schema_version', '1'),"
+	/* The same bytes make the same journal on any machine, so a reproducer
+	 * in fuzz/regress replays anywhere: the boot the process rows name,
+	 * not this machine's. */
+	sqlite3_exec(db, "INSERT OR REPLACE INTO meta VALUES"
 			 " ('boot_id', 'b96abe5a-4ba8-43e6-95dd-59e2d7941208')", NULL, NULL, NULL);
 	int wal = 0;
 	while (more(&r)) {
@@ -383,6 +400,6 @@ int jgen_build(const char *path, const uint8_t *data, size_t size, const char *e
 	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	if (wal)
 		sqlite3_exec(db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
-	sqlite3_close(db);
+	jw_close(&j);
 	return 0;
 }

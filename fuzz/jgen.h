@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
 /*
- * Journals that lie, made from bytes: a valid bpfleak journal (the real
- * schema from include/bpfleak/journal.h) whose rows are decided by the
+ * Journals that lie, made from bytes: a valid bpfleak journal (made by the
+ * journal writer, common/journal_writer.h) whose rows are decided by the
  * input, one opcode byte and a few argument bytes at a time.  Values are
  * drawn from small tables of the interesting ones -- FD numbers that
  * collide, -1, 2^31-1; ops 0..11 and 255; stack ids that do not exist;

@@ -10,7 +10,7 @@
  *
  * Every map is pinned by name under the loader's --pin-dir, the convention
  * of gateways that keep their datapath state across restarts.  The loader
- * (samples/gateway.c) fills the maps; this file only reads them.
+ * (samples/acl_apply.c) fills the maps; this file only reads them.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>

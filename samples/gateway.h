@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
 /*
  * Types shared by the sample gateway's XDP program (samples/gateway.bpf.c) and
- * its loader (samples/gateway.c).  Everything is fixed-width and padded by
+ * its loader (samples/loader.h).  Everything is fixed-width and padded by
  * hand so the BPF and the host compiler agree on the layout.
  */
 #ifndef BPFLEAK_SAMPLE_GATEWAY_H

@@ -12,16 +12,24 @@
 HOSTILE_DIR   := $(B)/tests/hostile
 HOSTILE_PROGS := $(HOSTILE_DIR)/host_hostile $(HOSTILE_DIR)/host_hostile_alt
 
+# One binary, a mode a file; host_hostile.c (main) first, since the
+# variant's padding there moves every function linked after it.
+HOSTILE_SRCS := tests/hostile/host_hostile.c tests/hostile/mode_threads.c \
+                tests/hostile/mode_forks.c tests/hostile/mode_sigclose.c \
+                tests/hostile/mode_closeall.c tests/hostile/mode_killloop.c \
+                tests/hostile/mode_highfd.c tests/hostile/mode_plain.c tests/hostile/mode_leak.c
+
 # -O0 -g: the journal-lies test checks file:line of a known call.
-$(HOSTILE_DIR)/host_hostile: tests/hostile/host_hostile.c $(B)/.deps-ok
+$(HOSTILE_DIR)/host_hostile: $(HOSTILE_SRCS) tests/hostile/host_hostile.h $(B)/.deps-ok
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) -O0 -g $(EXTRA_CFLAGS) -o $@ $< $(LDLIBS_BPF) -lpthread
+	$(CC) $(BASE_CFLAGS) -O0 -g $(EXTRA_CFLAGS) -o $@ $(HOSTILE_SRCS) $(LDLIBS_BPF) -lpthread
 
 # The same program with other code layout and build-id: "a module path
 # that is now a different binary".
-$(HOSTILE_DIR)/host_hostile_alt: tests/hostile/host_hostile.c $(B)/.deps-ok
+$(HOSTILE_DIR)/host_hostile_alt: $(HOSTILE_SRCS) tests/hostile/host_hostile.h $(B)/.deps-ok
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) -O0 -g $(EXTRA_CFLAGS) -DHOSTILE_VARIANT=1 -o $@ $< $(LDLIBS_BPF) -lpthread
+	$(CC) $(BASE_CFLAGS) -O0 -g $(EXTRA_CFLAGS) -DHOSTILE_VARIANT=1 -o $@ $(HOSTILE_SRCS) \
+		$(LDLIBS_BPF) -lpthread
 
 HOSTILE_TESTS := tests/hostile/threads.sh tests/hostile/forks.sh tests/hostile/sigclose.sh \
                  tests/hostile/closeall.sh tests/hostile/sigkill.sh tests/hostile/highfd.sh \

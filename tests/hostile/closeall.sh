@@ -43,7 +43,9 @@ for label in range from $loops; do
 	$PY "$HOSTILE_PY" integrity "$j" || status=1
 	if [ "$warn" -eq 0 ]; then
 		after=$(sqlite3 "file:$j?mode=ro" "SELECT count(*) FROM event e JOIN object o
-			ON o.kind = 1 AND o.id = e.obj_id WHERE e.op = 1 AND o.name IN ('hl_churn2', 'hl_after')")
+			ON o.kind = (SELECT kind FROM kind_name WHERE name = 'map') AND o.id = e.obj_id
+			WHERE e.op = (SELECT op FROM op_name WHERE name = 'create')
+			AND o.name IN ('hl_churn2', 'hl_after')")
 		if [ "$after" != 302 ]; then
 			echo "FAIL: $label: $after of the 302 creates after the mass close recorded, and no warning"
 			status=1

@@ -26,10 +26,12 @@ import os
 import sqlite3
 import sys
 
-OP = {"create": 1, "dup": 2, "close": 3, "pin": 4, "inherited": 5, "exec": 6,
-      "fork": 7, "drop": 8, "error": 9, "cloexec": 10}
+# The file of host_hostile's leak mode, where hostile_leak_site is.
+LEAK_SOURCE = "mode_leak.c"
+# event.flags bits (include/bpfleak/journal.h; the journal has no table of them)
+EF_CLOEXEC = 1
 EF_RACED = 8
-EF_SWEEP = 16   # BPFLEAK_EF_SWEEP: an EBADF close inside a close-everything sweep
+EF_SWEEP = 16   # an EBADF close inside a close-everything sweep
 
 problems = []
 
@@ -83,24 +85,37 @@ def connect(path, writable=False):
     return db
 
 
+def codes(db):
+    """The journal's own names for its codes (its op_name, kind_name and
+    cmd_name tables): op["create"], kind["map"], cmd["BPF_MAP_CREATE"]."""
+    class Codes:
+        pass
+    c = Codes()
+    c.op = {r[1]: r[0] for r in db.execute("SELECT op, name FROM op_name")}
+    c.kind = {r[1]: r[0] for r in db.execute("SELECT kind, name FROM kind_name")}
+    c.cmd = {r[1]: r[0] for r in db.execute("SELECT cmd, name FROM cmd_name")}
+    return c
+
+
 def integrity(db):
     rows = [r[0] for r in db.execute("PRAGMA integrity_check")]
     return rows == ["ok"], rows
 
 
-def replay(db, pid):
+def replay(db, op_code, pid):
     """The open FDs of pid after its events, and what was odd on the way."""
+    opens = (op_code["create"], op_code["dup"], op_code["inherited"])
     open_fds, odd, dbl = {}, [], []
     evs = db.execute("SELECT seq, ts_ns, op, fd, fd2, obj_id, result, flags FROM event"
                      " WHERE pid = ? ORDER BY ts_ns, seq", (pid,)).fetchall()
     for e in evs:
         op, fd = e["op"], e["fd"]
-        if op in (OP["create"], OP["dup"], OP["inherited"]):
+        if op in opens:
             if fd in open_fds:
                 odd.append("seq %d: %s onto fd %d, which the journal has open"
                            % (e["seq"], op, fd))
             open_fds[fd] = e["obj_id"] or 0
-        elif op == OP["close"]:
+        elif op == op_code["close"]:
             if e["result"] == 0:
                 if fd not in open_fds:
                     odd.append("seq %d: close of fd %d, not open in the journal" % (e["seq"], fd))
@@ -111,8 +126,6 @@ def replay(db, pid):
                     odd.append("seq %d: close of fd %d said %d, journal has it open"
                                % (e["seq"], fd, e["result"]))
                     open_fds.pop(fd, None)
-        elif op == OP["exec"]:
-            pass
     return open_fds, odd, dbl, len(evs)
 
 
@@ -155,15 +168,16 @@ def cmd_journal(args):
     if not ok:
         bad("integrity_check: %s" % rows[:5])
     pid = the_pid(db, facts, pid)
-    dropped = db.execute("SELECT coalesce(sum(fd2), 0) FROM event WHERE op = 8 AND pid = ?",
-                         (pid,)).fetchone()[0]
+    c = codes(db)
+    dropped = db.execute("SELECT coalesce(sum(fd2), 0) FROM event WHERE op = ? AND pid = ?",
+                         (c.op["drop"], pid)).fetchone()[0]
     if dropped and "--allow-drops" not in args:
         bad("the shim dropped %d events (queue full)" % dropped)
     snap = exit_snapshot(db, pid)
     if snap is None:
         bad("no exit snapshot for pid %d" % pid)
         snap = {}
-    final, odd, dbl, n = replay(db, pid)
+    final, odd, dbl, n = replay(db, c.op, pid)
     for o in odd[:20]:
         bad("replay: " + o)
     diff_sets("host", expected, "exit snapshot", snap, "snapshot vs host")
@@ -176,15 +190,15 @@ def cmd_journal(args):
             % (len(dbl), sorted(dbl)[:10], len(dbl_expected), sorted(dbl_expected)[:10]))
     if "--any-double-close" not in args:
         sweep_j = sorted(r[0] for r in db.execute(
-            "SELECT fd FROM event WHERE pid = ? AND op = 3 AND result != 0 AND flags & ?",
-            (pid, EF_SWEEP)))
+            "SELECT fd FROM event WHERE pid = ? AND op = ? AND result != 0 AND flags & ?",
+            (pid, c.op["close"], EF_SWEEP)))
         with open(host_out) as f:
             sweep_h = sorted(int(l.split()[1]) for l in f if l.startswith("sweep_close "))
         if sweep_j != sweep_h:
             bad("sweep-flagged double closes: journal %s, host predicts %s"
                 % (sweep_j[:10], sweep_h[:10]))
-    raced = db.execute("SELECT count(*) FROM event WHERE pid = ? AND op = 3 AND flags & ?",
-                       (pid, EF_RACED)).fetchone()[0]
+    raced = db.execute("SELECT count(*) FROM event WHERE pid = ? AND op = ? AND flags & ?",
+                       (pid, c.op["close"], EF_RACED)).fetchone()[0]
     print("journal: %d events, %d open at exit, %d double closes, %d raced closes, %d dropped"
           % (n, len(snap), len(dbl), raced, dropped))
     finish("journal of pid %d agrees with the host and its exit snapshot" % pid)
@@ -340,12 +354,15 @@ def cmd_forks(args):
     ok, rows = integrity(db)
     if not ok:
         bad("integrity_check: %s" % rows[:5])
-    name_of = {r["id"]: r["name"] for r in db.execute("SELECT id, name FROM object WHERE kind = 1")}
+    c = codes(db)
+    name_of = {r["id"]: r["name"] for r in db.execute("SELECT id, name FROM object WHERE kind = ?",
+                                                      (c.kind["map"],))}
     # Attribution: every create of a map named for a process is in that process.
     owner = {"hl_p": parent}
     for idx, (cpid, how, ids) in children.items():
         owner[("hl_x%d" if how == "exec" else "hl_c%d") % idx] = cpid
-    creates = db.execute("SELECT pid, obj_id FROM event WHERE op = 1 AND obj_kind = 1").fetchall()
+    creates = db.execute("SELECT pid, obj_id FROM event WHERE op = ? AND obj_kind = ?",
+                         (c.op["create"], c.kind["map"])).fetchall()
     per_name = {}
     for r in creates:
         name = name_of.get(r["obj_id"])
@@ -363,8 +380,8 @@ def cmd_forks(args):
             bad("child %d (pid %d, %s): %d creates of %s in the journal, expected %d"
                 % (idx, cpid, how, per_name.get(name, 0), name, want))
         for oid in ids:
-            row = db.execute("SELECT pid FROM event WHERE op = 1 AND obj_kind = 1 AND obj_id = ?",
-                             (oid,)).fetchall()
+            row = db.execute("SELECT pid FROM event WHERE op = ? AND obj_kind = ? AND obj_id = ?",
+                             (c.op["create"], c.kind["map"], oid)).fetchall()
             if [r[0] for r in row] != [cpid]:
                 bad("child %d: map %d created in pids %s, expected [%d]"
                     % (idx, oid, [r[0] for r in row], cpid))
@@ -392,7 +409,8 @@ def cmd_forks(args):
             elif ids[0] not in snap.values():
                 bad("child %d (pid %d): map %d not in its exit snapshot %s"
                     % (idx, cpid, ids[0], sorted(snap.values())))
-        fk = db.execute("SELECT fd2 FROM event WHERE pid = ? AND op = 7", (cpid,)).fetchall()
+        fk = db.execute("SELECT fd2 FROM event WHERE pid = ? AND op = ?",
+                        (cpid, c.op["fork"])).fetchall()
         if [r[0] for r in fk] != ([] if how == "exec" else [parent]):
             bad("child %d (pid %d): fork events %s, expected one naming parent %d"
                 % (idx, cpid, [r[0] for r in fk], parent))
@@ -401,12 +419,12 @@ def cmd_forks(args):
     for r in db.execute("SELECT DISTINCT pid FROM event"):
         if r[0] not in known:
             bad("events of pid %d, which the host never had" % r[0])
-    dropped = db.execute("SELECT coalesce(sum(fd2), 0) FROM event WHERE op = 8 AND pid != ?",
-                         (parent,)).fetchone()[0]
+    dropped = db.execute("SELECT coalesce(sum(fd2), 0) FROM event WHERE op = ? AND pid != ?",
+                         (c.op["drop"], parent)).fetchone()[0]
     if dropped:
         bad("%d events of children dropped" % dropped)
-    pdropped = db.execute("SELECT coalesce(sum(fd2), 0) FROM event WHERE op = 8 AND pid = ?",
-                          (parent,)).fetchone()[0]
+    pdropped = db.execute("SELECT coalesce(sum(fd2), 0) FROM event WHERE op = ? AND pid = ?",
+                          (c.op["drop"], parent)).fetchone()[0]
     if pdropped and "--allow-parent-drops" not in args:
         bad("%d events of the parent dropped" % pdropped)
     print("forks: parent %d, %d children (%d exec), parent creates in journal %d, parent drops %d"
@@ -435,9 +453,11 @@ def check_killed(journal, progress, kill_ns, max_loss_ms):
         bad("%s: integrity_check: %s" % (journal, rows[:5]))
         return None
     try:
+        c = codes(db)
         got = [r[0] for r in db.execute(
-            "SELECT e.obj_id FROM event e JOIN object o ON o.kind = 1 AND o.id = e.obj_id"
-            " WHERE e.op = 1 AND e.obj_kind = 1 AND o.name = 'hl_k' ORDER BY e.seq")]
+            "SELECT e.obj_id FROM event e JOIN object o ON o.kind = ?1 AND o.id = e.obj_id"
+            " WHERE e.op = ?2 AND e.obj_kind = ?1 AND o.name = 'hl_k' ORDER BY e.seq",
+            (c.kind["map"], c.op["create"]))]
     except sqlite3.DatabaseError as e:
         if done:
             bad("%s: unreadable (%s) after %d creates" % (journal, e, len(done)))
@@ -574,6 +594,10 @@ def cmd_lies(args):
             if len(w) == 2:
                 facts[w[0]] = int(w[1]) if w[1].lstrip("-").isdigit() else w[1]
     expected, _, _ = host_facts(host_out)
+    c = codes(connect(journal))
+    # The sql below says {create}, {map}... for the journal's own codes.
+    names = dict(create=c.op["create"], dup=c.op["dup"], close=c.op["close"], map=c.kind["map"],
+                 map_create=c.cmd["BPF_MAP_CREATE"], cloexec=EF_CLOEXEC)
     leak_line = facts["leak_line"]
     closed_fd = facts["closed_fd"]
     dup_fd = max(expected)          # the GET_FD_BY_ID copy, made second
@@ -610,13 +634,13 @@ def cmd_lies(args):
         truth[(fr.get("module"), fr.get("ip"))] = (fr.get("function"), fr.get("file"), fr.get("line"))
     site = [fr for fi, fr in all_frames(rep, module_path) if fr.get("function") == "hostile_leak_site"]
     if not site or site[0].get("line") != leak_line or \
-            os.path.basename(site[0].get("file") or "") != "host_hostile.c":
-        bad("control: the duplicate is not attributed to hostile_leak_site at host_hostile.c:%d"
-            " (got %s)" % (leak_line, site[:1]))
+            os.path.basename(site[0].get("file") or "") != LEAK_SOURCE:
+        bad("control: the duplicate is not attributed to hostile_leak_site at %s:%d"
+            " (got %s)" % (LEAK_SOURCE, leak_line, site[:1]))
     dups = fds_of(rep, {"duplicate"})
     if dups != {dup_fd}:
         bad("control: duplicate FDs %s, expected {%d}" % (sorted(dups), dup_fd))
-    print("lies: control ok (duplicate fd %d at host_hostile.c:%d)" % (dup_fd, leak_line))
+    print("lies: control ok (duplicate fd %d at %s:%d)" % (dup_fd, LEAK_SOURCE, leak_line))
 
     n = [0]
 
@@ -647,8 +671,8 @@ def cmd_lies(args):
     # 1. Events out of order: the close of closed_fd stamped before its create.
     rc, rep, text = variant("close stamped before create", """
         UPDATE event SET ts_ns = (SELECT min(ts_ns) - 1000 FROM event e2
-                                  WHERE e2.op = 1 AND e2.fd = %d)
-         WHERE op = 3 AND fd = %d;""" % (closed_fd, closed_fd))
+                                  WHERE e2.op = {create} AND e2.fd = {fd})
+         WHERE op = {close} AND fd = {fd};""".format(fd=closed_fd, **names))
     if rep is not None and closed_fd not in fds_of(rep, {"double_close", "stale"}) and \
             not any("fd %d " % closed_fd in w + " " for w in all_warnings(rep)):
         bad("close stamped before create: no finding or warning names fd %d" % closed_fd)
@@ -656,7 +680,8 @@ def cmd_lies(args):
     # 2. A close of an FD no event ever made, before anything else happened.
     rc, rep, text = variant("close before any create", """
         INSERT INTO event(ts_ns, pid, tid, op, fd, obj_kind, obj_id, result)
-        SELECT min(ts_ns) - 5000, %s, %s, 3, 77, 1, 424242, 0 FROM event;""" % (pid_sql, pid_sql))
+        SELECT min(ts_ns) - 5000, {pid}, {pid}, {close}, 77, {map}, 424242, 0 FROM event;"""
+                            .format(pid=pid_sql, **names))
     if rep is not None and 77 not in fds_of(rep, {"double_close", "stale"}) and \
             not any("fd 77 " in w + " " for w in all_warnings(rep)):
         bad("close before any create: no finding or warning names fd 77")
@@ -686,6 +711,7 @@ def cmd_lies(args):
             bad("duplicate sequence numbers: %s FDs open, the snapshot says %d" % (got, len(expected)))
 
     # 4. An op this analyzer does not know.
+    assert 42 not in c.op.values()
     rc, rep, text = variant("unknown op 42", """
         INSERT INTO event(ts_ns, pid, tid, op, fd, result)
         SELECT max(ts_ns) - 1, %s, %s, 42, 5, 0 FROM event;""" % (pid_sql, pid_sql))
@@ -694,7 +720,8 @@ def cmd_lies(args):
 
     # 5. A stack id that does not exist: the duplicate's create points nowhere.
     rc, rep, text = variant("stack id that does not exist", """
-        UPDATE event SET stack_id = 999999 WHERE op = 1 AND fd = %d;""" % dup_fd)
+        UPDATE event SET stack_id = 999999 WHERE op = {create} AND fd = {fd};"""
+                            .format(fd=dup_fd, **names))
     if rep is not None:
         f = [fi for fi in rep.get("findings") or [] if fi.get("class") == "duplicate"]
         if not f:
@@ -712,9 +739,10 @@ def cmd_lies(args):
     # 7. FD numbers at the edge.
     rc, rep, text = variant("fd 2^31-1 and negative fds", """
         INSERT INTO event(ts_ns, pid, tid, op, fd, obj_kind, obj_id, result)
-        SELECT max(ts_ns) - 3, %s, %s, 1, 2147483647, 1, 5, 2147483647 FROM event;
+        SELECT max(ts_ns) - 3, {pid}, {pid}, {create}, 2147483647, {map}, 5, 2147483647 FROM event;
         INSERT INTO event(ts_ns, pid, tid, op, fd, fd2, obj_kind, obj_id, result)
-        SELECT max(ts_ns) - 2, %s, %s, 2, -5, -7, 1, 5, -5 FROM event;""" % ((pid_sql,) * 4))
+        SELECT max(ts_ns) - 2, {pid}, {pid}, {dup}, -5, -7, {map}, 5, -5 FROM event;"""
+                            .format(pid=pid_sql, **names))
 
     # 8/9. The module path is now a different binary: with the build-id the
     # journal recorded, and with that build-id erased.
@@ -759,13 +787,14 @@ def cmd_lies(args):
     big = os.path.join(d, "big.db")
     shutil.copyfile(journal, big)
     db = sqlite3.connect(big)
-    pid, sid = db.execute("SELECT pid, stack_id FROM event WHERE op = 1 AND stack_id IS NOT NULL"
-                          " LIMIT 1").fetchone()
+    pid, sid = db.execute("SELECT pid, stack_id FROM event WHERE op = ? AND stack_id IS NOT NULL"
+                          " LIMIT 1", (names["create"],)).fetchone()
     t0 = db.execute("SELECT max(ts_ns) FROM event").fetchone()[0]
     db.execute("DELETE FROM snapshot_fd")
     db.execute("DELETE FROM snapshot")
     db.executemany("INSERT INTO event(ts_ns, pid, tid, op, fd, cmd, obj_kind, obj_id, stack_id,"
-                   " result, flags) VALUES (?,?,?,1,?,0,1,?,?,?,1)",
+                   " result, flags) VALUES (?,?,?,{create},?,{map_create},{map},?,?,?,{cloexec})"
+                   .format(**names),
                    [(t0 + 1000 * (i + 1), pid, pid, 100 + i, 50000000 + i, sid, 100 + i)
                     for i in range(100000)])
     db.commit()

@@ -17,7 +17,7 @@
 # or warning naming it (see hostile.py cmd_lies); no frame of the replaced
 # binary carries a function/file/line the recorded binary does not give;
 # and, as the control, the real journal attributes the duplicate to
-# hostile_leak_site at the host_hostile.c line the host printed.
+# hostile_leak_site at the mode_leak.c line the host printed.
 . "$(dirname "$0")/lib.sh"
 setup
 require_report

@@ -24,7 +24,7 @@
 #    finding.
 #
 # If the shim's queue overflowed (it drops and counts rather than block the
-# host, DESIGN.md §2), exact replay is impossible: the test then checks that
+# host: docs/architecture.md, "Threads, signals and fork"), exact replay is impossible: the test then checks that
 # the drop is reported and every open FD is still accounted for once, and
 # says so.  HOSTILE_SEEDS / HOSTILE_OPS / HOSTILE_THREADS vary the run
 # (make stress runs many seeds and more operations).
@@ -55,7 +55,8 @@ for seed in $seeds; do
 		fail "seed $seed: unexpected stderr"
 	fi
 
-	dropped=$(sqlite3 "file:$j?mode=ro" "SELECT coalesce(sum(fd2),0) FROM event WHERE op = 8")
+	dropped=$(sqlite3 "file:$j?mode=ro" "SELECT coalesce(sum(fd2),0) FROM event
+		WHERE op = (SELECT op FROM op_name WHERE name = 'drop')")
 	if [ "${dropped:-0}" -ne 0 ]; then
 		note "seed $seed: the shim dropped $dropped events (queue full); exact replay not possible"
 		drop_runs=$((drop_runs + 1))

@@ -2,7 +2,7 @@
 /*
  * The shim under load on the real kernel: eight threads racing on FD
  * numbers, a SIGKILL in the middle of a create/close loop, and the size of
- * the journal per event (DESIGN.md §5: at most 64 bytes).
+ * the journal per event (at most 64 bytes: docs/overhead.md, "Budgets").
  */
 #include "harness.h"
 #include <sys/mman.h>

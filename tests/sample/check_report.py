@@ -1,4 +1,4 @@
-"""Check a `bpfleak-report --format json` document (DESIGN.md section 4)
+"""Check a `bpfleak-report --format json` document (docs/report.md, "JSON output")
 against the leaks the sample gateway is known to have.
 
 usage: python3 check_report.py REPORT.json --none
@@ -12,8 +12,8 @@ come first).  For each SITE, at samples/gateway.c:LINE:
     map called NAME (an FD may appear in several classes: counted once);
   - one `outstanding` finding holds all OPEN FDs (open at exit);
   - one `duplicate` finding, a leak, holds DUP FDs: every FD there beyond
-    the oldest on its object (DESIGN.md: "every FD beyond the oldest is
-    attributed to its creation site"); DUP 0 means none;
+    the oldest on its object (docs/report.md, "Classes": "each younger one
+    is charged to the site that made it"); DUP 0 means none;
   - a `growth` finding, if the analyzer saw one, is a leak of all OPEN FDs;
   - every finding's count is the number of FDs it lists.
 

@@ -9,7 +9,7 @@
 #   lookup: 5 ticks x 1 bpf_map_get_fd_by_id of the delay map = 5 FDs
 #
 # and nothing else (every other FD was closed before exit).  Classes, as
-# DESIGN.md defines them: all 17 FDs are `outstanding`; as `duplicate`
+# docs/report.md ("Classes") defines them: all 17 FDs are `outstanding`; as `duplicate`
 # leaks, the reload site gets the 8 FDs beyond the first reload's (which
 # became the oldest holders once the gateway closed its own FDs), the
 # lookup site all 5 (the delay map was already held by a reload FD: the
