@@ -75,6 +75,7 @@ enum origin {
 	OR_INHERIT_FORK,         /* copy of the parent's FD */
 	OR_SNAPSHOT,             /* only the snapshot knows it */
 	OR_CLOSE_EVENT,          /* pseudo record for a double close */
+	OR_INHERIT_ATTACH,       /* held when `bpfleak attach` began tracing */
 };
 
 enum close_how {

@@ -284,6 +284,8 @@ static void do_inherited(struct model *m, struct proc *p, const struct ev *e)
 	} else if (strcmp(why, "exec") == 0) {
 		r->origin = OR_INHERIT_EXEC;
 		proc_warn(p, "fd %d survived an exec but was unknown before it", e->fd);
+	} else if (strcmp(why, "attach") == 0) {
+		r->origin = OR_INHERIT_ATTACH;
 	} else {
 		r->origin = OR_INHERIT_START;
 	}

@@ -29,8 +29,9 @@ const char *origin_name(int origin)
 		[OR_CREATE] = "create", [OR_DUP] = "dup", [OR_INHERIT_START] = "inherited",
 		[OR_INHERIT_EXEC] = "exec", [OR_INHERIT_FORK] = "fork",
 		[OR_SNAPSHOT] = "snapshot", [OR_CLOSE_EVENT] = "close",
+		[OR_INHERIT_ATTACH] = "held_before_attach",
 	};
-	return origin >= 0 && origin <= OR_CLOSE_EVENT ? n[origin] : "?";
+	return origin >= 0 && origin <= OR_INHERIT_ATTACH ? n[origin] : "?";
 }
 
 const char *stale_name(int why)
@@ -127,6 +128,8 @@ const char *no_stack_text(const struct finding *f)
 		return "no stack: only the kernel knows this FD";
 	case OR_CLOSE_EVENT:
 		return "no stack: close stacks were not recorded";
+	case OR_INHERIT_ATTACH:
+		return "no stack: held before attach, made before tracing began";
 	}
 	return "no stack recorded";
 }
