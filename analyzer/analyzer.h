@@ -34,6 +34,7 @@ enum cls {
 	CLS_UNPINNED,
 	CLS_OUTSTANDING,
 	CLS_UNKNOWN_ORIGIN,
+	CLS_FINALIZED,
 	CLS_MAX,
 };
 
@@ -327,6 +328,7 @@ void classify_growth(struct model *m, struct proc *p, const struct opts *o);
 void classify_unknown_origin(struct model *m, struct proc *p, const struct opts *o);
 void classify_double_close(struct model *m, struct proc *p, const struct opts *o);
 void classify_stale(struct model *m, struct proc *p, const struct opts *o);
+void classify_finalized(struct model *m, struct proc *p, const struct opts *o);
 void classify_all(struct model *m, const struct opts *o);
 
 /* objects.c: what is known about a kernel object, from every source. */

@@ -111,6 +111,11 @@ char *finding_summary(const struct finding *f)
 		return xasprintf("%zu bpf FD%s in the snapshot that no journal event explains "
 				 "(raw syscall, SCM_RIGHTS, or opened before the shim)", f->n,
 				 f->n == 1 ? "" : "s");
+	case CLS_FINALIZED:
+		return xasprintf("%zu FD%s never closed by the program: the GC's finalizers closed "
+				 "them after %s..%s (a leak the GC happened to clean)", f->n,
+				 f->n == 1 ? "" : "s", fmt_duration(f->newest_age, a, sizeof(a)),
+				 fmt_duration(f->oldest_age, b, sizeof(b)));
 	}
 	return xstrdup("");
 }
