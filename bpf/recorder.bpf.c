@@ -622,6 +622,16 @@ static __always_inline void exit_bpf(void *ctx, struct tid_state *st, long ret)
 
 /* ---- close ---- */
 
+/*
+ * Closes carry a stack with --close-stacks, and always in Go processes:
+ * there a frame-pointer walk is cheap, and it is how the recorder tells a
+ * close made by a GC finalizer (runtime.runfinq) from one in the code.
+ */
+static __always_inline bool close_stack_wanted(void)
+{
+	return close_stacks != 0 || proc_stack_mode(current_tgid()) == STACK_FP_ONLY;
+}
+
 static __always_inline void enter_close(int fd)
 {
 	struct tid_state *st = tid_state(true);
@@ -661,7 +671,7 @@ static __always_inline void exit_close(void *ctx, struct tid_state *st, long ret
 	/* Linux releases the FD even when close returns EINTR. */
 	struct ev_args a = { .type = REC_CLOSE, .fd = st->fd, .fd2 = -1, .cmd = -1,
 			     .result = ret == -EINTR ? 0 : (__s32)ret, .flags = st->flags,
-			     .ts = st->ts, .stack = close_stacks != 0 };
+			     .ts = st->ts, .stack = close_stack_wanted() };
 	emit_event(ctx, &a, &st->old);
 }
 
@@ -695,7 +705,7 @@ static __always_inline void exit_dup(void *ctx, struct tid_state *st, long ret)
 	if (st->old_open) {
 		struct ev_args c = { .type = REC_CLOSE, .fd = st->fd, .fd2 = -1, .cmd = -1,
 				     .result = 0, .flags = EF_IMPLICIT, .ts = st->ts,
-				     .stack = close_stacks != 0 };
+				     .stack = close_stack_wanted() };
 		emit_event(ctx, &c, &st->old);
 	}
 	struct rec_obj obj = {};

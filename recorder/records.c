@@ -71,7 +71,7 @@ static void on_create(struct session *s, const struct rec_event_small *e, size_t
 	if (!p)
 		return;
 	bool no_stack;
-	int64_t stack = stacks_for_event(s, p, e, size, &no_stack);
+	int64_t stack = stacks_for_event(s, p, e, size, &no_stack, NULL);
 	int kind = e->obj.kind ? (int)e->obj.kind : kind_of_cmd(e->cmd);
 	struct rec_obj obj = e->obj;
 	obj.kind = (uint32_t)kind;
@@ -115,7 +115,7 @@ static void on_dup(struct session *s, const struct rec_event_small *e, size_t si
 	if (!p)
 		return;
 	bool no_stack;
-	int64_t stack = stacks_for_event(s, p, e, size, &no_stack);
+	int64_t stack = stacks_for_event(s, p, e, size, &no_stack, NULL);
 	fdmodel_set_open(&p->fds, e->fd, (int)e->obj.kind, e->obj.id,
 			 (e->flags & BPFLEAK_EF_CLOEXEC) != 0);
 	emit(s, &(struct jw_event){
@@ -157,11 +157,18 @@ static void on_close(struct session *s, const struct rec_event_small *e, size_t 
 		fdmodel_set_closed(&p->fds, e->fd);
 	}
 	bool no_stack;
-	int64_t stack = stacks_for_event(s, p, e, size, &no_stack);
+	struct stack_ips st;
+	int64_t stack = stacks_for_event(s, p, e, size, &no_stack, &st);
+	int flags = (int)e->flags;
+	/* A GC finalizer closed it: the program itself never did (Go, cilium/ebpf). */
+	if (e->result == 0 && p->stack_mode == STACK_FP_ONLY && finalizer_on_stack(s, p, &st)) {
+		flags |= BPFLEAK_EF_FINALIZER;
+		s->finalized++;
+	}
 	emit(s, &(struct jw_event){
 		.ts_ns = e->h.ts_ns, .pid = p->pid, .tid = (int)e->h.tid, .op = BPFLEAK_OP_CLOSE,
 		.has_fd = true, .fd = e->fd, .cmd = -1, .kind = kind, .obj_id = id,
-		.stack_id = stack, .result = e->result, .flags = (int)e->flags });
+		.stack_id = stack, .result = e->result, .flags = flags });
 }
 
 static void on_fork(struct session *s, const struct rec_proc *r)

@@ -94,6 +94,8 @@ struct session {
 	uint64_t events, drops_attributed, drops_written;
 	uint64_t lost_charged, lost_gap;   /* losses no process accounted for */
 	uint64_t unwound, unwind_failed;   /* stack copies the DWARF unwinder did / did not walk */
+	struct finalizer_cache *fin;       /* where runtime.runfinq is, per module (finalizer.c) */
+	uint64_t finalized;                /* closes made by GC finalizers */
 };
 
 uint64_t now_ns(void);
@@ -145,6 +147,9 @@ void procs_inherit_modules(struct session *s, struct kproc *child, const struct 
 			   uint64_t ts);
 /* Whether ip is in a module known for p (or its parent's, for a fork child). */
 bool procs_ip_known(struct session *s, const struct kproc *p, uint64_t ip);
+/* That module, or NULL. */
+const struct procmap_module *procs_module_at(struct session *s, const struct kproc *p,
+					    uint64_t ip);
 /* Reading maps again is worth it: the process still runs and was not read just now. */
 bool procs_maps_stale(const struct kproc *p);
 void procs_free(struct kproc *p);
@@ -153,9 +158,21 @@ int procs_stack_mode_for(const struct session *s, pid_t pid);
 void procs_set_exited(struct session *s, struct kproc *p, uint64_t ts, bool have_status, int status);
 
 /* ---- stacks (stacks.c) ---- */
-/* The journal stack id for an event record, 0 when it has none; *no_stack set if it should have. */
+/* The return addresses of an event's stack, innermost first. */
+struct stack_ips {
+	uint64_t ips[REC_MAX_IPS];
+	uint32_t n;
+};
+/* The journal stack id for an event record, 0 when it has none; *no_stack set if it should have.
+ * out (optional) gets the addresses. */
 int64_t stacks_for_event(struct session *s, struct kproc *p, const void *rec, size_t size,
-			 bool *no_stack);
+			 bool *no_stack, struct stack_ips *out);
+
+/* ---- finalizers (finalizer.c) ---- */
+/* Whether a stack of p ran in the Go runtime's finalizer goroutine (runtime.runfinq). */
+bool finalizer_on_stack(struct session *s, const struct kproc *p, const struct stack_ips *st);
+/* Forget the symbol cache (session_close). */
+void finalizer_cache_free(struct session *s);
 
 /* ---- objects (objects.c) ---- */
 /* Make sure the object row for o exists; fd of pid may be used to learn it. */

@@ -116,9 +116,11 @@ static uint32_t fp_walk_copy(const struct rec_event_regs *r, uint64_t *ips, uint
 }
 
 int64_t stacks_for_event(struct session *s, struct kproc *p, const void *rec, size_t size,
-			 bool *no_stack)
+			 bool *no_stack, struct stack_ips *got)
 {
 	*no_stack = false;
+	if (got)
+		got->n = 0;
 	if (size < sizeof(struct rec_event))
 		return 0;
 	const struct rec_event *ev = rec;
@@ -160,5 +162,9 @@ int64_t stacks_for_event(struct session *s, struct kproc *p, const void *rec, si
 		return 0;
 	}
 	check_modules(s, p, ips, n, ev->e.h.ts_ns);
+	if (got) {
+		memcpy(got->ips, ips, n * sizeof(ips[0]));
+		got->n = n;
+	}
 	return intern(s, ips, n);
 }
