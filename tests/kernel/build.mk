@@ -17,7 +17,8 @@ $(KR_DIR)/kr_%: tests/kernel/kr_%.c tests/kernel/rawsys.h $(B)/.deps-ok
 
 KR_TESTS := tests/kernel/kernel-vs-shim.sh tests/kernel/raw-syscalls.sh \
             tests/kernel/fork-exec.sh tests/kernel/attach.sh tests/kernel/drops.sh \
-            tests/kernel/cli.sh tests/kernel/container.sh tests/kernel/bench-smoke.sh
+            tests/kernel/cli.sh tests/kernel/container.sh tests/kernel/bench-smoke.sh \
+            tests/kernel/go-leaks.sh
 TEST_SCRIPTS += $(KR_TESTS)
 check: $(KR_HOSTS) $(B)/tests/analyzer/e2e_leaks $(B)/bench/bench_kernel
 
