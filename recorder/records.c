@@ -188,6 +188,7 @@ static void on_fork(struct session *s, const struct rec_proc *r)
 		p->exe = parent->exe ? strdup(parent->exe) : NULL;
 		p->cmdline = parent->cmdline ? strdup(parent->cmdline) : NULL;
 		p->stack_mode = parent->stack_mode;
+		p->need = parent->need;   /* the kernel copied its stack settings too */
 		procs_inherit_mounts(p, parent);
 	}
 	procs_write_row(s, p, r->h.ts_ns);
@@ -234,10 +235,12 @@ static void on_exec(struct session *s, const struct rec_exec *r)
 			.ts_ns = r->h.ts_ns, .pid = p->pid, .tid = (int)r->h.tid, .op = BPFLEAK_OP_EXEC,
 			.cmd = -1, .detail = p->exe });
 	int mode = procs_stack_mode_for(s, p->pid);
-	if (mode != p->stack_mode) {
+	/* A new program: its stacks are measured anew (stackcopy.c). */
+	if (mode != p->stack_mode || p->need.bytes || p->need.full) {
 		p->stack_mode = mode;
 		kernel_set_stack_mode(s->k, p->pid, mode);
 	}
+	memset(&p->need, 0, sizeof(p->need));
 	procs_refresh_modules(s, p, r->h.ts_ns, true);
 	if (!p->n_mods)
 		exec_modules_from_auxv(s, p, r);

@@ -55,6 +55,11 @@ struct kproc {
 	bool awaiting_start;         /* `run`: traced from fork, its first image not seen yet */
 	bool finished;               /* exit snapshot written (or given up) */
 	int stack_mode;              /* enum rec_stack_mode */
+	struct stack_need {          /* how much user stack its creates need (stackcopy.c) */
+		uint32_t bytes;      /* copied now; 0: the default (REC_STACK_BYTES) */
+		uint32_t seen, max_used;
+		bool full;           /* a walk needed more than was copied: always copy all */
+	} need;
 	uint64_t attach_scan_ns;     /* attach: a close before this of an FD never seen was held */
 	int root_fd;                 /* O_PATH of its root (its mount namespace), -1 none */
 	int mntns_fd;                /* its mount namespace, kept alive with its mounts */
@@ -167,6 +172,11 @@ struct stack_ips {
  * out (optional) gets the addresses. */
 int64_t stacks_for_event(struct session *s, struct kproc *p, const void *rec, size_t size,
 			 bool *no_stack, struct stack_ips *out);
+
+/* ---- how much user stack to copy (stackcopy.c) ---- */
+/* What an unwind of a copy of copied bytes of p's stack found: why it
+ * stopped, and how many bytes it read. */
+void stackcopy_learn(struct session *s, struct kproc *p, int why, size_t used, size_t copied);
 
 /* ---- finalizers (finalizer.c) ---- */
 /* Whether a stack of p ran in the Go runtime's finalizer goroutine (runtime.runfinq). */

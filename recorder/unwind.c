@@ -37,6 +37,7 @@ struct capture {
 	size_t len;
 	bool wanted_beyond;          /* asked for stack past the copy */
 	bool read_failed;            /* any word we could not give */
+	size_t used;                 /* bytes of the copy up to the highest word read */
 	uint64_t *ips;
 	int max, n;
 	uint64_t last_pc, last_sp;
@@ -164,6 +165,8 @@ static bool memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *a
 	sp = c->regs->sp;
 	if (addr >= sp && c->len >= sizeof(*result) && addr - sp <= c->len - sizeof(*result)) {
 		memcpy(result, c->stack + (addr - sp), sizeof(*result));
+		if (addr - sp + sizeof(*result) > c->used)
+			c->used = addr - sp + sizeof(*result);
 		return true;
 	}
 	if (read_module_word(dwfl, addr, result))
@@ -410,6 +413,7 @@ static void walk(struct session *s, struct capture *c)
 	c->stopped = false;
 	c->wanted_beyond = false;
 	c->read_failed = false;
+	c->used = 0;
 	if (!s->attached) {
 		c->why = UNWIND_STOP_NO_MODULE;
 		return;
@@ -497,6 +501,15 @@ int unwinder_unwind(struct unwinder *u, pid_t pid, const struct unwind_regs *reg
 		    const void *stack, size_t stack_len, uint64_t *ips, int max_ips,
 		    enum unwind_stop *why)
 {
+	return unwinder_unwind_used(u, pid, regs, stack, stack_len, ips, max_ips, why, NULL);
+}
+
+int unwinder_unwind_used(struct unwinder *u, pid_t pid, const struct unwind_regs *regs,
+			 const void *stack, size_t stack_len, uint64_t *ips, int max_ips,
+			 enum unwind_stop *why, size_t *used)
+{
+	if (used)
+		*used = 0;
 	struct capture c = {
 		.regs = regs, .stack = stack, .len = stack ? stack_len : 0,
 		.ips = ips, .max = max_ips,
@@ -534,6 +547,8 @@ out:
 	u->st.stopped[c.why]++;
 	if (why)
 		*why = c.why;
+	if (used)
+		*used = c.used;
 	return c.n;
 }
 
@@ -557,9 +572,18 @@ static struct unwinder *default_get(void)
 int unwind_user_stack_why(pid_t pid, const struct unwind_regs *regs, const void *stack,
 			  size_t stack_len, uint64_t *ips, int max_ips, enum unwind_stop *why)
 {
+	return unwind_user_stack_used(pid, regs, stack, stack_len, ips, max_ips, why, NULL);
+}
+
+int unwind_user_stack_used(pid_t pid, const struct unwind_regs *regs, const void *stack,
+			   size_t stack_len, uint64_t *ips, int max_ips, enum unwind_stop *why,
+			   size_t *used)
+{
 	struct unwinder *u;
 	int n;
 
+	if (used)
+		*used = 0;
 	if (max_ips <= 0) {
 		if (why)
 			*why = UNWIND_STOP_MAX;
@@ -568,7 +592,7 @@ int unwind_user_stack_why(pid_t pid, const struct unwind_regs *regs, const void 
 	pthread_mutex_lock(&default_lock);
 	u = default_get();
 	if (u) {
-		n = unwinder_unwind(u, pid, regs, stack, stack_len, ips, max_ips, why);
+		n = unwinder_unwind_used(u, pid, regs, stack, stack_len, ips, max_ips, why, used);
 	} else {
 		ips[0] = regs->ip;
 		n = 1;

@@ -97,6 +97,11 @@ void unwinder_forget(struct unwinder *u, pid_t pid);
 int unwinder_unwind(struct unwinder *u, pid_t pid, const struct unwind_regs *regs,
 		    const void *stack, size_t stack_len, uint64_t *ips, int max_ips,
 		    enum unwind_stop *why);
+/* The same, and *used (optional): the bytes of the copy, from sp, up to the
+ * highest word the walk read (how much stack this call chain needs). */
+int unwinder_unwind_used(struct unwinder *u, pid_t pid, const struct unwind_regs *regs,
+			 const void *stack, size_t stack_len, uint64_t *ips, int max_ips,
+			 enum unwind_stop *why, size_t *used);
 
 /* Counters since unwinder_new, for the recorder's statistics. */
 struct unwind_stats {
@@ -115,6 +120,10 @@ int unwind_user_stack(pid_t pid, const struct unwind_regs *regs, const void *sta
  * which the report shows as a stack cut short). */
 int unwind_user_stack_why(pid_t pid, const struct unwind_regs *regs, const void *stack,
 			  size_t stack_len, uint64_t *ips, int max_ips, enum unwind_stop *why);
+/* And how much of the copy it read (unwinder_unwind_used). */
+int unwind_user_stack_used(pid_t pid, const struct unwind_regs *regs, const void *stack,
+			   size_t stack_len, uint64_t *ips, int max_ips, enum unwind_stop *why,
+			   size_t *used);
 int unwind_load_pid(pid_t pid);
 int unwind_add_modules(pid_t pid, struct procmap_module *mods, size_t n);
 void unwind_forget(pid_t pid);
