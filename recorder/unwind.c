@@ -18,8 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <stdio.h>
 #include <unistd.h>
 #include "unwind.h"
+#include "unwind_fast.h"
 
 #define X86_64_DWARF_RBP 6
 #define X86_64_DWARF_RSP 7
@@ -60,6 +62,7 @@ struct session {
 	uint64_t loaded_ns;          /* last read of /proc/PID/maps; 0 never */
 	uint64_t used;               /* LRU clock */
 	struct capture *cur;
+	struct cfi_cache *cfi;       /* the fast path's rules (unwind_fast.c); NULL until used */
 };
 
 /* Sessions are allocated one by one: libdwfl keeps a pointer to each (the
@@ -69,6 +72,7 @@ struct unwinder {
 	size_t n;
 	uint64_t clock;
 	struct unwind_stats st;
+	int verify;                  /* check the fast path: 1 on, 0 off, -1 BPFLEAK_UNWIND_VERIFY */
 };
 
 static uint64_t now_ns(void)
@@ -207,11 +211,13 @@ static void session_clear(struct session *s)
 	s->dwfl = NULL;
 	s->attached = false;
 	s->n_mods = 0;
+	cfi_cache_clear(s->cfi);
 }
 
 static void session_free(struct session *s)
 {
 	session_clear(s);
+	cfi_cache_free(s->cfi);
 	free(s->mods);
 	free(s);
 }
@@ -439,6 +445,40 @@ static void walk(struct session *s, struct capture *c)
 		c->why = UNWIND_STOP_FAILED;
 }
 
+/* ------------------------------------------------ fast path checking */
+
+/* unwinder_verify, or BPFLEAK_UNWIND_VERIFY=1: walk every stack the fast
+ * path took with libdwfl too, and count (and say) where they differ. */
+static bool verify_fast(struct unwinder *u)
+{
+	if (u->verify < 0)
+		u->verify = getenv("BPFLEAK_UNWIND_VERIFY") != NULL;
+	return u->verify;
+}
+
+void unwinder_verify(struct unwinder *u, bool on)
+{
+	u->verify = on;
+}
+
+static void check_fast(struct unwinder *u, struct session *s, const struct capture *fast)
+{
+	uint64_t ips[256];
+	struct capture c = *fast;
+	c.ips = ips;
+	c.max = fast->max < 256 ? fast->max : 256;
+	walk(s, &c);
+	int same = 0;
+	while (same < c.n && same < fast->n && ips[same] == fast->ips[same])
+		same++;
+	if (same == c.n && c.n == fast->n && c.why == fast->why)
+		return;
+	if (u->st.mismatches++ < 5)
+		fprintf(stderr, "unwind: pid %d: the fast path gave %d frames (stop %d), libdwfl %d "
+			"(stop %d), first difference at frame %d\n", (int)s->pid, fast->n,
+			(int)fast->why, c.n, (int)c.why, same);
+}
+
 /* ---------------------------------------------------------------- API */
 
 struct unwinder *unwinder_new(void)
@@ -447,6 +487,7 @@ struct unwinder *unwinder_new(void)
 
 	if (!u)
 		return NULL;
+	u->verify = -1;
 	u->s = calloc(UNWIND_MAX_PIDS, sizeof(*u->s));
 	if (!u->s) {
 		free(u);
@@ -529,6 +570,17 @@ int unwinder_unwind_used(struct unwinder *u, pid_t pid, const struct unwind_regs
 	s->used = ++u->clock;
 	if (!s->loaded_ns)
 		session_load(u, s);
+	if (s->attached && (s->cfi || (s->cfi = cfi_cache_new()))) {
+		int m = fast_unwind(s->dwfl, s->cfi, regs, c.stack, c.len, ips, max_ips, &c.why,
+				    &c.used);
+		if (m >= 0) {
+			c.n = m;
+			u->st.fast++;
+			if (verify_fast(u))
+				check_fast(u, s, &c);
+			goto out;
+		}
+	}
 	walk(s, &c);
 	/* A PC in no module: a library mapped since the last look. */
 	if (c.why == UNWIND_STOP_NO_MODULE && now_ns() - s->loaded_ns >= UNWIND_RELOAD_NS) {
