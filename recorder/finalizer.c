@@ -9,9 +9,11 @@
  * it).  Such closes are journaled with BPFLEAK_EF_FINALIZER and the report
  * calls their FDs `finalized`.
  *
- * Where runtime.runfinq is comes from the module's ELF symbol table, read
- * once per file and cached (a stripped Go binary has none: its finalizer
- * closes look like the program's own, and stderr says so once).
+ * Where runtime.runfinq is comes from the module's ELF symbol table or,
+ * in a stripped binary (go build -ldflags=-s, strip), from the function
+ * table Go keeps for its own tracebacks (.gopclntab, Go 1.18 and later);
+ * read once per file and cached.  A Go binary with neither: its finalizer
+ * closes look like the program's own, and stderr says so once.
  */
 #include <gelf.h>
 #include <libelf.h>
@@ -38,18 +40,68 @@ struct finalizer_cache {
 	size_t n, next;
 };
 
+static uint64_t le(const unsigned char *p, size_t n)
+{
+	uint64_t v = 0;
+	for (size_t i = n; i-- > 0;)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/*
+ * runtime.runfinq in Go's function table (.gopclntab, src/runtime/symtab.go):
+ * a header (magic 0xfffffff0 for Go 1.18-1.19, 0xfffffff1 from 1.20; then
+ * nfunc, nfiles, textStart, and the offsets of the name table and of the
+ * function table, pointer-sized), then nfunc+1 pairs (entry offset from
+ * textStart, offset of the function's _func record), each _func starting
+ * with its entry offset and the offset of its name.  Every offset is
+ * checked against the section: the file may be anything.
+ */
+static bool from_pclntab(const unsigned char *t, size_t n, uint64_t *lo, uint64_t *hi)
+{
+	if (n < 8 || (le(t, 4) != 0xfffffff0 && le(t, 4) != 0xfffffff1) || t[4] || t[5] ||
+	    t[7] != 8 || n < 8 + 8 * 8)
+		return false;
+	uint64_t nfunc = le(t + 8, 8), text = le(t + 24, 8);
+	uint64_t names = le(t + 32, 8), ftab = le(t + 64, 8);
+	if (ftab >= n || (n - ftab) / 8 < 1 || nfunc > (n - ftab) / 8 - 1 || names >= n)
+		return false;
+	size_t want = strlen(RUNFINQ) + 1;
+	for (uint64_t i = 0; i < nfunc; i++) {
+		const unsigned char *e = t + ftab + 8 * i;
+		uint64_t func = ftab + le(e + 4, 4);
+		if (func > n - 8)
+			continue;
+		uint64_t name = names + le(t + func + 4, 4);
+		if (name >= n || n - name < want || memcmp(t + name, RUNFINQ, want))
+			continue;
+		*lo = text + le(e, 4);
+		*hi = text + le(e + 8, 4);
+		return *hi > *lo;
+	}
+	return false;
+}
+
 /* runtime.runfinq's [lo, hi) in the ELF file fd; false when it has no such symbol. */
 static bool find_runfinq(int fd, uint64_t *lo, uint64_t *hi)
 {
 	bool found = false;
+	size_t shstr;
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		return false;
 	Elf *e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (!e)
 		return false;
+	Elf_Scn *pcln = NULL;
+	bool have_names = elf_getshdrstrndx(e, &shstr) == 0;
 	for (Elf_Scn *scn = NULL; !found && (scn = elf_nextscn(e, scn)) != NULL;) {
 		GElf_Shdr sh;
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB || !sh.sh_entsize)
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		const char *sname = have_names ? elf_strptr(e, shstr, sh.sh_name) : NULL;
+		if (sname && !strcmp(sname, ".gopclntab") && sh.sh_type == SHT_PROGBITS)
+			pcln = scn;
+		if (sh.sh_type != SHT_SYMTAB || !sh.sh_entsize)
 			continue;
 		Elf_Data *d = elf_getdata(scn, NULL);
 		size_t n = d ? sh.sh_size / sh.sh_entsize : 0;
@@ -66,6 +118,11 @@ static bool find_runfinq(int fd, uint64_t *lo, uint64_t *hi)
 				break;
 			}
 		}
+	}
+	if (!found && pcln) {
+		Elf_Data *d = elf_getdata(pcln, NULL);
+		if (d && d->d_buf)
+			found = from_pclntab(d->d_buf, d->d_size, lo, hi);
 	}
 	elf_end(e);
 	return found;
@@ -123,12 +180,12 @@ bool finalizer_on_stack(struct session *s, const struct kproc *p, const struct s
 		if (c->lo < c->hi && vaddr >= c->lo && vaddr < c->hi)
 			return true;
 		if (c->lo == c->hi && !c->warned && p->exe && !strcmp(m->path, p->exe)) {
-			/* The Go program itself has no runtime.runfinq symbol: stripped. */
+			/* The Go program itself does not say where runtime.runfinq is. */
 			c->warned = true;
 			if (!s->opts.quiet)
-				fprintf(stderr, "%s: %s has no symbol table (stripped): closes made by "
-					"Go's GC finalizers cannot be told from the program's own\n",
-					s->opts.prog, m->path);
+				fprintf(stderr, "%s: %s has neither a symbol table nor a Go 1.18+ "
+					"function table: closes made by Go's GC finalizers cannot be "
+					"told from the program's own\n", s->opts.prog, m->path);
 		}
 	}
 	return false;

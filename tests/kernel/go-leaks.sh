@@ -13,7 +13,9 @@
 #  2. `bpfleak run` with --finalize: the dropped handles are closed by
 #     cilium/ebpf's finalizers after a forced runtime.GC(); the report calls
 #     them `finalized` at the same two lines (a leak the GC cleaned), not
-#     open leaks, and only the finalizer goroutine's closes are so marked.
+#     open leaks, and only the finalizer goroutine's closes are so marked;
+#     the same closes are told apart in a stripped copy of the static build
+#     (from Go's own function table, .gopclntab).
 #  3. The gateway started without bpfleak, a reload and some ticks, then
 #     `bpfleak attach PID` ("attached to pid PID" on stderr once live), three
 #     more reloads and ticks, SIGTERM: attach exits 0; the bpf FDs held at
@@ -187,6 +189,17 @@ EOF
 	[ "$(q "$J" "SELECT count(*) FROM event WHERE op = 3 AND stack_id IS NOT NULL")" = \
 	  "$(q "$J" "SELECT count(*) FROM event WHERE op = 3")" ] ||
 		fail "$variant --finalize: a Go close without a stack"
+
+	if [ $variant = gateway-go ]; then
+		note "$variant: 2b. stripped (no symbol table, no DWARF): finalizers still told apart"
+		strip -o "$T/gateway-go-stripped" "$bin" || fail "cannot strip $bin"
+		ip netns exec "$NS" "$BPFLEAK" run -o "$T/strip.db" -- "$T/gateway-go-stripped" --ifname lo \
+			--pin-dir "$BPFFS/gw" --reloads 3 --ticks 5 --interval 100 --finalize >"$T/strip.out" 2>&1 ||
+			{ cat "$T/strip.out"; fail "the stripped gateway under bpfleak run failed"; }
+		grep -q 'cannot be told' "$T/strip.out" && { cat "$T/strip.out"; fail "runtime.runfinq not found in the stripped gateway"; }
+		[ "$(q "$T/strip.db" "SELECT count(*) FROM event WHERE op = 3 AND flags & 512")" -ge 13 ] ||
+			fail "stripped: $(q "$T/strip.db" "SELECT count(*) FROM event WHERE op = 3 AND flags & 512") closes marked as a finalizer's, expected 13-17"
+	fi
 
 	note "$variant: 3. bpfleak attach to a gateway that runs already"
 	gout=$T/att-$variant.out
