@@ -34,6 +34,7 @@ enum cls {
 	CLS_UNPINNED,
 	CLS_OUTSTANDING,
 	CLS_UNKNOWN_ORIGIN,
+	CLS_FINALIZED,
 	CLS_MAX,
 };
 
@@ -77,6 +78,7 @@ enum origin {
 	OR_SNAPSHOT,             /* only the snapshot knows it */
 	OR_CLOSE_EVENT,          /* pseudo record for a double close */
 	OR_INHERIT_RESTART,      /* listed when the journal file was restarted */
+	OR_INHERIT_ATTACH,       /* held when `bpfleak attach` began tracing */
 };
 
 enum close_how {
@@ -411,6 +413,7 @@ void classify_growth(struct model *m, struct proc *p, const struct opts *o);
 void classify_unknown_origin(struct model *m, struct proc *p, const struct opts *o);
 void classify_double_close(struct model *m, struct proc *p, const struct opts *o);
 void classify_stale(struct model *m, struct proc *p, const struct opts *o);
+void classify_finalized(struct model *m, struct proc *p, const struct opts *o);
 void classify_all(struct model *m, const struct opts *o);
 
 /* objects.c: what is known about a kernel object, from every source. */

@@ -22,6 +22,9 @@
  *   unknown_origin informational: FDs the journal cannot explain (raw
  *                 syscalls, SCM_RIGHTS, created before the shim) are a
  *                 blind spot to show, not proof of a leak.
+ *   finalized     leak: the program never closed the FD, a GC finalizer
+ *                 did (Go); the same code leaks for real when the handle
+ *                 stays reachable or the GC runs late.
  * Findings removed by --class, --pid or --suppressions do not count;
  * --top only shortens the listing.
  */
@@ -37,6 +40,7 @@ static const char *const names[CLS_MAX] = {
 	[CLS_UNPINNED] = "unpinned",
 	[CLS_OUTSTANDING] = "outstanding",
 	[CLS_UNKNOWN_ORIGIN] = "unknown_origin",
+	[CLS_FINALIZED] = "finalized",
 };
 
 const char *cls_name(int cls)
@@ -63,6 +67,7 @@ int finding_is_leak(const struct finding *f, const struct opts *o)
 	switch (f->cls) {
 	case CLS_DUPLICATE:
 	case CLS_GROWTH:
+	case CLS_FINALIZED:
 		return 1;
 	case CLS_DOUBLE_CLOSE:
 		return !(f->flag & DC_FLAG_IO_URING);
@@ -125,6 +130,7 @@ void classify_all(struct model *m, const struct opts *o)
 		classify_unpinned(m, p, o);
 		classify_outstanding(m, p, o);
 		classify_unknown_origin(m, p, o);
+		classify_finalized(m, p, o);
 	}
 }
 

@@ -416,6 +416,8 @@ static void do_inherited(struct model *m, struct proc *p, const struct ev *e)
 		/* Found held only at exit: made where the recorder could not see
 		 * (raw syscalls), as unexplained as an FD only the snapshot shows. */
 		r->origin = OR_SNAPSHOT;
+	} else if (strcmp(why, "attach") == 0) {
+		r->origin = OR_INHERIT_ATTACH;
 	} else {
 		r->origin = OR_INHERIT_START;
 		const struct fdrec *pr = parent_rec_by_object(m, p, e);

@@ -27,7 +27,7 @@ static const char usage_text[] =
 "  -n, --top N             show only the N largest findings\n"
 "  -c, --class LIST        only these classes (comma-separated, repeatable):\n"
 "                          duplicate growth stale double_close unpinned\n"
-"                          outstanding unknown_origin\n"
+"                          outstanding unknown_origin finalized\n"
 "  -p, --pid PID           only this process; read its FDs live from /proc\n"
 "                          (its exit snapshot if it is no longer running)\n"
 "      --flush-wait DURATION  with --pid: how long to wait for the process to\n"

@@ -34,8 +34,9 @@ const char *origin_name(int origin)
 		[OR_INHERIT_EXEC] = "exec", [OR_INHERIT_FORK] = "fork",
 		[OR_SNAPSHOT] = "snapshot", [OR_CLOSE_EVENT] = "close",
 		[OR_INHERIT_RESTART] = "restart",
+		[OR_INHERIT_ATTACH] = "held_before_attach",
 	};
-	return origin >= 0 && origin <= OR_INHERIT_RESTART ? n[origin] : "?";
+	return origin >= 0 && origin <= OR_INHERIT_ATTACH ? n[origin] : "?";
 }
 
 const char *stale_name(int why)
@@ -131,6 +132,11 @@ char *finding_summary(const struct finding *f)
 		return xasprintf("%zu bpf FD%s in the snapshot that no journal event explains "
 				 "(raw syscall, SCM_RIGHTS, or opened before the shim)", f->n,
 				 f->n == 1 ? "" : "s");
+	case CLS_FINALIZED:
+		return xasprintf("%zu FD%s never closed by the program: the GC's finalizers closed "
+				 "them after %s..%s (a leak the GC happened to clean)", f->n,
+				 f->n == 1 ? "" : "s", fmt_duration(f->newest_age, a, sizeof(a)),
+				 fmt_duration(f->oldest_age, b, sizeof(b)));
 	}
 	return xstrdup("");
 }
@@ -153,6 +159,8 @@ const char *no_stack_text(const struct finding *f)
 	case OR_INHERIT_RESTART:
 		return "no stack: open when the journal file was restarted; its birth is in the "
 		       "earlier file";
+	case OR_INHERIT_ATTACH:
+		return "no stack: held before attach, made before tracing began";
 	}
 	return "no stack recorded";
 }

@@ -130,7 +130,8 @@ static void print_fds(FILE *out, const struct model *m, const struct finding *f)
 			fprintf(out, " (%s %u)", bpfleak_kind_name(r->other_kind), r->other_id);
 		if (f->cls == CLS_UNKNOWN_ORIGIN && r->sfd && r->sfd->target)
 			fprintf(out, "; %s", r->sfd->target);
-		if (r->created_ns >= 0 && p->end_ns >= r->created_ns && f->cls != CLS_DOUBLE_CLOSE &&
+		if (r->created_ns >= 0 && p->end_ns >= r->created_ns && r->closed_ns == NS_OPEN &&
+		    f->cls != CLS_DOUBLE_CLOSE &&
 		    f->cls != CLS_STALE)
 			fprintf(out, "; age %s", fmt_duration(ns_between(r->created_ns, p->end_ns), a, sizeof(a)));
 		fputc('\n', out);

@@ -16,8 +16,13 @@
  * loop; "thread CPU" is what the looping thread itself paid (the recorder's
  * programs run on it; the recorder's user space runs on the other CPU).
  *
- *   bench_kernel --build DIR [--reps N] [--short] [--json FILE]
+ *   bench_kernel --build DIR [--reps N] [--short] [--json FILE] [--before DIR2]
  *   bench_kernel --rate CREATES_PER_S --seconds S     (K4's load, traced)
+ *
+ * --before DIR2: K1 and K2 also traced by DIR2/bpfleak (another build, e.g.
+ * of an earlier commit), interleaved in the same run: before/after figures
+ * side by side.  Records the recorder lost in K1/K2 are counted and shown
+ * (a recorder that drops would make a traced loop look cheaper).
  *
  * Never fails on timing: exit 0 when the figures were taken or skipped
  * (the kernel recorder cannot run here), 1 when the harness itself broke.
@@ -39,7 +44,7 @@
 #include <bpf/bpf.h>
 #include <sqlite3.h>
 
-static char build[4096], loops[4200], bpfleak[4200];
+static char build[4096], loops[4200], bpfleak[4200], before[4200];
 static char tmpdir[] = "/tmp/bpfleak-kbench.XXXXXX";
 static int reps = 5;
 static bool short_mode;
@@ -143,16 +148,20 @@ static double field(const char *out, const char *key)
 	return p ? strtod(p + strlen(key), NULL) : -1;
 }
 
-/* bench_loops MODE ITERS, plain or under the kernel recorder; ns_op and thread CPU ns. */
-static int loop_once(const char *mode, long iters, bool traced, double *wall, double *thr)
+static long long lost_in(const char *journal);
+
+/* bench_loops MODE ITERS, plain (0), under the kernel recorder (1) or under
+ * the --before build's (2); ns_op and thread CPU ns, records lost. */
+static int loop_once(const char *mode, long iters, int traced, double *wall, double *thr,
+		     long long *lost)
 {
 	char it[32], journal[4300];
 	snprintf(it, sizeof(it), "%ld", iters);
 	snprintf(journal, sizeof(journal), "%s/k.db", tmpdir);
 	unlink(journal);
 	char *plain[] = { loops, (char *)mode, it, NULL };
-	char *kernel[] = { bpfleak, "run", "--tracer=kernel", "-q", "-o", journal, "--", loops,
-			   (char *)mode, it, NULL };
+	char *kernel[] = { traced == 2 ? before : bpfleak, "run", "--tracer=kernel", "-q", "-o",
+			   journal, "--", loops, (char *)mode, it, NULL };
 	struct run r;
 	if (run_cmd(traced ? kernel : plain, &r) || !WIFEXITED(r.status) || WEXITSTATUS(r.status)) {
 		fprintf(stderr, "bench_kernel: %s %s%s failed\n", mode, it, traced ? " (traced)" : "");
@@ -160,22 +169,29 @@ static int loop_once(const char *mode, long iters, bool traced, double *wall, do
 	}
 	*wall = field(r.out, "ns_op=");
 	*thr = field(r.out, "thr_cpu_ns_op=");
+	*lost = traced ? lost_in(journal) : 0;
 	unlink(journal);
 	return *wall > 0 ? 0 : -1;
 }
 
 struct ab {
-	double wall[2], thr[2];   /* medians: [0] without, [1] with */
+	double wall[3], thr[3];   /* medians: [0] without, [1] with, [2] with --before's */
+	long long lost[3];        /* records lost, all runs */
 };
 
 static int ab_loops(const char *mode, long iters, struct ab *ab)
 {
-	double w[2][32], t[2][32];
+	double w[3][32], t[3][32];
+	int variants = before[0] ? 3 : 2;
+	memset(ab, 0, sizeof(*ab));
 	for (int i = 0; i < reps; i++)
-		for (int traced = 0; traced < 2; traced++)
-			if (loop_once(mode, iters, traced, &w[traced][i], &t[traced][i]))
+		for (int traced = 0; traced < variants; traced++) {
+			long long lost;
+			if (loop_once(mode, iters, traced, &w[traced][i], &t[traced][i], &lost))
 				return -1;
-	for (int k = 0; k < 2; k++) {
+			ab->lost[traced] += lost;
+		}
+	for (int k = 0; k < variants; k++) {
 		ab->wall[k] = median(w[k], reps);
 		ab->thr[k] = median(t[k], reps);
 	}
@@ -236,6 +252,7 @@ static void stop_tracing(void)
 static int ab_untraced_close(long iters, struct ab *ab)
 {
 	double w[2][32], t[2][32];
+	memset(ab, 0, sizeof(*ab));
 	char it[32];
 	snprintf(it, sizeof(it), "%ld", iters);
 	char *plain[] = { loops, "close", it, NULL };
@@ -276,6 +293,17 @@ static long long sql_count(sqlite3 *db, const char *sql)
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
 		v = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
+	return v;
+}
+
+/* Records a recorder lost, as its journal says (drop events), or -1. */
+static long long lost_in(const char *journal)
+{
+	sqlite3 *db;
+	long long v = -1;
+	if (sqlite3_open_v2(journal, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK)
+		v = sql_count(db, "SELECT coalesce(sum(fd2), 0) FROM event WHERE op = 8");
+	sqlite3_close(db);
 	return v;
 }
 
@@ -322,19 +350,28 @@ static FILE *js;
 static void row(const char *what, const struct ab *ab, double budget, const char *key)
 {
 	double rw = ab->wall[1] / ab->wall[0], rt = ab->thr[1] / ab->thr[0];
-	printf("%-46s %7.0f ns  %7.0f ns %5.2fx  thread CPU %5.2fx  budget %.1fx%s\n", what,
+	printf("%-46s %7.0f ns  %7.0f ns %5.2fx  thread CPU %5.2fx  budget %.1fx%s", what,
 	       ab->wall[0], ab->wall[1], rw, rt, budget, rw <= budget ? "" : "  MISSED");
+	if (ab->lost[1])
+		printf("  %lld records lost", ab->lost[1]);
+	if (ab->wall[2] > 0)
+		printf("\n%-46s %7s     %7.0f ns %5.2fx  thread CPU %5.2fx%s", "   the same, traced by --before's bpfleak", "",
+		       ab->wall[2], ab->wall[2] / ab->wall[0], ab->thr[2] / ab->thr[0],
+		       ab->lost[2] ? "  (records lost)" : "");
+	putchar('\n');
 	if (js)
 		fprintf(js, "  \"%s\": {\"without_ns\": %.1f, \"with_ns\": %.1f, \"ratio\": %.3f,"
 			" \"thread_cpu_without_ns\": %.1f, \"thread_cpu_with_ns\": %.1f,"
-			" \"thread_cpu_ratio\": %.3f, \"budget\": %.2f},\n",
-			key, ab->wall[0], ab->wall[1], rw, ab->thr[0], ab->thr[1], rt, budget);
+			" \"thread_cpu_ratio\": %.3f, \"budget\": %.2f, \"lost\": %lld,"
+			" \"before_ns\": %.1f, \"thread_cpu_before_ns\": %.1f},\n",
+			key, ab->wall[0], ab->wall[1], rw, ab->thr[0], ab->thr[1], rt, budget,
+			ab->lost[1], ab->wall[2], ab->thr[2]);
 }
 
 static void usage(int status)
 {
 	fprintf(status ? stderr : stdout,
-		"usage: bench_kernel --build DIR [--reps N] [--short] [--json FILE]\n"
+		"usage: bench_kernel --build DIR [--reps N] [--short] [--json FILE] [--before DIR2]\n"
 		"       bench_kernel --rate CREATES_PER_S --seconds S\n");
 	exit(status);
 }
@@ -376,6 +413,8 @@ int main(int argc, char **argv)
 			short_mode = true;
 		else if (!strcmp(argv[i], "--json") && i + 1 < argc)
 			json = argv[++i];
+		else if (!strcmp(argv[i], "--before") && i + 1 < argc)
+			snprintf(before, sizeof(before), "%s/bpfleak", argv[++i]);
 		else if (!strcmp(argv[i], "--rate") && i + 1 < argc)
 			rate = atol(argv[++i]);
 		else if (!strcmp(argv[i], "--seconds") && i + 1 < argc)

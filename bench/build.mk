@@ -11,6 +11,8 @@
 # BENCH_FLAGS passes options through, e.g. make bench BENCH_FLAGS='--reps 9 --only 1,2'.
 BENCH_BINS := $(B)/bench/bench_loops $(B)/bench/gen_journal $(B)/bench/bench
 BENCH_FLAGS ?=
+# e.g. --before DIR: K1/K2 also traced by DIR/bpfleak (another build), side by side.
+BENCH_KERNEL_FLAGS ?=
 SQLITE_LIBS := $(shell $(PKG_CONFIG) --libs sqlite3 2>/dev/null || echo -lsqlite3)
 
 $(B)/bench/bench_loops: bench/bench_loops.c $(B)/.deps-ok
@@ -40,7 +42,7 @@ $(B)/bench/bench: $(BENCH_SRCS) bench/bench.h $(B)/obj/common/jsonw.o $(B)/.deps
 bench: all $(BENCH_BINS) $(B)/bench/bench_kernel
 	$(B)/bench/bench --build $(B) --json bench/results.json \
 		--label "$$(git describe --always --dirty 2>/dev/null || echo unknown)" $(BENCH_FLAGS)
-	$(B)/bench/bench_kernel --build $(B) --json bench/results-kernel.json
+	$(B)/bench/bench_kernel --build $(B) --json bench/results-kernel.json $(BENCH_KERNEL_FLAGS)
 
 # The kernel recorder's figures (bench/bench_kernel.c), in the same run.
 $(B)/bench/bench_kernel: bench/bench_kernel.c $(B)/.deps-ok

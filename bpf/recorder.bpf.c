@@ -178,15 +178,25 @@ static __always_inline void count_lost(__u32 tgid, __u64 now)
 }
 
 /*
- * Wake-ups dominate the cost on small machines: records go in silently and
- * the recorder polls; only a filling buffer (or a record the recorder
- * should see at once) wakes it.
+ * Wake-ups dominate the cost on small machines (each is an IPI, a VM exit
+ * under a hypervisor): records go in silently and the recorder polls every
+ * 10 ms; only a record the recorder should see at once wakes it, and the
+ * one record that takes the unread data past wakeup_bytes.  Waking on
+ * every record past that mark (as this did) cost a traced loop a third of
+ * its time whenever the recorder fell behind, and woke a recorder that was
+ * busy reading anyway.  A crossing missed in a race between CPUs only
+ * leaves the recorder to its next poll: 3/4 of the buffer is still free.
  */
-static __always_inline void submit(void *rec, bool urgent)
+static __always_inline void submit(void *rec, __u64 size, bool urgent)
 {
 	__u64 flags = BPF_RB_NO_WAKEUP;
-	if (urgent || bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > wakeup_bytes)
+	if (urgent) {
 		flags = BPF_RB_FORCE_WAKEUP;
+	} else {
+		__u64 unread = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+		if (unread > wakeup_bytes && unread - size <= wakeup_bytes)
+			flags = BPF_RB_FORCE_WAKEUP;
+	}
 	bpf_ringbuf_submit(rec, flags);
 }
 
@@ -394,7 +404,7 @@ static __always_inline __u32 walk_fds(struct task_struct *task, __u32 pid, __u32
 	r->lost = c.lost;
 	r->pad = 0;
 	__builtin_memset(&r->obj, 0, sizeof(r->obj));
-	submit(r, urgent);
+	submit(r, sizeof(*r), urgent);
 	return c.listed;
 }
 
@@ -404,6 +414,13 @@ static __always_inline __u32 proc_stack_mode(__u32 tgid)
 {
 	struct rec_proc_cfg *cfg = bpf_map_lookup_elem(&procs, &tgid);
 	return cfg ? cfg->stack_mode : STACK_AUTO;
+}
+
+/* The user stack to copy for a process: what the recorder measured it needs, else the default. */
+static __always_inline __u32 proc_stack_bytes(const struct rec_proc_cfg *cfg)
+{
+	__u32 b = cfg && cfg->stack_bytes ? cfg->stack_bytes : stack_copy_bytes;
+	return b > REC_STACK_BYTES ? REC_STACK_BYTES : b;
 }
 
 static __always_inline __u32 depth_bytes(void)
@@ -416,8 +433,12 @@ static __always_inline __u32 depth_bytes(void)
 	return d * 8;
 }
 
-/* The user registers at the syscall and the stack above them. */
-static __always_inline void copy_user_state(struct rec_event_regs *r)
+/*
+ * The user registers at the syscall and up to `want` bytes of the stack
+ * above them, into a record with room for `cap` bytes of it (a constant
+ * where this is inlined: the verifier checks each size on its own path).
+ */
+static __always_inline void copy_user_state(struct rec_event_regs *r, __u32 want, __u32 cap)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
@@ -447,9 +468,8 @@ static __always_inline void copy_user_state(struct rec_event_regs *r)
 	r->regs.regs[15] = pr.r15;
 	r->regs.regs[16] = pr.ip;
 
-	__u32 want = stack_copy_bytes;
-	if (want > REC_STACK_BYTES)
-		want = REC_STACK_BYTES;
+	if (want > cap)
+		want = cap;
 	if (want == 0) {
 		r->stack_len = 0;
 		return;
@@ -469,41 +489,69 @@ static __always_inline void copy_user_state(struct rec_event_regs *r)
 	if (bpf_probe_read_user(r->stack, first, (void *)pr.sp))
 		return;
 	r->stack_len = first;
-	if (first >= 4096 || want < first + 4096)
+	if (cap <= 4096 || first >= 4096 || want < first + 4096)
 		return;
 	if (bpf_probe_read_user(r->stack + (first & 4095), 4096, (void *)(pr.sp + first)) == 0)
 		r->stack_len = first + 4096;
 }
 
-/* How an event's stack is taken. */
+/* How an event's stack is taken, and how big its record is. */
 enum { PLAN_NONE, PLAN_FP, PLAN_FP_THEN_COPY, PLAN_COPY };
+struct plan {
+	__u32 how;
+	__u32 want, cap;   /* stack bytes wanted, and room for them */
+	__u64 size;        /* of the record */
+};
+
+#define REGS_HEAD __builtin_offsetof(struct rec_event_regs, stack)
 
 /*
  * Reserve an event record of the size the process's stack policy needs:
  * Go gets the frame-pointer walk only; C through libraries built without
  * frame pointers gets the registers and the stack copy only (a frame-pointer
  * walk there is wrong more often than short, and the recorder walks the
- * copy's frame pointers itself when the unwinder cannot do better).
+ * copy's frame pointers itself when the unwinder cannot do better).  The
+ * copy is as long as the recorder found this process's stacks to need
+ * (rec_proc_cfg.stack_bytes), in one of three record sizes: copying and
+ * moving 8 KiB for a 1 KiB stack was half of what a traced create cost.
  */
 static __always_inline struct rec_event_small *reserve_event(bool want_stack, __u32 tgid,
-							     __u32 *plan)
+							     struct plan *p)
 {
+	p->want = p->cap = 0;
 	if (!want_stack) {
-		*plan = PLAN_NONE;
+		p->how = PLAN_NONE;
+		p->size = sizeof(struct rec_event_small);
 		return bpf_ringbuf_reserve(&events, sizeof(struct rec_event_small), 0);
 	}
-	__u32 mode = proc_stack_mode(tgid);
+	struct rec_proc_cfg *cfg = bpf_map_lookup_elem(&procs, &tgid);
+	__u32 mode = cfg ? cfg->stack_mode : STACK_AUTO;
 	if (mode == STACK_FP_ONLY) {
-		*plan = PLAN_FP;
+		p->how = PLAN_FP;
+		p->size = sizeof(struct rec_event);
 		return bpf_ringbuf_reserve(&events, sizeof(struct rec_event), 0);
 	}
-	*plan = mode == STACK_AUTO ? PLAN_FP_THEN_COPY : PLAN_COPY;
+	p->how = mode == STACK_AUTO ? PLAN_FP_THEN_COPY : PLAN_COPY;
+	p->want = proc_stack_bytes(cfg);
+	if (p->want <= 2048) {
+		p->cap = 2048;
+		p->size = REGS_HEAD + 2048;
+		return bpf_ringbuf_reserve(&events, REGS_HEAD + 2048, 0);
+	}
+	if (p->want <= 4096) {
+		p->cap = 4096;
+		p->size = REGS_HEAD + 4096;
+		return bpf_ringbuf_reserve(&events, REGS_HEAD + 4096, 0);
+	}
+	p->cap = REC_STACK_BYTES;
+	p->size = sizeof(struct rec_event_regs);
 	return bpf_ringbuf_reserve(&events, sizeof(struct rec_event_regs), 0);
 }
 
 /* Fill the stack part of a record reserved by reserve_event. */
-static __always_inline void fill_stack(void *ctx, struct rec_event_small *e, __u32 plan)
+static __always_inline void fill_stack(void *ctx, struct rec_event_small *e, const struct plan *pl)
 {
+	__u32 plan = pl->how;
 	e->n_ips = 0;
 	if (plan == PLAN_NONE)
 		return;
@@ -519,7 +567,7 @@ static __always_inline void fill_stack(void *ctx, struct rec_event_small *e, __u
 		r->stack_len = 0;
 		return;
 	}
-	copy_user_state(r);
+	copy_user_state(r, pl->want, pl->cap);
 }
 
 struct ev_args {
@@ -533,7 +581,8 @@ struct ev_args {
 
 static __always_inline void emit_event(void *ctx, const struct ev_args *a, const struct rec_obj *obj)
 {
-	__u32 tgid = current_tgid(), plan;
+	__u32 tgid = current_tgid();
+	struct plan plan;
 	struct rec_event_small *e = reserve_event(a->stack, tgid, &plan);
 	if (!e) {
 		count_lost(tgid, a->ts);
@@ -549,8 +598,8 @@ static __always_inline void emit_event(void *ctx, const struct ev_args *a, const
 		__builtin_memcpy(&e->obj, obj, sizeof(e->obj));
 	else
 		__builtin_memset(&e->obj, 0, sizeof(e->obj));
-	fill_stack(ctx, e, plan);
-	submit(e, a->urgent);
+	fill_stack(ctx, e, &plan);
+	submit(e, plan.size, a->urgent);
 }
 
 /* ---- per-thread state ---- */
@@ -596,7 +645,7 @@ static __always_inline void emit_pin(struct tid_state *st, long ret, __u64 ts)
 	file_identity(fd_file(bpf_get_current_task_btf(), r->fd), &r->obj, true);
 	r->path[0] = '\0';
 	bpf_probe_read_user_str(r->path, sizeof(r->path), (void *)a.pathname);
-	submit(r, false);
+	submit(r, sizeof(*r), false);
 }
 
 static __always_inline void exit_bpf(void *ctx, struct tid_state *st, long ret)
@@ -621,6 +670,16 @@ static __always_inline void exit_bpf(void *ctx, struct tid_state *st, long ret)
 }
 
 /* ---- close ---- */
+
+/*
+ * Closes carry a stack with --close-stacks, and always in Go processes:
+ * there a frame-pointer walk is cheap, and it is how the recorder tells a
+ * close made by a GC finalizer (runtime.runfinq) from one in the code.
+ */
+static __always_inline bool close_stack_wanted(void)
+{
+	return close_stacks != 0 || proc_stack_mode(current_tgid()) == STACK_FP_ONLY;
+}
 
 static __always_inline void enter_close(int fd)
 {
@@ -661,7 +720,7 @@ static __always_inline void exit_close(void *ctx, struct tid_state *st, long ret
 	/* Linux releases the FD even when close returns EINTR. */
 	struct ev_args a = { .type = REC_CLOSE, .fd = st->fd, .fd2 = -1, .cmd = -1,
 			     .result = ret == -EINTR ? 0 : (__s32)ret, .flags = st->flags,
-			     .ts = st->ts, .stack = close_stacks != 0 };
+			     .ts = st->ts, .stack = close_stack_wanted() };
 	emit_event(ctx, &a, &st->old);
 }
 
@@ -695,7 +754,7 @@ static __always_inline void exit_dup(void *ctx, struct tid_state *st, long ret)
 	if (st->old_open) {
 		struct ev_args c = { .type = REC_CLOSE, .fd = st->fd, .fd2 = -1, .cmd = -1,
 				     .result = 0, .flags = EF_IMPLICIT, .ts = st->ts,
-				     .stack = close_stacks != 0 };
+				     .stack = close_stack_wanted() };
 		emit_event(ctx, &c, &st->old);
 	}
 	struct rec_obj obj = {};
@@ -946,7 +1005,7 @@ int on_exit(struct trace_event_raw_sched_process_exit *ctx)
 		unsigned int sflags = BPF_CORE_READ(task, signal, flags);
 		r->exit_code = (sflags & SIGNAL_GROUP_EXIT) ? BPF_CORE_READ(task, signal, group_exit_code)
 							    : BPF_CORE_READ(task, exit_code);
-		submit(r, true);
+		submit(r, sizeof(*r), true);
 	}
 	set_traced(tgid, false);
 	bpf_map_delete_elem(&procs, &tgid);

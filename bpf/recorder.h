@@ -94,7 +94,9 @@ struct rec_event_regs {
 	struct rec_event ev;
 	struct rec_regs regs;
 	__u32 stack_len, pad;
-	__u8 stack[REC_STACK_BYTES];   /* user memory from regs.sp up */
+	/* User memory from regs.sp up.  The record ends after stack_len bytes
+	 * of it (rounded up to 2 KiB or 4 KiB, or all of it): its size says. */
+	__u8 stack[REC_STACK_BYTES];
 };
 
 struct rec_pin {
@@ -135,7 +137,7 @@ struct rec_fd {
 /* Value of the per-process map (procs): what user space set for a tgid. */
 struct rec_proc_cfg {
 	__u32 stack_mode;
-	__u32 pad;
+	__u32 stack_bytes;         /* user stack to copy; 0: the recorder's default */
 };
 
 /* Value of the drops map: records lost for a tgid since user space last looked. */

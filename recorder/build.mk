@@ -3,9 +3,9 @@
 #
 # The DWARF unwinder and /proc/PID/maps reader come from recorder/unwind.mk
 # (UNWIND_OBJS, UNWIND_LIBS), included before this file.
-RECORDER_SRCS := recorder/attach.c recorder/choose.c recorder/exec_modules.c recorder/fdmodel.c recorder/journal_path.c \
+RECORDER_SRCS := recorder/attach.c recorder/choose.c recorder/exec_modules.c recorder/fdmodel.c recorder/finalizer.c recorder/journal_path.c \
                  recorder/kernel_load.c recorder/objects.c recorder/procs.c recorder/records.c \
-                 recorder/run.c recorder/session.c recorder/snapshots.c recorder/stacks.c \
+                 recorder/run.c recorder/session.c recorder/snapshots.c recorder/stackcopy.c recorder/stacks.c \
                  recorder/tracefs.c
 RECORDER_UNWIND_OBJS := $(UNWIND_OBJS)
 RECORDER_UNWIND_LIBS := $(UNWIND_LIBS)

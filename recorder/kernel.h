@@ -38,6 +38,8 @@ void kernel_close(struct kernel *k);
 int kernel_trace(struct kernel *k, pid_t pid, int stack_mode);
 void kernel_untrace(struct kernel *k, pid_t pid);
 int kernel_set_stack_mode(struct kernel *k, pid_t pid, int stack_mode);
+/* The same, and how much user stack to copy (0: the default, kernel_opts.stack_copy_bytes). */
+int kernel_set_stack(struct kernel *k, pid_t pid, int stack_mode, uint32_t stack_bytes);
 
 /*
  * Wait up to timeout_ms for records (they come without wake-ups, so this

@@ -186,8 +186,13 @@ void kernel_untrace(struct kernel *k, pid_t pid)
 
 int kernel_set_stack_mode(struct kernel *k, pid_t pid, int stack_mode)
 {
+	return kernel_set_stack(k, pid, stack_mode, 0);
+}
+
+int kernel_set_stack(struct kernel *k, pid_t pid, int stack_mode, uint32_t stack_bytes)
+{
 	__u32 key = (__u32)pid;
-	struct rec_proc_cfg cfg = { .stack_mode = (__u32)stack_mode };
+	struct rec_proc_cfg cfg = { .stack_mode = (__u32)stack_mode, .stack_bytes = stack_bytes };
 	return bpf_map__update_elem(k->skel->maps.procs, &key, sizeof(key), &cfg, sizeof(cfg), 0);
 }
 

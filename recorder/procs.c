@@ -255,6 +255,12 @@ static bool known_module(const struct kproc *p, const struct procmap_module *m)
 	return false;
 }
 
+static int by_start(const void *a, const void *b)
+{
+	const struct procmap_module *x = a, *y = b;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
 void procs_refresh_modules(struct session *s, struct kproc *p, uint64_t ts, bool at_exec)
 {
 	struct procmap_module *mods;
@@ -291,6 +297,8 @@ void procs_refresh_modules(struct session *s, struct kproc *p, uint64_t ts, bool
 				mods[i].path = NULL;   /* moved, with its FD */
 				mods[i].fd = -1;
 			}
+			/* procmaps_find searches by address: keep the order. */
+			qsort(p->mods, p->n_mods, sizeof(*p->mods), by_start);
 			p->own_modules = true;
 		}
 	}
@@ -354,17 +362,24 @@ void procs_inherit_modules(struct session *s, struct kproc *child, const struct 
 	child->maps_read_ns = parent->maps_read_ns;
 }
 
-bool procs_ip_known(struct session *s, const struct kproc *p, uint64_t ip)
+const struct procmap_module *procs_module_at(struct session *s, const struct kproc *p,
+					    uint64_t ip)
 {
 	for (int hops = 0; p && hops < 8; hops++) {
-		if (procmaps_find(p->mods, p->n_mods, ip))
-			return true;
+		const struct procmap_module *m = procmaps_find(p->mods, p->n_mods, ip);
+		if (m)
+			return m;
 		if (p->own_modules)
-			return false;
+			return NULL;
 		/* A fork child without rows of its own has its parent's layout. */
 		p = p->ppid ? procs_find(s, p->ppid) : NULL;
 	}
-	return false;
+	return NULL;
+}
+
+bool procs_ip_known(struct session *s, const struct kproc *p, uint64_t ip)
+{
+	return procs_module_at(s, p, ip) != NULL;
 }
 
 void procs_set_exited(struct session *s, struct kproc *p, uint64_t ts, bool have_status, int status)

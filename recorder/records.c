@@ -71,7 +71,7 @@ static void on_create(struct session *s, const struct rec_event_small *e, size_t
 	if (!p)
 		return;
 	bool no_stack;
-	int64_t stack = stacks_for_event(s, p, e, size, &no_stack);
+	int64_t stack = stacks_for_event(s, p, e, size, &no_stack, NULL);
 	int kind = e->obj.kind ? (int)e->obj.kind : kind_of_cmd(e->cmd);
 	struct rec_obj obj = e->obj;
 	obj.kind = (uint32_t)kind;
@@ -115,7 +115,7 @@ static void on_dup(struct session *s, const struct rec_event_small *e, size_t si
 	if (!p)
 		return;
 	bool no_stack;
-	int64_t stack = stacks_for_event(s, p, e, size, &no_stack);
+	int64_t stack = stacks_for_event(s, p, e, size, &no_stack, NULL);
 	fdmodel_set_open(&p->fds, e->fd, (int)e->obj.kind, e->obj.id,
 			 (e->flags & BPFLEAK_EF_CLOEXEC) != 0);
 	emit(s, &(struct jw_event){
@@ -157,11 +157,18 @@ static void on_close(struct session *s, const struct rec_event_small *e, size_t 
 		fdmodel_set_closed(&p->fds, e->fd);
 	}
 	bool no_stack;
-	int64_t stack = stacks_for_event(s, p, e, size, &no_stack);
+	struct stack_ips st;
+	int64_t stack = stacks_for_event(s, p, e, size, &no_stack, &st);
+	int flags = (int)e->flags;
+	/* A GC finalizer closed it: the program itself never did (Go, cilium/ebpf). */
+	if (e->result == 0 && p->stack_mode == STACK_FP_ONLY && finalizer_on_stack(s, p, &st)) {
+		flags |= BPFLEAK_EF_FINALIZER;
+		s->finalized++;
+	}
 	emit(s, &(struct jw_event){
 		.ts_ns = e->h.ts_ns, .pid = p->pid, .tid = (int)e->h.tid, .op = BPFLEAK_OP_CLOSE,
 		.has_fd = true, .fd = e->fd, .cmd = -1, .kind = kind, .obj_id = id,
-		.stack_id = stack, .result = e->result, .flags = (int)e->flags });
+		.stack_id = stack, .result = e->result, .flags = flags });
 }
 
 static void on_fork(struct session *s, const struct rec_proc *r)
@@ -181,6 +188,7 @@ static void on_fork(struct session *s, const struct rec_proc *r)
 		p->exe = parent->exe ? strdup(parent->exe) : NULL;
 		p->cmdline = parent->cmdline ? strdup(parent->cmdline) : NULL;
 		p->stack_mode = parent->stack_mode;
+		p->need = parent->need;   /* the kernel copied its stack settings too */
 		procs_inherit_mounts(p, parent);
 	}
 	procs_write_row(s, p, r->h.ts_ns);
@@ -227,10 +235,12 @@ static void on_exec(struct session *s, const struct rec_exec *r)
 			.ts_ns = r->h.ts_ns, .pid = p->pid, .tid = (int)r->h.tid, .op = BPFLEAK_OP_EXEC,
 			.cmd = -1, .detail = p->exe });
 	int mode = procs_stack_mode_for(s, p->pid);
-	if (mode != p->stack_mode) {
+	/* A new program: its stacks are measured anew (stackcopy.c). */
+	if (mode != p->stack_mode || p->need.bytes || p->need.full) {
 		p->stack_mode = mode;
 		kernel_set_stack_mode(s->k, p->pid, mode);
 	}
+	memset(&p->need, 0, sizeof(p->need));
 	procs_refresh_modules(s, p, r->h.ts_ns, true);
 	if (!p->n_mods)
 		exec_modules_from_auxv(s, p, r);

@@ -84,6 +84,8 @@ static void summary(const struct session *s, const char *cmd, pid_t pid, int sta
 	if (s->unwind_failed)
 		fprintf(stderr, ", %llu stacks by frame pointers only",
 			(unsigned long long)s->unwind_failed);
+	if (s->finalized)
+		fprintf(stderr, ", %llu closes by Go GC finalizers", (unsigned long long)s->finalized);
 	fprintf(stderr, ")\n%s: journal: %s\n%s: read it with: %s report %s\n", prog,
 		s->journal_path, prog, prog, s->journal_path);
 }

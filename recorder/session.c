@@ -226,5 +226,6 @@ void session_close(struct session *s)
 	free(s->procs);
 	free(s->stacks);
 	free(s->objects);
+	finalizer_cache_free(s);
 	memset(s, 0, sizeof(*s));
 }

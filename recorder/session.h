@@ -55,6 +55,11 @@ struct kproc {
 	bool awaiting_start;         /* `run`: traced from fork, its first image not seen yet */
 	bool finished;               /* exit snapshot written (or given up) */
 	int stack_mode;              /* enum rec_stack_mode */
+	struct stack_need {          /* how much user stack its creates need (stackcopy.c) */
+		uint32_t bytes;      /* copied now; 0: the default (REC_STACK_BYTES) */
+		uint32_t seen, max_used;
+		bool full;           /* a walk needed more than was copied: always copy all */
+	} need;
 	uint64_t attach_scan_ns;     /* attach: a close before this of an FD never seen was held */
 	int root_fd;                 /* O_PATH of its root (its mount namespace), -1 none */
 	int mntns_fd;                /* its mount namespace, kept alive with its mounts */
@@ -94,6 +99,8 @@ struct session {
 	uint64_t events, drops_attributed, drops_written;
 	uint64_t lost_charged, lost_gap;   /* losses no process accounted for */
 	uint64_t unwound, unwind_failed;   /* stack copies the DWARF unwinder did / did not walk */
+	struct finalizer_cache *fin;       /* where runtime.runfinq is, per module (finalizer.c) */
+	uint64_t finalized;                /* closes made by GC finalizers */
 };
 
 uint64_t now_ns(void);
@@ -145,6 +152,9 @@ void procs_inherit_modules(struct session *s, struct kproc *child, const struct 
 			   uint64_t ts);
 /* Whether ip is in a module known for p (or its parent's, for a fork child). */
 bool procs_ip_known(struct session *s, const struct kproc *p, uint64_t ip);
+/* That module, or NULL. */
+const struct procmap_module *procs_module_at(struct session *s, const struct kproc *p,
+					    uint64_t ip);
 /* Reading maps again is worth it: the process still runs and was not read just now. */
 bool procs_maps_stale(const struct kproc *p);
 void procs_free(struct kproc *p);
@@ -153,9 +163,26 @@ int procs_stack_mode_for(const struct session *s, pid_t pid);
 void procs_set_exited(struct session *s, struct kproc *p, uint64_t ts, bool have_status, int status);
 
 /* ---- stacks (stacks.c) ---- */
-/* The journal stack id for an event record, 0 when it has none; *no_stack set if it should have. */
+/* The return addresses of an event's stack, innermost first. */
+struct stack_ips {
+	uint64_t ips[REC_MAX_IPS];
+	uint32_t n;
+};
+/* The journal stack id for an event record, 0 when it has none; *no_stack set if it should have.
+ * out (optional) gets the addresses. */
 int64_t stacks_for_event(struct session *s, struct kproc *p, const void *rec, size_t size,
-			 bool *no_stack);
+			 bool *no_stack, struct stack_ips *out);
+
+/* ---- how much user stack to copy (stackcopy.c) ---- */
+/* What an unwind of a copy of copied bytes of p's stack found: why it
+ * stopped, and how many bytes it read. */
+void stackcopy_learn(struct session *s, struct kproc *p, int why, size_t used, size_t copied);
+
+/* ---- finalizers (finalizer.c) ---- */
+/* Whether a stack of p ran in the Go runtime's finalizer goroutine (runtime.runfinq). */
+bool finalizer_on_stack(struct session *s, const struct kproc *p, const struct stack_ips *st);
+/* Forget the symbol cache (session_close). */
+void finalizer_cache_free(struct session *s);
 
 /* ---- objects (objects.c) ---- */
 /* Make sure the object row for o exists; fd of pid may be used to learn it. */

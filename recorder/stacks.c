@@ -10,6 +10,7 @@
  * dlopen): the maps are read again, so the module row exists for the
  * analyzer to symbolize it.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include "session.h"
@@ -116,9 +117,11 @@ static uint32_t fp_walk_copy(const struct rec_event_regs *r, uint64_t *ips, uint
 }
 
 int64_t stacks_for_event(struct session *s, struct kproc *p, const void *rec, size_t size,
-			 bool *no_stack)
+			 bool *no_stack, struct stack_ips *got)
 {
 	*no_stack = false;
+	if (got)
+		got->n = 0;
 	if (size < sizeof(struct rec_event))
 		return 0;
 	const struct rec_event *ev = rec;
@@ -127,9 +130,11 @@ int64_t stacks_for_event(struct session *s, struct kproc *p, const void *rec, si
 	memcpy(ips, ev->ips, n * sizeof(ips[0]));
 	int depth = s->opts.depth < 1 ? 1 : s->opts.depth > REC_MAX_IPS ? REC_MAX_IPS : s->opts.depth;
 
-	if (size >= sizeof(struct rec_event_regs)) {
+	/* A record with a stack copy is as long as the copy's room (stackcopy.c). */
+	size_t head = offsetof(struct rec_event_regs, stack);
+	if (size >= head) {
 		const struct rec_event_regs *r = rec;
-		if (r->stack_len > 0 && r->stack_len <= REC_STACK_BYTES) {
+		if (r->stack_len > 0 && r->stack_len <= size - head) {
 			struct unwind_regs regs;
 			memset(&regs, 0, sizeof(regs));
 			regs.ip = r->regs.ip;
@@ -140,7 +145,11 @@ int64_t stacks_for_event(struct session *s, struct kproc *p, const void *rec, si
 			if (!procs_ip_known(s, p, regs.ip) && procs_maps_stale(p))
 				procs_refresh_modules(s, p, ev->e.h.ts_ns, false);
 			uint64_t out[REC_MAX_IPS];
-			int m = unwind_user_stack(p->pid, &regs, r->stack, r->stack_len, out, depth);
+			enum unwind_stop why;
+			size_t used;
+			int m = unwind_user_stack_used(p->pid, &regs, r->stack, r->stack_len, out, depth,
+						       &why, &used);
+			stackcopy_learn(s, p, why, used, r->stack_len);
 			/* The PC alone is a failed unwind: the FP walk may know better. */
 			if (m > 1 || (m == 1 && n <= 1)) {
 				s->unwound++;
@@ -160,5 +169,9 @@ int64_t stacks_for_event(struct session *s, struct kproc *p, const void *rec, si
 		return 0;
 	}
 	check_modules(s, p, ips, n, ev->e.h.ts_ns);
+	if (got) {
+		memcpy(got->ips, ips, n * sizeof(ips[0]));
+		got->n = n;
+	}
 	return intern(s, ips, n);
 }

@@ -18,8 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <stdio.h>
 #include <unistd.h>
 #include "unwind.h"
+#include "unwind_fast.h"
 
 #define X86_64_DWARF_RBP 6
 #define X86_64_DWARF_RSP 7
@@ -37,6 +39,7 @@ struct capture {
 	size_t len;
 	bool wanted_beyond;          /* asked for stack past the copy */
 	bool read_failed;            /* any word we could not give */
+	size_t used;                 /* bytes of the copy up to the highest word read */
 	uint64_t *ips;
 	int max, n;
 	uint64_t last_pc, last_sp;
@@ -59,6 +62,7 @@ struct session {
 	uint64_t loaded_ns;          /* last read of /proc/PID/maps; 0 never */
 	uint64_t used;               /* LRU clock */
 	struct capture *cur;
+	struct cfi_cache *cfi;       /* the fast path's rules (unwind_fast.c); NULL until used */
 };
 
 /* Sessions are allocated one by one: libdwfl keeps a pointer to each (the
@@ -68,6 +72,7 @@ struct unwinder {
 	size_t n;
 	uint64_t clock;
 	struct unwind_stats st;
+	int verify;                  /* check the fast path: 1 on, 0 off, -1 BPFLEAK_UNWIND_VERIFY */
 };
 
 static uint64_t now_ns(void)
@@ -164,6 +169,8 @@ static bool memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *a
 	sp = c->regs->sp;
 	if (addr >= sp && c->len >= sizeof(*result) && addr - sp <= c->len - sizeof(*result)) {
 		memcpy(result, c->stack + (addr - sp), sizeof(*result));
+		if (addr - sp + sizeof(*result) > c->used)
+			c->used = addr - sp + sizeof(*result);
 		return true;
 	}
 	if (read_module_word(dwfl, addr, result))
@@ -204,11 +211,13 @@ static void session_clear(struct session *s)
 	s->dwfl = NULL;
 	s->attached = false;
 	s->n_mods = 0;
+	cfi_cache_clear(s->cfi);
 }
 
 static void session_free(struct session *s)
 {
 	session_clear(s);
+	cfi_cache_free(s->cfi);
 	free(s->mods);
 	free(s);
 }
@@ -410,6 +419,7 @@ static void walk(struct session *s, struct capture *c)
 	c->stopped = false;
 	c->wanted_beyond = false;
 	c->read_failed = false;
+	c->used = 0;
 	if (!s->attached) {
 		c->why = UNWIND_STOP_NO_MODULE;
 		return;
@@ -435,6 +445,40 @@ static void walk(struct session *s, struct capture *c)
 		c->why = UNWIND_STOP_FAILED;
 }
 
+/* ------------------------------------------------ fast path checking */
+
+/* unwinder_verify, or BPFLEAK_UNWIND_VERIFY=1: walk every stack the fast
+ * path took with libdwfl too, and count (and say) where they differ. */
+static bool verify_fast(struct unwinder *u)
+{
+	if (u->verify < 0)
+		u->verify = getenv("BPFLEAK_UNWIND_VERIFY") != NULL;
+	return u->verify;
+}
+
+void unwinder_verify(struct unwinder *u, bool on)
+{
+	u->verify = on;
+}
+
+static void check_fast(struct unwinder *u, struct session *s, const struct capture *fast)
+{
+	uint64_t ips[256];
+	struct capture c = *fast;
+	c.ips = ips;
+	c.max = fast->max < 256 ? fast->max : 256;
+	walk(s, &c);
+	int same = 0;
+	while (same < c.n && same < fast->n && ips[same] == fast->ips[same])
+		same++;
+	if (same == c.n && c.n == fast->n && c.why == fast->why)
+		return;
+	if (u->st.mismatches++ < 5)
+		fprintf(stderr, "unwind: pid %d: the fast path gave %d frames (stop %d), libdwfl %d "
+			"(stop %d), first difference at frame %d\n", (int)s->pid, fast->n,
+			(int)fast->why, c.n, (int)c.why, same);
+}
+
 /* ---------------------------------------------------------------- API */
 
 struct unwinder *unwinder_new(void)
@@ -443,6 +487,7 @@ struct unwinder *unwinder_new(void)
 
 	if (!u)
 		return NULL;
+	u->verify = -1;
 	u->s = calloc(UNWIND_MAX_PIDS, sizeof(*u->s));
 	if (!u->s) {
 		free(u);
@@ -497,6 +542,15 @@ int unwinder_unwind(struct unwinder *u, pid_t pid, const struct unwind_regs *reg
 		    const void *stack, size_t stack_len, uint64_t *ips, int max_ips,
 		    enum unwind_stop *why)
 {
+	return unwinder_unwind_used(u, pid, regs, stack, stack_len, ips, max_ips, why, NULL);
+}
+
+int unwinder_unwind_used(struct unwinder *u, pid_t pid, const struct unwind_regs *regs,
+			 const void *stack, size_t stack_len, uint64_t *ips, int max_ips,
+			 enum unwind_stop *why, size_t *used)
+{
+	if (used)
+		*used = 0;
 	struct capture c = {
 		.regs = regs, .stack = stack, .len = stack ? stack_len : 0,
 		.ips = ips, .max = max_ips,
@@ -516,6 +570,17 @@ int unwinder_unwind(struct unwinder *u, pid_t pid, const struct unwind_regs *reg
 	s->used = ++u->clock;
 	if (!s->loaded_ns)
 		session_load(u, s);
+	if (s->attached && (s->cfi || (s->cfi = cfi_cache_new()))) {
+		int m = fast_unwind(s->dwfl, s->cfi, regs, c.stack, c.len, ips, max_ips, &c.why,
+				    &c.used);
+		if (m >= 0) {
+			c.n = m;
+			u->st.fast++;
+			if (verify_fast(u))
+				check_fast(u, s, &c);
+			goto out;
+		}
+	}
 	walk(s, &c);
 	/* A PC in no module: a library mapped since the last look. */
 	if (c.why == UNWIND_STOP_NO_MODULE && now_ns() - s->loaded_ns >= UNWIND_RELOAD_NS) {
@@ -534,6 +599,8 @@ out:
 	u->st.stopped[c.why]++;
 	if (why)
 		*why = c.why;
+	if (used)
+		*used = c.used;
 	return c.n;
 }
 
@@ -557,9 +624,18 @@ static struct unwinder *default_get(void)
 int unwind_user_stack_why(pid_t pid, const struct unwind_regs *regs, const void *stack,
 			  size_t stack_len, uint64_t *ips, int max_ips, enum unwind_stop *why)
 {
+	return unwind_user_stack_used(pid, regs, stack, stack_len, ips, max_ips, why, NULL);
+}
+
+int unwind_user_stack_used(pid_t pid, const struct unwind_regs *regs, const void *stack,
+			   size_t stack_len, uint64_t *ips, int max_ips, enum unwind_stop *why,
+			   size_t *used)
+{
 	struct unwinder *u;
 	int n;
 
+	if (used)
+		*used = 0;
 	if (max_ips <= 0) {
 		if (why)
 			*why = UNWIND_STOP_MAX;
@@ -568,7 +644,7 @@ int unwind_user_stack_why(pid_t pid, const struct unwind_regs *regs, const void 
 	pthread_mutex_lock(&default_lock);
 	u = default_get();
 	if (u) {
-		n = unwinder_unwind(u, pid, regs, stack, stack_len, ips, max_ips, why);
+		n = unwinder_unwind_used(u, pid, regs, stack, stack_len, ips, max_ips, why, used);
 	} else {
 		ips[0] = regs->ip;
 		n = 1;

@@ -24,10 +24,11 @@
  * an address no module covers (a library dlopen'd since), the maps are read
  * again, at most every UNWIND_RELOAD_NS per pid, and the unwind is retried.
  *
- * Cost (make bench-unwind, 2-core VM): about 6-10 us for the 10 frames from
- * syscall() in libc through libbpf to _start, i.e. under 1 us a frame; the
- * first unwind of a pid, which reads its maps and opens its files, about
- * 0.5 ms.
+ * Cost (make bench-unwind, 2-core VM): about 0.1 us for the 10 frames from
+ * syscall() in libc through libbpf to _start once their CFI rules are
+ * cached (unwind_fast.c; 6-10 us through libdwfl's own walk, which the
+ * frames with other than plain rules still take); the first unwind of a
+ * pid, which reads its maps and opens its files, about 0.5 ms.
  *
  * Memory is bounded: at most UNWIND_MAX_PIDS sessions; beyond that the
  * least recently used one is dropped (and reloaded from /proc if that pid
@@ -43,6 +44,7 @@
 #ifndef BPFLEAK_RECORDER_UNWIND_H
 #define BPFLEAK_RECORDER_UNWIND_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -97,13 +99,24 @@ void unwinder_forget(struct unwinder *u, pid_t pid);
 int unwinder_unwind(struct unwinder *u, pid_t pid, const struct unwind_regs *regs,
 		    const void *stack, size_t stack_len, uint64_t *ips, int max_ips,
 		    enum unwind_stop *why);
+/* The same, and *used (optional): the bytes of the copy, from sp, up to the
+ * highest word the walk read (how much stack this call chain needs). */
+int unwinder_unwind_used(struct unwinder *u, pid_t pid, const struct unwind_regs *regs,
+			 const void *stack, size_t stack_len, uint64_t *ips, int max_ips,
+			 enum unwind_stop *why, size_t *used);
 
 /* Counters since unwinder_new, for the recorder's statistics. */
 struct unwind_stats {
 	uint64_t unwinds, frames, loads, reloads, evictions;
+	uint64_t fast;         /* walked by the cached-rule fast path (unwind_fast.c) */
+	uint64_t mismatches;   /* BPFLEAK_UNWIND_VERIFY=1: the fast path and libdwfl differed */
 	uint64_t stopped[UNWIND_STOP_FAILED + 1];   /* by enum unwind_stop */
 };
 void unwinder_stats(const struct unwinder *u, struct unwind_stats *out);
+/* Walk every stack the fast path walked with libdwfl too and count where
+ * they differ (stats.mismatches): the tests' check that the fast path only
+ * ever agrees.  Off by default; BPFLEAK_UNWIND_VERIFY=1 turns it on. */
+void unwinder_verify(struct unwinder *u, bool on);
 
 /* ---- the process-wide default unwinder, serialized by a mutex ---- */
 
@@ -115,6 +128,10 @@ int unwind_user_stack(pid_t pid, const struct unwind_regs *regs, const void *sta
  * which the report shows as a stack cut short). */
 int unwind_user_stack_why(pid_t pid, const struct unwind_regs *regs, const void *stack,
 			  size_t stack_len, uint64_t *ips, int max_ips, enum unwind_stop *why);
+/* And how much of the copy it read (unwinder_unwind_used). */
+int unwind_user_stack_used(pid_t pid, const struct unwind_regs *regs, const void *stack,
+			   size_t stack_len, uint64_t *ips, int max_ips, enum unwind_stop *why,
+			   size_t *used);
 int unwind_load_pid(pid_t pid);
 int unwind_add_modules(pid_t pid, struct procmap_module *mods, size_t n);
 void unwind_forget(pid_t pid);

@@ -3,7 +3,7 @@
 # real processes (tests/kernel/test_unwind*.c, test_procmaps.c).
 #
 # The recorder links $(UNWIND_OBJS) with $(UNWIND_LIBS).
-UNWIND_SRCS := recorder/unwind.c recorder/procmaps.c
+UNWIND_SRCS := recorder/unwind.c recorder/unwind_fast.c recorder/procmaps.c
 UNWIND_OBJS := $(UNWIND_SRCS:%.c=$(B)/obj/%.o)
 UNWIND_LIBS := $(shell $(PKG_CONFIG) --libs libdw libelf 2>/dev/null || echo -ldw -lelf) -lpthread
 

@@ -114,7 +114,7 @@ enum bpfleak_event_flag {
 	BPFLEAK_EF_NO_STACK = 1 << 7,
 	/* EXEC written by the image that called exec, before the call. */
 	BPFLEAK_EF_BEFORE_EXEC = 1 << 8,
-	/* An FD created or duplicated by a finalizer-like close path (kernel recorder). */
+	/* A close made by a garbage collector's finalizer: Go's runtime.runfinq on its stack (kernel recorder). */
 	BPFLEAK_EF_FINALIZER = 1 << 9,
 };
 

@@ -92,6 +92,12 @@ echo "$got" | grep -qx "duplicate $F:$after 1 leak" || fail "the leak after atta
 	json_each(f.value, '\$.fds') d WHERE json_extract(f.value, '\$.class') = 'duplicate'
 	AND json_extract(d.value, '\$.fd') = $before2")" = 1 ] ||
 	fail "the duplicate held before attach (fd $before2) is not reported"
+# ... and says it was held before attach, not inherited at start.
+[ "$(sqlite3 :memory: "SELECT count(*) FROM json_each(readfile('$T/a1.json'), '\$.findings') f,
+	json_each(f.value, '\$.fds') d WHERE json_extract(d.value, '\$.fd') = $before2
+	AND json_extract(d.value, '\$.origin') = 'held_before_attach'
+	AND json_extract(f.value, '\$.no_stack') LIKE '%held before attach%'")" -ge 1 ] ||
+	fail "fd $before2 is not reported as held before attach"
 
 note "2: attach, then SIGINT: a live snapshot, the process goes on"
 start_host 2

@@ -4,7 +4,7 @@
 # or without the DWARF unwinder; kr_raw is static as well (the shim cannot
 # load into it, `--tracer=auto` must pick the kernel recorder).
 KR_DIR   := $(B)/tests/kernel
-KR_HOSTS := $(KR_DIR)/kr_raw $(KR_DIR)/kr_forkexec $(KR_DIR)/kr_attach
+KR_HOSTS := $(KR_DIR)/kr_raw $(KR_DIR)/kr_forkexec $(KR_DIR)/kr_attach $(KR_DIR)/kr_deep
 KR_HOST_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -O0 -g -fno-omit-frame-pointer
 
 $(KR_DIR)/kr_raw: tests/kernel/kr_raw.c tests/kernel/rawsys.h $(B)/.deps-ok
@@ -17,7 +17,8 @@ $(KR_DIR)/kr_%: tests/kernel/kr_%.c tests/kernel/rawsys.h $(B)/.deps-ok
 
 KR_TESTS := tests/kernel/kernel-vs-shim.sh tests/kernel/raw-syscalls.sh \
             tests/kernel/fork-exec.sh tests/kernel/attach.sh tests/kernel/drops.sh \
-            tests/kernel/cli.sh tests/kernel/container.sh tests/kernel/bench-smoke.sh
+            tests/kernel/cli.sh tests/kernel/container.sh tests/kernel/bench-smoke.sh \
+            tests/kernel/go-leaks.sh tests/kernel/stack-copy.sh
 TEST_SCRIPTS += $(KR_TESTS)
 check: $(KR_HOSTS) $(B)/tests/analyzer/e2e_leaks $(B)/bench/bench_kernel
 

@@ -221,6 +221,36 @@ static double elapsed_us(const struct timespec *a, const struct timespec *b)
 	return (double)(b->tv_sec - a->tv_sec) * 1e6 + (double)(b->tv_nsec - a->tv_nsec) / 1e3;
 }
 
+/*
+ * The fast path (cached CFI rules, unwind_fast.c) walks the sample's stack,
+ * whole and cut at every length, exactly as libdwfl's own walk does: same
+ * frames, same reason to stop.
+ */
+static void test_fast_path_agrees(void **state)
+{
+	(void)state;
+	REQUIRE_SAMPLE();
+	uint64_t ips[MAX_IPS];
+	struct unwind_stats st;
+	struct unwinder *u = unwinder_new();
+
+	unwinder_verify(u, true);
+	for (size_t len = 0; len <= c_sample.stack_len; len += 8)
+		unwinder_unwind(u, c_sample.pid, &c_sample.regs, c_sample.stack, len, ips, MAX_IPS,
+				NULL);
+	for (int max = 1; max <= 12; max++)
+		unwinder_unwind(u, c_sample.pid, &c_sample.regs, c_sample.stack, c_sample.stack_len,
+				ips, max, NULL);
+	unwinder_stats(u, &st);
+	printf("fast path: %llu of %llu unwinds, %llu unlike libdwfl's\n",
+	       (unsigned long long)st.fast, (unsigned long long)st.unwinds,
+	       (unsigned long long)st.mismatches);
+	assert_int_equal(st.mismatches, 0);
+	/* The whole stack, at least, takes it. */
+	assert_true(st.fast >= 12);
+	unwinder_free(u);
+}
+
 static void test_cost_per_unwind(void **state)
 {
 	(void)state;
@@ -260,6 +290,7 @@ int main(void)
 		cmocka_unit_test(test_after_exit),
 		cmocka_unit_test(test_add_modules),
 		cmocka_unit_test(test_pid_table_bounded),
+		cmocka_unit_test(test_fast_path_agrees),
 		cmocka_unit_test(test_cost_per_unwind),
 	};
 

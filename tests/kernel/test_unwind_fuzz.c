@@ -93,6 +93,7 @@ static void test_fuzz_random_stacks(void **state)
 	struct procmap_module *mods;
 	size_t n;
 	struct unwinder *u = unwinder_new();
+	unwinder_verify(u, true);
 
 	rng_state = env ? strtoull(env, NULL, 0) : 0x5eed5eedull;
 	if (!rng_state)
@@ -114,12 +115,17 @@ static void test_fuzz_random_stacks(void **state)
 	struct unwind_stats st;
 	unwinder_stats(u, &st);
 	printf("fuzz: %llu unwinds, %llu frames; stopped: end %llu, max %llu, stack %llu, "
-	       "no module %llu, failed %llu; %llu reloads\n",
+	       "no module %llu, failed %llu; %llu reloads; %llu by the fast path, %llu of them "
+	       "unlike libdwfl's walk\n",
 	       (unsigned long long)st.unwinds, (unsigned long long)st.frames,
 	       (unsigned long long)st.stopped[0], (unsigned long long)st.stopped[1],
 	       (unsigned long long)st.stopped[2], (unsigned long long)st.stopped[3],
-	       (unsigned long long)st.stopped[4], (unsigned long long)st.reloads);
+	       (unsigned long long)st.stopped[4], (unsigned long long)st.reloads,
+	       (unsigned long long)st.fast, (unsigned long long)st.mismatches);
 	unwinder_free(u);
+	/* The fast path may take a garbage stack, but only ever as libdwfl would. */
+	assert_true(st.fast > 0);
+	assert_int_equal(st.mismatches, 0);
 }
 
 int main(void)
