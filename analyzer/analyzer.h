@@ -4,7 +4,8 @@
  * process, the findings.  The pipeline is
  *
  *   journal_open/journal_load -> (live snapshot) -> replay_all
- *     -> classify_* -> symbolize + suppress -> report_{text,json,folded}
+ *     -> classify_* -> symbolize + suppress -> sites (grouped by call site)
+ *     -> report_{text,json,folded,markdown,html}
  *
  * and each stage lives in its own file.
  */
@@ -24,7 +25,7 @@
 #define MAX_FD (1 << 24)
 #define BPFLEAK_JSON_VERSION 1
 
-enum fmt { FMT_TEXT, FMT_JSON, FMT_FOLDED };
+enum fmt { FMT_TEXT, FMT_JSON, FMT_FOLDED, FMT_MARKDOWN, FMT_HTML };
 
 enum cls {
 	CLS_DUPLICATE,
@@ -453,6 +454,8 @@ void suppressions_free(struct suppressions *s);
 void report_text(const struct model *m, const struct opts *o, FILE *out);
 void report_json(const struct model *m, const struct opts *o, FILE *out);
 void report_folded(const struct model *m, const struct opts *o, FILE *out);
+void report_markdown(const struct model *m, const struct opts *o, FILE *out);
+void report_html(const struct model *m, const struct opts *o, FILE *out);
 size_t report_shown(const struct model *m, const struct opts *o);
 const char *frame_label(const struct frame *fr, char *buf, size_t len);
 

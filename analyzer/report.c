@@ -23,8 +23,10 @@ static const char usage_text[] =
 "Name the call site of every leaked eBPF file descriptor recorded in a\n"
 "bpfleak journal (written by LD_PRELOAD=libbpfleak.so).\n"
 "\n"
-"  -f, --format FMT        text (default), json or folded (flamegraph.pl input)\n"
-"  -n, --top N             show only the N largest findings\n"
+"  -f, --format FMT        text (default), json, folded (flamegraph.pl input),\n"
+"                          markdown (for a ticket) or html (one page, with a\n"
+"                          timeline of open FDs per process)\n"
+"  -n, --top N             show only the N largest call sites\n"
 "  -c, --class LIST        only these classes (comma-separated, repeatable):\n"
 "                          duplicate growth stale double_close unpinned\n"
 "                          outstanding unknown_origin finalized\n"
@@ -109,8 +111,13 @@ static int parse_opts(int argc, char **argv, struct opts *o, FILE *out, char *er
 				o->format = FMT_JSON;
 			else if (strcmp(optarg, "folded") == 0)
 				o->format = FMT_FOLDED;
+			else if (strcmp(optarg, "markdown") == 0 || strcmp(optarg, "md") == 0)
+				o->format = FMT_MARKDOWN;
+			else if (strcmp(optarg, "html") == 0)
+				o->format = FMT_HTML;
 			else {
-				snprintf(err, errlen, "unknown format '%s' (text, json, folded)", optarg);
+				snprintf(err, errlen, "unknown format '%s' (text, json, folded, markdown, "
+					 "html)", optarg);
 				return -1;
 			}
 			break;
@@ -370,6 +377,10 @@ int report_main(int argc, char **argv, FILE *out, FILE *err)
 			report_json(&m, &o, out);
 		else if (o.format == FMT_FOLDED)
 			report_folded(&m, &o, out);
+		else if (o.format == FMT_MARKDOWN)
+			report_markdown(&m, &o, out);
+		else if (o.format == FMT_HTML)
+			report_html(&m, &o, out);
 		else
 			report_text(&m, &o, out);
 		if (m.dropped && o.format != FMT_TEXT)

@@ -1,31 +1,48 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 /*
- * --format folded: "root;...;leaf COUNT" per finding, the input of
- * flamegraph.pl and speedscope.  COUNT is the finding's FD count.  Frames
- * are "function (file:line)", "function" or "module+0xoff"; ';' inside a
- * name would split a frame, so it becomes ':'.  A finding without a stack
- * is one pseudo-frame in brackets.  Every selected class is emitted; use
- * --class to draw one (e.g. --class outstanding for all open FDs by site,
- * each FD counted once).
+ * --format folded: "root;...;leaf COUNT", the input of flamegraph.pl and
+ * speedscope, one line per call site, so an FD that is growth, duplicate
+ * and outstanding at once is counted once.  COUNT is the site's FDs.  The
+ * root frame carries the classes: "[leak: growth,duplicate]" or "[info:
+ * outstanding]", so leaks and information make two towers.  Frames are
+ * "function (file:line)", "function" or "module+0xoff"; a site without a
+ * stack is one bracketed frame saying why.  Names come from the journal:
+ * control characters are escaped (escape.h), and ';', which would split a
+ * frame, becomes ':'.
  */
+#include <stdlib.h>
 #include <string.h>
 #include "analyzer.h"
+#include "escape.h"
 #include "report.h"
+#include "sites.h"
 
 static void put_frame(FILE *out, const char *s)
 {
-	for (; *s; s++)
-		fputc(*s == ';' || *s == '\n' ? ':' : *s, out);
+	char *t = esc_text_dup(s);
+	for (const char *c = t; *c; c++)
+		fputc(*c == ';' ? ':' : *c, out);
+	free(t);
 }
 
 void report_folded(const struct model *m, const struct opts *o, FILE *out)
 {
 	char buf[512];
-	size_t shown = report_shown(m, o);
-	for (size_t i = 0; i < shown; i++) {
-		const struct finding *f = &m->findings[i];
-		if (!f->rs.n) {
-			snprintf(buf, sizeof(buf), "[%s: %s]", cls_name(f->cls), no_stack_text(f));
+	struct siteset ss;
+	sites_build(m, o, &ss);
+	for (size_t i = 0; i < ss.shown; i++) {
+		const struct site *s = &ss.v[i];
+		const struct finding *f = s->lead;
+		char *classes = site_classes_text(s, s->leak);
+		for (char *c = classes; *c; c++)
+			if (*c == ' ')
+				memmove(c, c + 1, strlen(c));   /* "growth,duplicate" */
+		fprintf(out, "[%s: %s];", s->leak ? "leak" : "info", classes);
+		free(classes);
+		if (!f->rs.n)
+		{
+			snprintf(buf, sizeof(buf), "[%s]", f->stack_id > 0 ? "stack not in the journal"
+								      : no_stack_text(f));
 			put_frame(out, buf);
 		}
 		for (size_t k = f->rs.n; k-- > 0;) {
@@ -33,6 +50,7 @@ void report_folded(const struct model *m, const struct opts *o, FILE *out)
 			if (k)
 				fputc(';', out);
 		}
-		fprintf(out, " %zu\n", f->n);
+		fprintf(out, " %zu\n", s->n_fds);
 	}
+	sites_free(&ss);
 }

@@ -5,9 +5,11 @@
  * detail and documented in docs/report.md.  Consumers must ignore keys they
  * do not know; a change of meaning bumps "bpfleak_report".
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include "analyzer.h"
 #include "report.h"
+#include "sites.h"
 
 static void kv_str(FILE *f, const char *k, const char *v, int comma)
 {
@@ -197,10 +199,102 @@ static void pins(FILE *out, const struct model *m, const struct proc *p)
 	free(u);
 }
 
+static void strings(FILE *out, const char *key, char **v, size_t n)
+{
+	fprintf(out, ", \"%s\": [", key);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			fputs(", ", out);
+		json_str(out, v[i]);
+	}
+	fputc(']', out);
+}
+
+static void class_list(FILE *out, const char *key, unsigned bits)
+{
+	int first = 1;
+	fprintf(out, ", \"%s\": [", key);
+	for (int c = 0; c < CLS_MAX; c++)
+		if (bits & (1u << c)) {
+			fputs(first ? "" : ", ", out);
+			json_str(out, cls_name(c));
+			first = 0;
+		}
+	fputc(']', out);
+}
+
+/* The findings grouped by call site (docs/report.md, "sites"). */
+static void sites(FILE *out, const struct model *m, const struct siteset *ss, const size_t *index)
+{
+	static const char *const what[] = { [SITE_CREATED] = "creation", [SITE_CLOSED] = "close",
+					    [SITE_ORIGIN] = "origin" };
+	for (size_t i = 0; i < ss->shown; i++) {
+		const struct site *s = &ss->v[i];
+		const struct frame *fr = site_frame(s);
+		char *t = site_title(s), *place = site_place(s), **ev;
+		size_t n;
+		fprintf(out, "%s\n  {", i ? "," : "");
+		kv_i64(out, "site", (int64_t)i + 1, 0);
+		fprintf(out, ", \"leak\": %s", s->leak ? "true" : "false");
+		kv_str(out, "title", t, 1);
+		kv_str(out, "place", place, 1);
+		kv_str(out, "function", fr ? fr->function : NULL, 1);
+		kv_str(out, "file", fr ? fr->file : NULL, 1);
+		if (fr && fr->line > 0)
+			kv_i64(out, "line", fr->line, 1);
+		else
+			fputs(", \"line\": null", out);
+		if (s->frame >= 0)
+			kv_i64(out, "frame", s->frame, 1);
+		else
+			fputs(", \"frame\": null", out);
+		kv_str(out, "stack_of", what[s->what], 1);
+		free(t);
+		free(place);
+		class_list(out, "classes", s->classes);
+		class_list(out, "leak_classes", s->leak_classes);
+		ev = site_evidence(m, s, 1, &n);
+		strings(out, "evidence", ev, n);
+		strv_free(ev, n);
+		ev = site_evidence(m, s, 0, &n);
+		strings(out, "information", ev, n);
+		strv_free(ev, n);
+		kv_i64(out, "count", (int64_t)s->n_fds, 1);
+		kv_i64(out, "leaked_fds", (int64_t)s->leaked_fds, 1);
+		kv_i64(out, "open_fds", (int64_t)s->open_fds, 1);
+		fputs(", \"pids\": [", out);
+		for (size_t k = 0; k < s->n_pids; k++)
+			fprintf(out, "%s%d", k ? ", " : "", s->pids[k]);
+		fputs("], \"findings\": [", out);
+		for (size_t k = 0; k < s->n_findings; k++)
+			fprintf(out, "%s%zu", k ? ", " : "", index[s->findings[k]]);
+		fputs("],\n   \"stack\": ", out);
+		stack(out, s->lead);
+		fputs(",\n   \"fds\": [", out);
+		for (size_t k = 0; k < s->n_fds; k++) {
+			const struct site_fd *d = &s->fds[k];
+			const struct fdrec *r = &d->p->recs[d->rec];
+			struct obj_view v;
+			object_view(m, d->p, r, &v);
+			fputs(k ? ", {" : "{", out);
+			kv_i64(out, "pid", d->p->pid, 0);
+			kv_i64(out, "fd", r->fd, 1);
+			kv_str(out, "kind", bpfleak_kind_name(r->kind), 1);
+			kv_i64(out, "id", r->obj_id, 1);
+			kv_str(out, "name", v.name, 1);
+			fprintf(out, ", \"open\": %s, \"leaked\": %s}",
+				r->origin != OR_CLOSE_EVENT && r->closed_ns == NS_OPEN && !r->stale ? "true"
+				: "false", d->leaked ? "true" : "false");
+		}
+		fputs("]}", out);
+	}
+}
+
 void report_json(const struct model *m, const struct opts *o, FILE *out)
 {
 	size_t open_total = 0, leaks = 0, leaked_fds = 0;
 	int first = 1;
+	struct siteset ss;
 
 	fprintf(out, "{\"bpfleak_report\": %d,\n \"journal\": {", BPFLEAK_JSON_VERSION);
 	kv_str(out, "path", m->path, 0);
@@ -255,10 +349,16 @@ void report_json(const struct model *m, const struct opts *o, FILE *out)
 	for (size_t i = 0; i < m->n_findings; i++)
 		leaks += m->findings[i].leak;
 	leaked_fds = leaked_fd_count(m);
-	size_t shown = report_shown(m, o);
-	for (size_t i = 0; i < shown; i++) {
+	/* --top keeps the biggest call sites, and with them their findings. */
+	sites_build(m, o, &ss);
+	size_t shown = 0, *index = xcalloc(m->n_findings, sizeof(*index));
+	for (size_t i = 0; i < m->n_findings; i++) {
 		const struct finding *f = &m->findings[i];
-		fprintf(out, "%s\n  {", i ? "," : "");
+		index[i] = SIZE_MAX;
+		if (ss.site_of[i] >= ss.shown)
+			continue;
+		index[i] = shown;
+		fprintf(out, "%s\n  {", shown++ ? "," : "");
 		kv_str(out, "class", cls_name(f->cls), 0);
 		kv_i64(out, "pid", f->p->pid, 1);
 		kv_i64(out, "count", (int64_t)f->n, 1);
@@ -291,8 +391,15 @@ void report_json(const struct model *m, const struct opts *o, FILE *out)
 		}
 		fputs("]}", out);
 	}
+	fputs("],\n \"sites\": [", out);
+	sites(out, m, &ss, index);
 	fputs("],\n \"summary\": {", out);
-	kv_i64(out, "open_bpf_fds", (int64_t)open_total, 0);
+	char *headline = sites_headline(&ss);
+	kv_str(out, "headline", headline, 0);
+	free(headline);
+	kv_i64(out, "sites", (int64_t)ss.n, 1);
+	kv_i64(out, "leaking_sites", (int64_t)ss.n_leak, 1);
+	kv_i64(out, "open_bpf_fds", (int64_t)open_total, 1);
 	kv_i64(out, "leaked_fds", (int64_t)leaked_fds, 1);
 	kv_i64(out, "findings", (int64_t)m->n_findings, 1);
 	kv_i64(out, "leaks", (int64_t)leaks, 1);
@@ -302,4 +409,6 @@ void report_json(const struct model *m, const struct opts *o, FILE *out)
 	fprintf(out, ", \"vouched\": %s", code == 3 ? "false" : "true");
 	kv_i64(out, "exit_status", code, 1);
 	fputs("}}\n", out);
+	free(index);
+	sites_free(&ss);
 }

@@ -122,11 +122,15 @@ static void test_unpinned(void **state)
 	struct run r;
 	jb_report(&j, &r, "--class", "unpinned", NULL);
 	assert_int_equal(r.rc, 0);
-	assert_non_null(strstr(r.out, "info unpinned"));
+	assert_non_null(strstr(r.out, "] info "));
+	assert_non_null(strstr(r.out, "    info (unpinned): not pinned\n"));
+	assert_null(strstr(r.out, "] LEAK "));
 	run_free(&r);
 	jb_report(&j, &r, "--class", "unpinned", "--expect-pinned", NULL);
 	assert_int_equal(r.rc, 1);
-	assert_non_null(strstr(r.out, "LEAK unpinned"));
+	assert_non_null(strstr(r.out, "] LEAK "));
+	assert_non_null(strstr(r.out, "    leak (unpinned): not pinned\n"));
+	assert_null(strstr(r.out, "] info "));
 	run_free(&r);
 	jb_cleanup(&j);
 }

@@ -114,8 +114,16 @@ static void test_folded(void **state)
 	named_journal(&j);
 	jb_report(&j, &r, "--format", "folded", "--class", "outstanding", "--pid", "100", NULL);
 	assert_int_equal(r.rc, 0);
-	assert_string_equal(r.out, "main (main.c:80);acl_reload (acl.c:214) 2\n"
-				   "main (main.c:80);load_maps (loader.c:33) 1\n");
+	/* One line per call site, the classes in a root frame. */
+	assert_string_equal(r.out, "[info: outstanding];main (main.c:80);acl_reload (acl.c:214) 2\n"
+				   "[info: outstanding];main (main.c:80);load_maps (loader.c:33) 1\n");
+	run_free(&r);
+	/* Every class: each FD once (acl_reload: 2 + 2, load_maps: 1), leaks apart. */
+	jb_report(&j, &r, "--format", "folded", NULL);
+	assert_int_equal(r.rc, 1);
+	assert_string_equal(r.out,
+			    "[leak: duplicate];main (main.c:80);acl_reload (acl.c:214) 4\n"
+			    "[info: outstanding];main (main.c:80);load_maps (loader.c:33) 1\n");
 	run_free(&r);
 	jb_cleanup(&j);
 }
@@ -135,27 +143,36 @@ static void test_text(void **state)
 		"process 200 (exe unknown)",
 		"snapshot: none -- no clean exit recorded",
 		"journal only, stale and unknown_origin not checked",
-		"[1] LEAK duplicate: pid ",
+		"\n1 leaking call site, 3 FDs; 1 call site for information; 5 bpf FDs open; "
+		"6 findings, 2 leaks\n",
+		"\n[1] LEAK acl.c:214 acl_reload: 4 FDs, pids 100, 200\n",
+		"    leak (duplicate): pid 100: 2 duplicates of objects already open; "
+		"pid 200: 1 duplicate of objects already open\n",
 		"#0  acl_reload                   /src/acl.c:214",
 		"#1  main                         /src/main.c:80",
+		"    objects in pid 100:\n",
 		"map 1 \"global_ep\" hash key 4 value 8 max_entries 16 flags 0x0 pinned at /sys/fs/bpf/global_ep",
 		"fd 11 12; same object as fd 3",
-		"info outstanding: pid 100, 2 FDs",
+		"    objects in pid 200:\n",
+		"\nFor information (not leaks):\n",
+		"\n[2] info loader.c:33 load_maps: 1 FD, pid 100\n",
+		"    info (outstanding): 1 still open, oldest ",
 	};
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
 		if (!strstr(r.out, want[i]))
 			fail_msg("text lacks \"%s\":\n%s", want[i], r.out);
 	/*
-	 * Each stack is printed once per process (acl_reload's: pid 100 and
-	 * pid 200), however many findings share it; the others point back.
+	 * One entry per call site: pid 100's and pid 200's FDs made by
+	 * acl_reload are one site, its stack printed once however many
+	 * findings (duplicate, outstanding, unpinned) share it.
 	 */
 	int printed = 0;
-	for (const char *at = r.out; (at = strstr(at, "acl_reload")); at++)
+	for (const char *at = r.out; (at = strstr(at, "#0  acl_reload")); at++)
 		printed++;
-	if (printed != 2)
-		fail_msg("the acl_reload stack is printed %d times, want 2:\n%s", printed, r.out);
-	if (!strstr(r.out, "the same as [1]") && !strstr(r.out, "the same stack as [1]"))
-		fail_msg("no finding points back to [1]:\n%s", r.out);
+	if (printed != 1)
+		fail_msg("the acl_reload stack is printed %d times, want 1:\n%s", printed, r.out);
+	if (strstr(r.out, "\n[3] "))
+		fail_msg("more than two call sites:\n%s", r.out);
 	run_free(&r);
 	jb_cleanup(&j);
 }
@@ -166,9 +183,22 @@ static void test_top_class_pid(void **state)
 	struct jb j;
 	struct run r;
 	named_journal(&j);
+	/* --top keeps call sites, and the findings of those sites. */
 	jb_report(&j, &r, "--format", "json", "--top", "1", NULL);
-	assert_int_equal(jq_long(r.out, "SELECT json_array_length(?1, '$.findings')"), 1);
-	assert_true(jq_long(r.out, "SELECT json_extract(?1, '$.summary.findings')") > 1);
+	assert_int_equal(jq_long(r.out, "SELECT json_array_length(?1, '$.sites')"), 1);
+	assert_int_equal(jq_long(r.out, "SELECT json_extract(?1, '$.summary.sites')"), 2);
+	long kept = jq_long(r.out, "SELECT json_array_length(?1, '$.sites[0].findings')");
+	assert_true(kept > 1);
+	assert_int_equal(jq_long(r.out, "SELECT json_array_length(?1, '$.findings')"), kept);
+	assert_int_equal(jq_long(r.out, "SELECT json_extract(?1, '$.summary.shown')"), kept);
+	assert_true(jq_long(r.out, "SELECT json_extract(?1, '$.summary.findings')") > kept);
+	assert_int_equal(jq_long(r.out, "SELECT count(*) FROM json_each(?1, '$.findings') WHERE"
+				 " json_extract(value, '$.stack[0].function') = 'acl_reload'"), kept);
+	run_free(&r);
+	jb_report(&j, &r, "--top", "1", NULL);
+	assert_non_null(strstr(r.out, "(top 1 of 2 call sites shown)"));
+	assert_non_null(strstr(r.out, "\n[1] LEAK acl.c:214"));
+	assert_null(strstr(r.out, "\n[2] "));
 	run_free(&r);
 	jb_report(&j, &r, "--format", "json", "--class", "duplicate", NULL);
 	char *c = jb_sites(r.out);

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
+/*
+ * Sentences the site-based reports (text, markdown, HTML) share, so the
+ * three say the same thing in the same words.  Strings are returned raw:
+ * each format escapes them (escape.h).
+ */
+#ifndef BPFLEAK_REPORT_PARTS_H
+#define BPFLEAK_REPORT_PARTS_H
+
+#include "sites.h"
+
+/* A value of the journal's meta table ("kernel", "hostname", "machine"), or NULL. */
+char *journal_meta(const struct model *m, const char *key);
+/* "68 events over 533.5ms" (and the drops, if any). */
+char *journal_span_text(const struct model *m);
+/* "recorded on vm, kernel 6.18.44 (x86_64)", or NULL when the journal does not say. */
+char *journal_host_text(const struct model *m);
+/*
+ * What follows the headline: "17 bpf FDs open; 8 findings, 4 leaks", with
+ * the call sites kept for information, suppressions and --top.
+ */
+char *report_counts_text(const struct model *m, const struct opts *o, const struct siteset *ss);
+/* "exit snapshot: 17 bpf FDs, 0 pins" / "no snapshot (...): journal only ..." */
+char *proc_snapshot_text(const struct proc *p);
+/* Open bpf FDs of the processes shown. */
+size_t shown_open_fds(const struct model *m, const struct opts *o);
+
+/*
+ * The site's stack as lines, unescaped: "#1  acl_reload   samples/gateway.c:71",
+ * "... 96 frames not recorded ...", "(stack cut: ...)"; mark is set on the
+ * frame that names the site.
+ */
+struct text_line {
+	char *text;
+	int mark;
+};
+struct text_line *site_stack_lines(const struct site *s, size_t *n);
+void text_lines_free(struct text_line *v, size_t n);
+
+/* report_text_sites.c: the text report after its header. */
+void report_text_sites(const struct model *m, const struct opts *o, const struct siteset *ss,
+		       FILE *out);
+
+#endif
