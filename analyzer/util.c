@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "escape.h"
 #include "util.h"
 
 /* The analyzer is a batch tool: out of memory has no useful recovery. */
@@ -143,10 +144,20 @@ void json_str(FILE *f, const char *s)
 		case '\r': fputs("\\r", f); break;
 		case '\t': fputs("\\t", f); break;
 		default:
-			if (*p < 0x20)
+			if (*p < 0x20) {
 				fprintf(f, "\\u%04x", *p);
-			else
+			} else if (*p >= 0x80) {
+				/* JSON is UTF-8: a byte that is not stands for itself as U+FFFD. */
+				uint32_t cp;
+				size_t n = utf8_next(p, &cp);
+				if (n)
+					fwrite(p, 1, n, f);
+				else
+					fputs("\\ufffd", f);
+				p += n ? n - 1 : 0;
+			} else {
 				fputc(*p, f);
+			}
 		}
 	}
 	fputc('"', f);

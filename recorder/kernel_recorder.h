@@ -33,6 +33,8 @@ struct recorder_opts {
 	int depth;                 /* frames per stack, 1..128 */
 	size_t ring_bytes;         /* ring buffer size (tiny values force drops: tests) */
 	const char *prog;          /* the front end's name, for messages */
+	char *journal_used;        /* if set: the journal's path is copied here (run --report) */
+	size_t journal_used_cap;
 };
 
 /* "65536", "64K", "16M": the ring buffer size option; 0 or -1. */

@@ -146,6 +146,8 @@ int recorder_run(const struct recorder_opts *o, char *const argv[])
 		if (!o->append)
 			journal_rotate(journal, o->quiet, o->prog);
 	}
+	if (o->journal_used)
+		snprintf(o->journal_used, o->journal_used_cap, "%s", journal);
 	struct kproc *p = NULL;
 	if (session_open_journal(&s, journal, err, sizeof(err)) == 0 && (p = procs_add(&s, pid))) {
 		p->awaiting_start = true;

@@ -3,9 +3,10 @@
  * bpfleak: the front end.
  *
  *   bpfleak run [-o JOURNAL] [--depth N] [--close-stacks] [--quiet]
- *               [--append] [--tracer=auto|preload|kernel] [--] CMD ARGS...
+ *               [--append] [--tracer=auto|preload|kernel] [--report FILE]
+ *               [--] CMD ARGS...
  *   bpfleak attach [-o JOURNAL] PID (the kernel recorder, recorder/)
- *   bpfleak report ARGS...          (execs bpfleak-report)
+ *   bpfleak report [-o FILE] ARGS...  (runs bpfleak-report)
  *
  * `run` finds libbpfleak.so, puts it in LD_PRELOAD (after whatever is there
  * already), points the shim at an absolute journal path, runs CMD as its
@@ -19,6 +20,10 @@
  * Exit statuses of bpfleak's own failures follow timeout(1) and env(1):
  * 125 bpfleak failed (bad usage, no shim, unusable journal path), 126 CMD
  * was found but could not be run, 127 CMD was not found.
+ *
+ * `report -o FILE` and `run --report FILE` write the report to a file whose
+ * extension picks the format (.md, .html, .json, .folded; else text), so a
+ * staging job leaves a ticket-ready file beside the journal.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -75,12 +80,17 @@ static void usage(FILE *f)
 "  -t, --tracer WHICH    auto (default): the kernel recorder for static and Go\n"
 "                        binaries, the shim otherwise; preload; kernel (root)\n"
 "      --ring-size BYTES kernel recorder: its ring buffer (default 64M)\n"
+"      --report FILE     when CMD exits, write the report of its journal to FILE,\n"
+"                        in the format its extension names (as report -o)\n"
 "\n"
 "attach: record process PID from the kernel until it exits; see\n"
 "%s attach --help.\n"
 "\n"
 "report: run " REPORT_NAME " (found beside bpfleak, else on PATH) with the same\n"
 "arguments; see " REPORT_NAME " --help.\n"
+"  -o, --output FILE     write the report to FILE (mode 0600, complete or not at\n"
+"                        all), in the format its extension names: .md markdown,\n"
+"                        .html, .json, .folded; text otherwise (--format wins)\n"
 "\n"
 "  -h, --help            show this help and exit\n"
 "  -V, --version         show the version and exit\n"
@@ -301,6 +311,115 @@ static void print_quoted(FILE *f, const char *s)
 	fputc('\'', f);
 }
 
+/* The format a report file's extension names. */
+static const char *format_for(const char *path)
+{
+	static const struct { const char *ext, *format; } by_ext[] = {
+		{ ".md", "markdown" }, { ".markdown", "markdown" }, { ".html", "html" },
+		{ ".htm", "html" }, { ".json", "json" }, { ".folded", "folded" },
+	};
+	size_t n = strlen(path);
+	for (size_t i = 0; i < sizeof(by_ext) / sizeof(by_ext[0]); i++) {
+		size_t e = strlen(by_ext[i].ext);
+		if (n > e && !strcasecmp(path + n - e, by_ext[i].ext))
+			return by_ext[i].format;
+	}
+	return "text";
+}
+
+/* Replace this process by bpfleak-report: the one beside bpfleak, else PATH's. */
+static void exec_report(char **argv) __attribute__((noreturn));
+static void exec_report(char **argv)
+{
+	char dir[PATH_MAX - 64], path[PATH_MAX];
+
+	self_dir(dir, sizeof(dir));
+	if (dir[0]) {
+		snprintf(path, sizeof(path), "%s/%s", dir, REPORT_NAME);
+		if (is_file(path, X_OK)) {
+			execv(path, argv);
+			die(EXIT_CANNOT_RUN, "cannot run %s: %s", path, strerror(errno));
+		}
+	}
+	execvp(REPORT_NAME, argv);
+	die(errno == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_RUN,
+	    "cannot run %s (not beside %s, nor on PATH): %s", REPORT_NAME,
+	    dir[0] ? dir : "bpfleak", strerror(errno));
+}
+
+/*
+ * Run bpfleak-report (argv) with its output going to FILE: written under a
+ * temporary name beside FILE, mode 0600 (a report quotes command lines),
+ * and renamed into place only when the report is complete (exit 0, 1 or
+ * 3), so a failed run leaves neither half a report nor a lost earlier one.
+ * Returns the report's exit status; 2 when FILE cannot be written.
+ */
+static int report_to_file(char **argv, const char *file)
+{
+	size_t n = strlen(file);
+	char *tmp = malloc(n + 8);
+	int status, fd;
+	pid_t pid;
+
+	if (!tmp)
+		die(EXIT_FAIL, "out of memory");
+	memcpy(tmp, file, n);
+	memcpy(tmp + n, ".XXXXXX", 8);
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "%s: cannot write %s: %s\n", prog, file, strerror(errno));
+		free(tmp);
+		return 2;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		die(EXIT_FAIL, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		if (dup2(fd, STDOUT_FILENO) < 0)
+			_exit(EXIT_FAIL);
+		exec_report(argv);
+	}
+	close(fd);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			die(EXIT_FAIL, "waitpid: %s", strerror(errno));
+	int rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	if (rc != 0 && rc != 1 && rc != 3) {
+		unlink(tmp);
+	} else if (rename(tmp, file) != 0) {
+		fprintf(stderr, "%s: cannot write %s: %s\n", prog, file, strerror(errno));
+		unlink(tmp);
+		rc = 2;
+	}
+	free(tmp);
+	return rc;
+}
+
+/* `run --report FILE`: the report of the journal CMD left, if it left one. */
+static void report_after_run(const char *journal, const char *file, bool quiet)
+{
+	struct stat st;
+	char *argv[] = { (char *)REPORT_NAME, (char *)"--format", (char *)format_for(file),
+			 (char *)journal, NULL };
+
+	if (stat(journal, &st) != 0) {
+		if (!quiet)
+			fprintf(stderr, "%s: no journal, so no report written to %s\n", prog, file);
+		return;
+	}
+	int rc = report_to_file(argv, file);
+	if (rc == 0 || rc == 1 || rc == 3) {
+		if (!quiet)
+			fprintf(stderr, "%s: report: %s (%s)\n", prog, file,
+				rc == 1 ? "leaks found" : rc == 3 ? "no leak found, but blind spots"
+				: "no leak found");
+	} else {
+		fprintf(stderr, "%s: the report of %s failed (exit status %d): %s not written\n",
+			prog, journal, rc, file);
+	}
+}
+
 static int cmd_run(int argc, char **argv, const char *argv0)
 {
 	static const struct option longopts[] = {
@@ -311,6 +430,7 @@ static int cmd_run(int argc, char **argv, const char *argv0)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "tracer", required_argument, NULL, 't' },
 		{ "ring-size", required_argument, NULL, 'R' },
+		{ "report", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -318,7 +438,7 @@ static int cmd_run(int argc, char **argv, const char *argv0)
 	struct recorder_opts kopts;
 	enum tracer tracer = TRACER_AUTO;
 	char shim[PATH_MAX], journal[PATH_MAX], cwd[PATH_MAX - 64];
-	const char *output = NULL, *depth = NULL;
+	const char *output = NULL, *depth = NULL, *report = NULL;
 	bool append = false, close_stacks = false, quiet = false;
 	struct sigaction sa;
 	sigset_t block, old;
@@ -363,6 +483,11 @@ static int cmd_run(int argc, char **argv, const char *argv0)
 			if (recorder_parse_ring_size(optarg, &kopts.ring_bytes))
 				die(EXIT_FAIL, "--ring-size wants a size in bytes (K, M), not '%s'", optarg);
 			break;
+		case 'r':
+			if (!*optarg)
+				die(EXIT_FAIL, "--report wants a file name");
+			report = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -398,7 +523,13 @@ static int cmd_run(int argc, char **argv, const char *argv0)
 		kopts.quiet = quiet;
 		kopts.close_stacks = close_stacks;
 		kopts.depth = depth ? atoi(depth) : 32;
-		return recorder_run(&kopts, argv);
+		kopts.journal_used = journal;
+		kopts.journal_used_cap = sizeof(journal);
+		journal[0] = '\0';
+		int rc = recorder_run(&kopts, argv);
+		if (report && journal[0])
+			report_after_run(journal, report, quiet);
+		return rc;
 	}
 	if (output) {
 		absolute_journal(output, journal, sizeof(journal));
@@ -504,6 +635,8 @@ static int cmd_run(int argc, char **argv, const char *argv0)
 				" escape it)\n", prog, journal);
 		}
 	}
+	if (report)
+		report_after_run(journal, report, quiet);
 	if (WIFEXITED(status))
 		return WEXITSTATUS(status);
 	if (WIFSIGNALED(status))
@@ -511,24 +644,76 @@ static int cmd_run(int argc, char **argv, const char *argv0)
 	return EXIT_FAIL;
 }
 
+/* bpfleak-report's options that take a value in the next argument. */
+static bool report_opt_has_value(const char *a)
+{
+	static const char *const with_value[] = {
+		"-f", "-n", "-c", "-p", "-s", "--format", "--top", "--class", "--pid",
+		"--suppressions", "--min-age", "--growth-min", "--flush-wait",
+	};
+	for (size_t i = 0; i < sizeof(with_value) / sizeof(with_value[0]); i++)
+		if (!strcmp(a, with_value[i]))
+			return true;
+	return false;
+}
+
+/*
+ * `bpfleak report [-o FILE] ARGS...`: bpfleak-report ARGS, to standard
+ * output, or to FILE in the format its extension names unless ARGS name
+ * one.
+ */
 static int cmd_report(int argc, char **argv)
 {
-	char dir[PATH_MAX - 64], path[PATH_MAX];
+	char **args = calloc((size_t)argc + 3, sizeof(*args));
+	const char *file = NULL;
+	bool has_format = false, options = true;
+	int n = 0;
 
-	argv[0] = (char *)REPORT_NAME;
-	(void)argc;
-	self_dir(dir, sizeof(dir));
-	if (dir[0]) {
-		snprintf(path, sizeof(path), "%s/%s", dir, REPORT_NAME);
-		if (is_file(path, X_OK)) {
-			execv(path, argv);
-			die(EXIT_CANNOT_RUN, "cannot run %s: %s", path, strerror(errno));
+	if (!args)
+		die(EXIT_FAIL, "out of memory");
+	args[n++] = (char *)REPORT_NAME;
+	args[n++] = NULL;   /* --format and its value go here, if needed */
+	args[n++] = NULL;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (options && !strcmp(a, "--")) {
+			options = false;
+		} else if (options && (!strcmp(a, "-o") || !strcmp(a, "--output"))) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "%s report: %s needs a file name\n", prog, a);
+				return 2;
+			}
+			file = argv[++i];
+			continue;
+		} else if (options && !strncmp(a, "--output=", 9)) {
+			file = a + 9;
+			continue;
+		} else if (options && !strncmp(a, "-o", 2)) {
+			file = a + 2;
+			continue;
+		} else if (options && (!strcmp(a, "-f") || !strcmp(a, "--format") ||
+				       !strncmp(a, "--format=", 9) || (!strncmp(a, "-f", 2) && a[2]))) {
+			has_format = true;
 		}
+		args[n++] = argv[i];
+		if (options && report_opt_has_value(a) && i + 1 < argc)
+			args[n++] = argv[++i];
 	}
-	execvp(REPORT_NAME, argv);
-	die(errno == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_RUN,
-	    "cannot run %s (not beside %s, nor on PATH): %s", REPORT_NAME,
-	    dir[0] ? dir : "bpfleak", strerror(errno));
+	if (file && !*file) {
+		fprintf(stderr, "%s report: -o needs a file name\n", prog);
+		return 2;
+	}
+	if (file && !has_format) {
+		args[1] = (char *)"--format";
+		args[2] = (char *)format_for(file);
+	} else {
+		memmove(args + 1, args + 3, (size_t)(n - 3 + 1) * sizeof(*args));
+	}
+	if (!file)
+		exec_report(args);
+	int rc = report_to_file(args, file);
+	free(args);
+	return rc;
 }
 
 int main(int argc, char **argv)
