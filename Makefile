@@ -63,6 +63,7 @@ include preload/build.mk
 -include bench/build.mk
 -include tests/hostile/build.mk
 -include tests/trust/build.mk
+-include tests/report/build.mk
 -include fuzz/build.mk
 -include man/build.mk
 -include dist/build.mk
