@@ -20,7 +20,7 @@ enum {
 	PW = W - ML - MR, PH = H - MT - MB,
 	COLS = 2 * PW,           /* two columns a pixel: a step lands within half a pixel */
 	LABEL_GAP = 13,          /* px between two labels */
-	LABEL_CHARS = 40,
+	LABEL_CHARS = 36,
 };
 
 static const char *const leak_colors[] = { "#cf222e", "#bc4c00", "#a0116b", "#8250df", "#9a6700",
