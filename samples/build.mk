@@ -44,4 +44,4 @@ demo: $(B)/.deps-ok all
 # Tests of the sample, bpfleak run and the whole chain (tests/sample/).
 TEST_SCRIPTS += tests/sample/gateway-leaks.sh tests/sample/gateway-signals.sh \
 	tests/sample/gateway-acl.sh tests/sample/bpfleak-run.sh tests/sample/cli.sh \
-	tests/sample/make-demo.sh
+	tests/sample/make-demo.sh tests/sample/report-formats.sh tests/sample/report-browser.sh

@@ -9,7 +9,8 @@
 #
 # Exit status: 0 when the report found leaks (its exit status 1: the
 # gateway leaks on purpose); 1 when anything else happened, including a
-# report that found nothing.  The journal is kept in $B/demo/gateway.db.
+# report that found nothing.  The journal is kept in $B/demo/gateway.db,
+# its report for a ticket in $B/demo/gateway.md and $B/demo/gateway.html.
 set -eu
 
 B=${B:-build}
@@ -62,7 +63,14 @@ case $rc in
 0) die "the report found no leak, but the gateway leaks on purpose: something is broken" ;;
 *) die "bpfleak report failed (exit $rc)" ;;
 esac
+# The same report made for a ticket: markdown to paste, a page to attach.
+for f in "$B/demo/gateway.md" "$B/demo/gateway.html"; do
+	rc=0
+	"$B/bpfleak" report -o "$f" "$J" || rc=$?
+	[ "$rc" = 1 ] || die "bpfleak report -o $f failed (exit $rc)"
+done
 say ""
-say "The journal stays in $J; see also"
+say "The journal stays in $J; for a ticket, the same report in markdown"
+say "and as a page with a timeline of the open FDs: $B/demo/gateway.md, $B/demo/gateway.html.  See also"
 say "  $B/bpfleak report --format json $J"
 say "  sqlite3 $J 'SELECT * FROM event_v'"

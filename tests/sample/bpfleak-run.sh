@@ -16,11 +16,15 @@
 #    --append;
 #  - the shim is found beside bpfleak and in ../lib/bpfleak/ (a relocated
 #    install); `bpfleak report` runs the bpfleak-report beside it, else the
-#    one on PATH, with the same arguments.
+#    one on PATH, with the same arguments;
+#  - `bpfleak report -o FILE` asks for the format FILE's extension names
+#    (unless --format is given) and writes FILE mode 0600 only when the
+#    report completed (exit 0, 1, 3), keeping an earlier FILE otherwise;
+#    `bpfleak run --report FILE` writes it from the journal when CMD exits.
 set -u
 . "$(dirname "$0")/lib.sh"
 
-require_built bpfleak libbpfleak.so
+require_built bpfleak libbpfleak.so bpfleak-report tests/report/mkjournal
 BL=$B/bpfleak
 SHIM=$(realpath "$B/libbpfleak.so")
 T=$(mktemp -d "${TMPDIR:-/tmp}/bpfleak-run.XXXXXX") || fail mktemp
@@ -190,6 +194,58 @@ expect_rc 7 $? "report through PATH"
 [ "$(cat rep.out)" = "fake report: --format json a b.db" ] || fail "report got: $(cat rep.out)"
 PATH=/nonexistent bare/bpfleak report x.db 2>err
 expect_rc 127 $? "report with no bpfleak-report anywhere"
+
+note "bpfleak report -o FILE"
+mkdir fake2
+cat >fake2/bpfleak-report <<'EOC'
+#!/bin/sh
+echo "fake report: $*"
+exit ${FAKE_RC:-1}
+EOC
+chmod +x fake2/bpfleak-report
+for c in r.md:markdown r.HTML:html r.htm:html r.json:json r.folded:folded r.txt:text r:text; do
+	f=${c%%:*}
+	PATH=$T/fake2:$PATH bare/bpfleak report -c duplicate -o "$f" x.db >rep.out 2>err
+	expect_rc 1 $? "report -o $f"
+	[ ! -s rep.out ] || fail "report -o $f also printed: $(cat rep.out)"
+	[ "$(cat "$f")" = "fake report: --format ${c#*:} -c duplicate x.db" ] ||
+		fail "report -o $f wrote: $(cat "$f")"
+	[ "$(stat -c %a "$f")" = 600 ] || fail "report -o $f: mode $(stat -c %a "$f"), not 600"
+done
+PATH=$T/fake2:$PATH bare/bpfleak report --output=o.md --format json -n 3 x.db 2>err
+expect_rc 1 $? "report --output= --format"
+[ "$(cat o.md)" = "fake report: --format json -n 3 x.db" ] || fail "--format did not win: $(cat o.md)"
+echo old >kept.md
+for rc in 2 7; do
+	FAKE_RC=$rc PATH=$T/fake2:$PATH bare/bpfleak report -o kept.md x.db 2>err
+	expect_rc $rc $? "report -o with a report that exits $rc"
+	[ "$(cat kept.md)" = old ] || fail "a report that exited $rc replaced the earlier one"
+done
+FAKE_RC=3 PATH=$T/fake2:$PATH bare/bpfleak report -o kept.md x.db 2>err
+expect_rc 3 $? "report -o, exit 3"
+[ "$(cat kept.md)" = "fake report: --format markdown x.db" ] || fail "exit 3: not written"
+[ -z "$(ls kept.md.* 2>/dev/null)" ] || fail "temporary files left: $(ls kept.md.*)"
+PATH=$T/fake2:$PATH bare/bpfleak report -o nodir/r.md x.db 2>err
+expect_rc 2 $? "report -o into a missing directory"
+grep -q 'cannot write nodir/r.md' err || { cat err; fail "no reason given"; }
+
+note "bpfleak run --report FILE"
+"$B/tests/report/mkjournal" multi m.db || fail mkjournal
+"$BL" run --append -o m.db --report m.md -- sh -c 'exit 4' 2>err
+expect_rc 4 $? "run --report: CMD's exit status"
+head -1 m.md | grep -qx '### bpfleak: 1 leaking call site, 11 FDs' ||
+	{ head -3 m.md; fail "run --report m.md wrote no markdown report"; }
+grep -q "bpfleak: report: m.md (leaks found)" err || { cat err; fail "run --report did not say so"; }
+"$BL" run -q -o none.db --report none.html -- true 2>err
+expect_rc 0 $? "run --report without a journal"
+[ ! -e none.html ] || fail "a report without a journal"
+[ ! -s err ] || { cat err; fail "--quiet: something was printed"; }
+: >empty.db
+"$BL" run --append -o empty.db --report e.md -- true 2>err
+expect_rc 0 $? "run --report with an unreadable journal"
+[ ! -e e.md ] || fail "a failed report was written"
+grep -q 'the report of .*empty.db failed (exit status 2): e.md not written' err ||
+	{ cat err; fail "the failed report is not reported"; }
 if [ -x "$B/bpfleak-report" ]; then
 	# In-tree: the one beside bpfleak wins over PATH.
 	PATH=$T/fakebin:$PATH "$BL" report --version >rep.out 2>&1

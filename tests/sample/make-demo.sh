@@ -1,9 +1,11 @@
 #!/bin/sh
 # `make demo`, run the way the README tells users to run it, from the
-# repository root.  It must exit 0 and print the report: its header and
-# the two leaks, each a LEAK finding whose stack goes through the line of
-# samples/gateway.c marked "LEAK: reload" / "LEAK: lookup".  Afterwards no
-# demo namespace, bpffs mount or pin may be left.
+# repository root.  It must exit 0 and print the report: its header, the
+# headline "2 leaking call sites, 17 FDs" and the two leaks, each a LEAK
+# call site whose stack goes through the line of samples/gateway.c marked
+# "LEAK: reload" / "LEAK: lookup"; and leave the same report as markdown
+# and HTML in build/demo/.  Afterwards no demo namespace, bpffs mount or
+# pin may be left.
 #
 # Then samples/demo.sh must fail, and still clean up, when the chain
 # breaks: a gateway that exits 3, and a gateway that leaks nothing (a
@@ -35,8 +37,13 @@ rc=$?
 cat "$T/demo.out"
 [ "$rc" = 0 ] || fail "make demo exited $rc"
 grep -q "^bpfleak-report $VERSION: " "$T/demo.out" || fail "no report header in the demo's output"
-grep -q '^[0-9]* findings, [0-9]* leaks; 17 bpf FDs open' "$T/demo.out" ||
-	fail "the demo's report does not count 17 open bpf FDs"
+grep -q '^2 leaking call sites, 17 FDs; 17 bpf FDs open; ' "$T/demo.out" ||
+	fail "the demo's report does not say 2 leaking call sites, 17 FDs, 17 bpf FDs open"
+[ "$(grep -c '^\[[0-9]*\] LEAK ' "$T/demo.out")" = 2 ] || fail "the demo's report lists other than 2 leaking sites"
+head -1 "$ROOT/build/demo/gateway.md" | grep -qx '### bpfleak: 2 leaking call sites, 17 FDs' ||
+	fail "make demo did not leave the markdown report in build/demo/gateway.md"
+grep -q '<h1 class="leak">2 leaking call sites, 17 FDs</h1>' "$ROOT/build/demo/gateway.html" ||
+	fail "make demo did not leave the HTML report in build/demo/gateway.html"
 # Lines of samples/gateway.c that appear in the stacks of LEAK findings.
 awk '/^\[[0-9]+\] /{leak = ($2 == "LEAK")} leak && /samples\/gateway\.c:[0-9]+/ {
 	for (i = 1; i <= NF; i++) if ($i ~ /gateway\.c:[0-9]+$/) { sub(/.*:/, "", $i); print $i } }' \
