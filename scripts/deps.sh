@@ -3,6 +3,8 @@
 # Used by `make` before building, by `make demo` and by .ci/run, so a fresh
 # Debian 12 machine needs nothing done by hand.  `deps.sh deb` (make deb)
 # checks the packaging tools instead: debhelper, lintian, systemd-analyze.
+# `deps.sh test` (.ci/run) adds what only tests use: Chromium, in which the
+# HTML report is rendered (those tests skip where it is missing).
 set -eu
 
 BUILD_PKGS="build-essential pkg-config clang llvm libbpf-dev libelf-dev libdw-dev liburing-dev \
@@ -12,6 +14,8 @@ libjemalloc2 libtcmalloc-minimal4 golang-go golang-github-cilium-ebpf-dev"
 if [ "${1:-}" = deb ]; then
 	BUILD_PKGS="debhelper dpkg-dev fakeroot lintian systemd"
 	TOOL_PKGS=""
+elif [ "${1:-}" = test ]; then
+	TOOL_PKGS="$TOOL_PKGS chromium"
 fi
 
 missing=""
