@@ -96,7 +96,7 @@ static char *series_label(const struct model *m, const struct siteset *ss, const
 {
 	(void)m;
 	if (s->kind == TL_OTHER)
-		return xstrdup("FDs of no call site in the report");
+		return xstrdup("other bpf FDs (no finding)");
 	if (s->kind == TL_MORE_SITES)
 		return xasprintf("%zu more call sites", s->n_sites);
 	const struct site *site = &ss->v[s->site];
