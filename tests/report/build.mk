@@ -45,4 +45,4 @@ check-report: $(B)/bpfleak-report $(REPORT_TESTS) $(REPORT_ASAN_TESTS) $(B)/test
 report-screenshot: $(B)/bpfleak-report
 	@test -s $(B)/demo/gateway.db || { echo "run make demo first" >&2; exit 1; }
 	$(B)/bpfleak-report --format html $(B)/demo/gateway.db > $(B)/demo/gateway.html || [ $$? = 1 ]
-	sh scripts/html-screenshot.sh $(B)/demo/gateway.html docs/report-demo.png 1100 1240
+	sh scripts/render-html.sh png $(B)/demo/gateway.html docs/report-demo.png 1100 1240
