@@ -86,8 +86,9 @@ line=$(grep -n '/\* CAPBPF:leak \*/' "$ROOT/tests/package/host_capbpf.c" | cut -
 rc=$?
 cat "$T/report.txt"
 [ "$rc" = 1 ] || fail "bpfleak-report as nobody exited $rc, expected 1 (a leak)"
-grep -q "LEAK duplicate" "$T/report.txt" || fail "no duplicate leak in the report"
-grep -q "host_capbpf.c:$line" "$T/report.txt" || fail "the report does not name host_capbpf.c:$line"
+grep -q "^\[[0-9]*\] LEAK host_capbpf.c:$line " "$T/report.txt" ||
+	fail "the report does not name the leaking call site host_capbpf.c:$line"
+grep -q "^    leak (duplicate" "$T/report.txt" || fail "no duplicate leak in the report"
 ok "bpfleak-report as nobody: the duplicate leak at host_capbpf.c:$line"
 
 # File capabilities: secure execution, LD_PRELOAD ignored.
