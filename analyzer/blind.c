@@ -181,6 +181,12 @@ void blind_collect(struct model *m, const struct opts *o)
 		blind_add(&m->blinds, &m->n_blinds, &m->cap_blinds, "wal_unread", 0, 1,
 			  "the journal's write-ahead log could not be read here: the last "
 			  "batches may be missing");
+	/* Recorders write a process row as they create the journal: a journal
+	 * with none was cut off during set-up (a full disk, a kill). */
+	if (m->n_procs == 0)
+		blind_add(&m->blinds, &m->n_blinds, &m->cap_blinds, "no_process", 0, 1,
+			  "the journal holds no process: the recorder could not write past "
+			  "creating it (a full disk, or killed during set-up)");
 	for (size_t i = 0; i < m->n_procs; i++) {
 		struct proc *p = m->procs[i];
 		if (!proc_shown(p, o))
