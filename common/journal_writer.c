@@ -148,7 +148,12 @@ static int ensure_schema(struct jw *j, char *err, size_t errcap)
 	long long app = 0, version = 0;
 	if (bpfleak_sql_int64(db, "PRAGMA application_id", &app) != SQLITE_OK ||
 	    bpfleak_sql_int64(db, "PRAGMA user_version", &version) != SQLITE_OK) {
-		snprintf(err, errcap, "not an sqlite database: %s", sqlite3_errmsg(db));
+		/* Only NOTADB means a foreign file: a full disk or a read error
+		 * fails here too and must be named as what it is. */
+		snprintf(err, errcap, "%s: %s",
+			 sqlite3_extended_errcode(db) == SQLITE_NOTADB ? "not an sqlite database"
+								    : "cannot read the journal",
+			 sqlite3_errmsg(db));
 		return -1;
 	}
 	if (app == BPFLEAK_APPLICATION_ID && version == BPFLEAK_SCHEMA_VERSION)
