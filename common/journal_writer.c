@@ -152,7 +152,7 @@ static int ensure_schema(struct jw *j, char *err, size_t errcap)
 		 * fails here too and must be named as what it is. */
 		snprintf(err, errcap, "%s: %s",
 			 sqlite3_extended_errcode(db) == SQLITE_NOTADB ? "not an sqlite database"
-								    : "cannot read the journal",
+								    : "unreadable",
 			 sqlite3_errmsg(db));
 		return -1;
 	}
