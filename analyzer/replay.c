@@ -612,8 +612,8 @@ static int32_t *uncertain_fds(const struct proc *p, size_t *cap)
 	int32_t *set = NULL;
 	const struct snap *s = p->snap;
 	int live = strcmp(s->source, "live") == 0;
-	int64_t lo = s->ts - LIVE_SLACK_NS;
-	int64_t hi = (s->end_ns >= s->ts ? s->end_ns : s->ts) + LIVE_SLACK_NS;
+	int64_t lo = ns_add(s->ts, -LIVE_SLACK_NS);
+	int64_t hi = ns_add(s->end_ns >= s->ts ? s->end_ns : s->ts, LIVE_SLACK_NS);
 	*cap = 0;
 	for (size_t i = 0; i < p->n_ev; i++) {
 		const struct ev *e = &p->evs[i];
