@@ -273,7 +273,7 @@ int snapshot_read_live(int pid, struct snap **out, char *err, size_t errlen)
 	*out = NULL;
 	bs.pid = pid;
 	int64_t ts = now_monotonic_ns();
-	int rc = bpfleak_snapshot_fds(pid, NULL, &bs);
+	int rc = bpfleak_snapshot_fds(pid, &bs);
 	int64_t end = now_monotonic_ns();
 	if (rc == -ESRCH || rc == -ENOENT) {
 		bpfleak_snapshot_free(&bs);
