@@ -42,7 +42,6 @@ static inline int64_t ns_add(int64_t a, int64_t b)
 }
 
 const char *path_base(const char *path);
-int ends_with(const char *s, const char *suffix);
 
 /* JSON string literal with escapes (NULL prints null). */
 void json_str(FILE *f, const char *s);

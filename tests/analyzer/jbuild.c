@@ -315,15 +315,11 @@ void jb_model(struct jb *j, struct model *m)
 		abort();
 	}
 	replay_all(m);
-	for (size_t i = 0; i < m->n_procs; i++) {
-		struct proc *p = m->procs[i];
-		if (!p->pins)
-			p->pins = &m->journal_pins;
-		reconcile_proc(m, p);
-	}
+	reconcile_all(m);
 }
 
 void jb_model_free(struct model *m)
 {
+	journal_close(m);
 	model_free(m);
 }

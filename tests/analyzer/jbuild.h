@@ -84,7 +84,7 @@ char *jb_sites(const char *json);
 /* Lines in a text. */
 int count_lines(const char *s);
 
-/* Load + replay + reconcile, as report_main does, for direct classify_* tests. */
+/* Load + replay + reconcile, as report_main does, for direct classify_* tests; then free it. */
 void jb_model(struct jb *j, struct model *m);
 void jb_model_free(struct model *m);
 
