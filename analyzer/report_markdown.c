@@ -69,7 +69,7 @@ static void snapshot(FILE *out, const struct proc *p)
 {
 	char pins[48];
 	if (p->snap) {
-		fprintf(out, "%s snapshot: %zu bpf FDs, %s", p->snap->source, p->snap->n_fds,
+		fprintf(out, "%s snapshot: %zu bpf FDs, %s", p->snap->source, p->snap->found.n_fds,
 			pins_walk_text(p->snap, pins, sizeof(pins)));
 		if (p->snap->reason && strcmp(p->snap->reason, p->snap->source)) {
 			fputs(" (", out);

@@ -77,7 +77,7 @@ char *proc_snapshot_text(const struct proc *p)
 	char pins[48];
 	if (p->snap)
 		return xasprintf("%s snapshot (%s): %zu bpf FDs, %s%s%s", p->snap->source,
-				 p->snap->reason ? p->snap->reason : "", p->snap->n_fds,
+				 p->snap->reason ? p->snap->reason : "", p->snap->found.n_fds,
 				 pins_walk_text(p->snap, pins, sizeof(pins)), p->snap_note ? "; " : "",
 				 p->snap_note ? p->snap_note : "");
 	return xasprintf("no snapshot%s%s: journal only, stale and unknown_origin not checked, pins "

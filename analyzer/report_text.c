@@ -66,7 +66,7 @@ static void print_snapshot(FILE *out, const struct proc *p)
 	if (p->snap) {
 		fprintf(out, "%s (", p->snap->source);
 		esc_text(out, p->snap->reason);
-		fprintf(out, "), %zu bpf FDs, %s", p->snap->n_fds,
+		fprintf(out, "), %zu bpf FDs, %s", p->snap->found.n_fds,
 			pins_walk_text(p->snap, pins, sizeof(pins)));
 		if (p->snap_note)
 			fputs("; ", out);

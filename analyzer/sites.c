@@ -489,7 +489,7 @@ static char *fd_note(const struct site *s, const struct proc *p, const struct fd
 	}
 	if (r->in_flight)
 		fprintf(out, "; in flight");
-	if (s->classes & (1u << CLS_UNKNOWN_ORIGIN) && r->sfd && r->sfd->target)
+	if (s->classes & (1u << CLS_UNKNOWN_ORIGIN) && r->sfd && r->sfd->target[0])
 		fprintf(out, "; %s", r->sfd->target);
 	if (r->origin != OR_CLOSE_EVENT && !r->stale && r->closed_ns != NS_OPEN && r->created_ns >= 0)
 		fprintf(out, "; closed after %s",

@@ -245,16 +245,18 @@ static void test_class_and_top(void **state)
 	jb_cleanup(&j);
 }
 
-static void analyze(struct jb *j, struct model *m, struct opts *o, struct siteset *ss)
+/* As report_main does, up to the sites; *sym holds the frames' names until it is freed. */
+static void analyze(struct jb *j, struct model *m, struct opts *o, struct siteset *ss,
+		    struct symbolizer **sym)
 {
 	memset(o, 0, sizeof(*o));
 	o->class_mask = (1u << CLS_MAX) - 1;
 	o->growth_min = 3;
 	o->min_age_ns = -1;
 	jb_model(j, m);
-	m->sym = symbolizer_new(m);
+	*sym = symbolizer_new(m);
 	classify_all(m, o);
-	findings_finish(m, o, NULL);
+	findings_finish(m, o, NULL, *sym);
 	sites_build(m, o, ss);
 }
 
@@ -283,9 +285,10 @@ static void test_timeline_steps(void **state)
 	struct opts o;
 	struct siteset ss;
 	struct timeline tl;
+	struct symbolizer *sym;
 	enum { COLS = 500 };
 	scenario_multi(&j);
-	analyze(&j, &m, &o, &ss);
+	analyze(&j, &m, &o, &ss, &sym);
 	struct proc *p = model_proc(&m, 100, 0);
 	assert_non_null(p);
 	assert_int_equal(timeline_build(&m, &ss, p, COLS, &tl), 1);
@@ -328,7 +331,8 @@ static void test_timeline_steps(void **state)
 	assert_int_equal(tl.n, 2);
 	timeline_free(&tl);
 	sites_free(&ss);
-	model_free(&m);
+	symbolizer_free(sym);
+	jb_model_free(&m);
 	jb_cleanup(&j);
 }
 
