@@ -4,7 +4,7 @@
 #include <string.h>
 #include "timeline.h"
 
-/* Where an FD was made, as finding_for() tells sites apart within a process. */
+/* Where an FD was made, as sink_group() (findings.c) tells sites apart within a process. */
 static uint64_t rec_key(int64_t stack_id, int origin, int alt)
 {
 	if (stack_id > 0)
