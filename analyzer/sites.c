@@ -336,24 +336,51 @@ static char *phrase(const struct site *s, const struct finding *f)
 	return finding_summary(f);   /* stale, double_close, finalized: their caveats matter */
 }
 
+/*
+ * A site in several processes says each process's phrase after its pid;
+ * processes with the same phrase share it ("pids 500, 501: not pinned").
+ */
 char **site_evidence(const struct model *m, const struct site *s, int leak, size_t *n)
 {
 	char **v = xcalloc(s->n_findings, sizeof(*v));
+	char **phr = xcalloc(s->n_findings, sizeof(*phr));
+	const struct finding **of = xcalloc(s->n_findings, sizeof(*of));
 	*n = 0;
 	for (int c = 0; c < CLS_MAX; c++) {
+		size_t k = 0;
 		for (size_t i = 0; i < s->n_findings; i++) {
 			const struct finding *f = &m->findings[s->findings[i]];
-			if (f->cls != c || !!f->leak != !!leak)
-				continue;
-			char *p = phrase(s, f);
-			if (s->n_pids > 1) {
-				char *t = xasprintf("pid %d: %s", f->p->pid, p);
-				free(p);
-				p = t;
+			if (f->cls == c && !!f->leak == !!leak) {
+				of[k] = f;
+				phr[k++] = phrase(s, f);
 			}
-			v[(*n)++] = p;
+		}
+		for (size_t i = 0; i < k; i++) {
+			if (!phr[i])
+				continue;
+			if (s->n_pids == 1) {
+				v[(*n)++] = phr[i];
+				continue;
+			}
+			char *pids = xasprintf("%d", of[i]->p->pid);
+			size_t same = 1;
+			for (size_t j = i + 1; j < k; j++) {
+				if (!phr[j] || strcmp(phr[i], phr[j]))
+					continue;
+				char *t = xasprintf("%s, %d", pids, of[j]->p->pid);
+				free(pids);
+				pids = t;
+				free(phr[j]);
+				phr[j] = NULL;
+				same++;
+			}
+			v[(*n)++] = xasprintf("pid%s %s: %s", same > 1 ? "s" : "", pids, phr[i]);
+			free(pids);
+			free(phr[i]);
 		}
 	}
+	free(phr);
+	free(of);
 	return v;
 }
 
