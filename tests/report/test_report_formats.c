@@ -232,6 +232,14 @@ static void test_class_and_top(void **state)
 	expect_in(r.out, "\nno leaking call site; 3 call sites for information; ");
 	assert_null(strstr(r.out, "] LEAK "));
 	run_free(&r);
+	/* The exit status is the same in every format: sites group findings, not verdicts. */
+	static const char *const formats[] = { "json", "markdown", "html", "folded" };
+	for (size_t i = 0; i < sizeof(formats) / sizeof(*formats); i++) {
+		report(&j, &r, formats[i], "--class", "outstanding", NULL);
+		if (r.rc != 3)
+			fail_msg("--format %s --class outstanding exited %d, not 3", formats[i], r.rc);
+		run_free(&r);
+	}
 	jb_report(&j, &r, "--format", "json", "--class", "duplicate", NULL);
 	expect_jq(r.out, "SELECT json_extract(?1, '$.summary.sites') || ' ' ||"
 		  " json_array_length(?1, '$.sites[0].findings') || ' ' || json_extract(?1, '$.sites[0].classes')",
