@@ -29,11 +29,11 @@ note "_exit from a SIGTERM handler while main mallocs (12 runs)"
 hung=0
 for i in $(seq 1 12); do
 	j=$T/term.$i.db
-	BPFLEAK_JOURNAL="$j" LD_PRELOAD=$PRELOAD timeout -k 1 10 "$TRUST" sigterm-exit >"$T/term.out" 2>"$T/err" &
+	BPFLEAK_JOURNAL="$j" LD_PRELOAD=$PRELOAD timeout -k 1 10 "$TRUST" sigterm-exit >"$T/term.$i.out" 2>"$T/err" &
 	p=$!
 	KILL_PIDS="$KILL_PIDS $p"
-	wait_for "$T/term.out" '^ready' 5 || problem "sigterm run $i: the host never got ready"
-	pid=$(awk '/^ready/ { print $2 }' "$T/term.out")
+	wait_for "$T/term.$i.out" '^ready' 5 || problem "sigterm run $i: the host never got ready"
+	pid=$(awk '/^ready/ { print $2 }' "$T/term.$i.out")
 	sleep "0.0$(( (i * 7) % 9 + 1 ))"
 	start=$(date +%s%N)
 	kill -TERM "$pid"

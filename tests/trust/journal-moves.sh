@@ -10,10 +10,10 @@ trust_setup
 
 for how in moved deleted; do
 	j=$T/move.$how.db
-	BPFLEAK_JOURNAL="$j" LD_PRELOAD=$PRELOAD "$TRUST" pulse 5 >"$T/out" 2>"$T/err" &
+	BPFLEAK_JOURNAL="$j" LD_PRELOAD=$PRELOAD "$TRUST" pulse 5 >"$T/$how.out" 2>"$T/err" &
 	p=$!
 	KILL_PIDS="$KILL_PIDS $p"
-	wait_for "$T/out" '^ready' 5 || problem "$how: pulse never got ready"
+	wait_for "$T/$how.out" '^ready' 5 || problem "$how: pulse never got ready"
 	sleep 0.6   # the writer folds its WAL into the file every 250 ms
 	if [ $how = moved ]; then mv "$j" "$T/rotated.db"; else rm -f "$j"; fi
 	sleep 0.3
@@ -40,10 +40,10 @@ done
 note "a full disk, then room again"
 mount_tmpfs "$T/small" size=2m
 j=$T/small/gap.db
-BPFLEAK_JOURNAL="$j" LD_PRELOAD=$PRELOAD "$TRUST" pulse 2 >"$T/out" 2>"$T/err" &
+BPFLEAK_JOURNAL="$j" LD_PRELOAD=$PRELOAD "$TRUST" pulse 2 >"$T/gap.out" 2>"$T/err" &
 p=$!
 KILL_PIDS="$KILL_PIDS $p"
-wait_for "$T/out" '^ready' 5 || problem "gap: pulse never got ready"
+wait_for "$T/gap.out" '^ready' 5 || problem "gap: pulse never got ready"
 sleep 0.3
 dd if=/dev/zero of="$T/small/filler" bs=4k 2>/dev/null
 full_at=$(date +%s%N)
