@@ -141,24 +141,30 @@ rc=$?
 [ -s "$journal" ] || fail "no journal at $journal"
 [ "$(stat -c %a "$journal")" = 600 ] || fail "the journal's mode is $(stat -c %a "$journal"), not 600"
 
-note "the drop-in's ExecStopPost="
-post=$(dropin ExecStopPost)
-case $post in -/*) post=${post#-} ;; *) fail "ExecStopPost= lacks the '-' prefix: $post" ;; esac
-# systemd runs it with the unit's environment, the preload included.
-(export LD_PRELOAD="$preload" BPFLEAK_JOURNAL="$journal"; eval "$post") >"$T/post.out" 2>&1
-rc=$?
-cat "$T/post.out"
-[ "$rc" = 1 ] || fail "ExecStopPost= exited $rc, expected 1 (bpfleak-report found leaks)"
+note "the drop-in's ExecStopPost= lines (markdown, then JSON)"
+# systemd runs them with the unit's environment, the preload included.
+dropin ExecStopPost >"$T/posts"
+[ "$(wc -l <"$T/posts")" -ge 2 ] || fail "the drop-in has $(wc -l <"$T/posts") ExecStopPost= lines, want the markdown and the JSON report"
+while read -r post; do
+	case $post in -/*) post=${post#-} ;; *) fail "ExecStopPost= lacks the '-' prefix: $post" ;; esac
+	rc=0
+	(export LD_PRELOAD="$preload" BPFLEAK_JOURNAL="$journal"; eval "$post") >"$T/post.out" 2>&1 || rc=$?
+	cat "$T/post.out"
+	[ "$rc" = 1 ] || fail "ExecStopPost= exited $rc, expected 1 (the report found leaks): $post"
+done <"$T/posts"
+for R in "$STATE/$UNIT.report.md" "$STATE/$UNIT.report.json"; do
+	[ -s "$R" ] || fail "no report at $R"
+	[ "$(stat -c %a "$R")" = 600 ] || fail "the report's mode is $(stat -c %a "$R"), not 600"
+	[ -z "$(find "$STATE" -name "$(basename "$R").*")" ] || fail "a temporary file of $R was left behind"
+done
 R=$STATE/$UNIT.report.json
-[ -s "$R" ] || fail "no report at $R"
-[ ! -e "$R.tmp" ] || fail "$R.tmp was left behind"
-[ "$(stat -c %a "$R")" = 600 ] || fail "the report's mode is $(stat -c %a "$R"), not 600"
 $PY -c 'import json, sys; d = json.load(open(sys.argv[1])); assert d["summary"]["leaks"] >= 2, d["summary"]' "$R" ||
 	fail "$R is not a report with the gateway's leaks"
+grep -q "gateway.c" "$STATE/$UNIT.report.md" || fail "the markdown report names no line of gateway.c"
 # The report itself was not recorded: one process in the journal.
 n=$(sqlite3 "$journal" "SELECT COUNT(*) FROM process" 2>/dev/null || echo 1)
 [ "$n" = 1 ] || fail "the journal holds $n processes: the report run was recorded too"
-echo "ok: drop-in: journal $UNIT.db (0600), report $UNIT.report.json (0600, $($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["summary"])' "$R"))"
+echo "ok: drop-in: journal $UNIT.db (0600), reports $UNIT.report.md and .json (0600, $($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["summary"])' "$R"))"
 
 # ---- dpkg -r leaves nothing behind -------------------------------------
 note "dpkg -r bpfleak"
