@@ -202,21 +202,14 @@ static void processes(FILE *out, const struct model *m, const struct opts *o,
 
 static void evidence(FILE *out, const struct model *m, const struct site *s, int leak)
 {
-	size_t n;
-	char **ev = site_evidence(m, s, leak, &n);
-	if (n) {
-		char *classes = site_classes_text(s, leak);
-		fprintf(out, "<li class=\"%s\"><b>%s</b> (", leak ? "leak" : "info", leak ? "leak" : "info");
-		esc_html(out, classes);
-		fputs("): ", out);
-		for (size_t i = 0; i < n; i++) {
-			fputs(i ? "; " : "", out);
-			esc_html(out, ev[i]);
-		}
+	char *line = site_evidence_line(m, s, leak);
+	if (line) {
+		const char *what = leak ? "leak" : "info";
+		fprintf(out, "<li class=\"%s\"><b>%s</b> ", what, what);
+		esc_html(out, line);
 		fputs("</li>\n", out);
-		free(classes);
 	}
-	strv_free(ev, n);
+	free(line);
 }
 
 static void details(FILE *out, const struct model *m, const struct site *s, size_t i)
@@ -242,19 +235,7 @@ static void details(FILE *out, const struct model *m, const struct site *s, size
 	}
 	text_lines_free(l, n);
 	fputs("</pre>\n<h4>objects</h4>\n<pre>", out);
-	struct obj_line *ol = site_object_lines(m, s, &n);
-	for (size_t k = 0; k < n; k++) {
-		if (s->n_pids > 1 && (!k || ol[k].p != ol[k - 1].p))
-			fprintf(out, "pid %d:\n", ol[k].p->pid);
-		if (ol[k].object) {
-			esc_html(out, ol[k].object);
-			fputc('\n', out);
-		}
-		fputs("  ", out);
-		esc_html(out, ol[k].fds);
-		fputc('\n', out);
-	}
-	obj_lines_free(ol, n);
+	site_objects_write(out, m, s, esc_html);
 	fputs("</pre>\n</section>\n", out);
 }
 

@@ -205,40 +205,21 @@ static char *stack_text(const struct site *s)
 static char *objects_text(const struct model *m, const struct site *s)
 {
 	char *buf = NULL;
-	size_t len = 0, n;
+	size_t len = 0;
 	FILE *t = open_memstream(&buf, &len);
 	if (!t)
 		return xstrdup("");
-	struct obj_line *l = site_object_lines(m, s, &n);
-	for (size_t i = 0; i < n; i++) {
-		if (s->n_pids > 1 && (!i || l[i].p != l[i - 1].p))
-			fprintf(t, "pid %d:\n", l[i].p->pid);
-		if (l[i].object) {
-			esc_text(t, l[i].object);
-			fputc('\n', t);
-		}
-		fputs("  ", t);
-		esc_text(t, l[i].fds);
-		fputc('\n', t);
-	}
-	obj_lines_free(l, n);
+	site_objects_write(t, m, s, esc_text);
 	fclose(t);
 	return buf;
 }
 
 static void evidence(FILE *out, const struct model *m, const struct site *s, int leak)
 {
-	size_t n;
-	char **ev = site_evidence(m, s, leak, &n);
-	if (n) {
-		char *classes = site_classes_text(s, leak);
-		fprintf(out, "- %s (%s): ", leak ? "**leak**" : "info", classes);
-		for (size_t i = 0; i < n; i++)
-			fprintf(out, "%s%s", i ? "; " : "", ev[i]);
-		fputc('\n', out);
-		free(classes);
-	}
-	strv_free(ev, n);
+	char *line = site_evidence_line(m, s, leak);
+	if (line)
+		fprintf(out, "- %s %s\n", leak ? "**leak**" : "info", line);
+	free(line);
 }
 
 static void section(FILE *out, const struct model *m, const struct site *s, size_t i)

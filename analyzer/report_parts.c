@@ -129,3 +129,41 @@ void text_lines_free(struct text_line *v, size_t n)
 		free(v[i].text);
 	free(v);
 }
+
+char *site_evidence_line(const struct model *m, const struct site *s, int leak)
+{
+	size_t n;
+	char **ev = site_evidence(m, s, leak, &n);
+	char *line = NULL;
+	if (n) {
+		char *classes = site_classes_text(s, leak);
+		line = xasprintf("(%s): ", classes);
+		free(classes);
+		for (size_t i = 0; i < n; i++) {
+			char *t = xasprintf("%s%s%s", line, i ? "; " : "", ev[i]);
+			free(line);
+			line = t;
+		}
+	}
+	strv_free(ev, n);
+	return line;
+}
+
+void site_objects_write(FILE *out, const struct model *m, const struct site *s,
+			void (*esc)(FILE *, const char *))
+{
+	size_t n;
+	struct obj_line *l = site_object_lines(m, s, &n);
+	for (size_t i = 0; i < n; i++) {
+		if (s->n_pids > 1 && (!i || l[i].p != l[i - 1].p))
+			fprintf(out, "pid %d:\n", l[i].p->pid);
+		if (l[i].object) {
+			esc(out, l[i].object);
+			fputc('\n', out);
+		}
+		fputs("  ", out);
+		esc(out, l[i].fds);
+		fputc('\n', out);
+	}
+	obj_lines_free(l, n);
+}

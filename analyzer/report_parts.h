@@ -37,6 +37,19 @@ struct text_line {
 struct text_line *site_stack_lines(const struct site *s, size_t *n);
 void text_lines_free(struct text_line *v, size_t n);
 
+/*
+ * "(duplicate, growth): 8 duplicates of objects already open; growth ..."
+ * for the findings of s that are (leak 1) or are not leaks, NULL if none.
+ */
+char *site_evidence_line(const struct model *m, const struct site *s, int leak);
+/*
+ * The site's objects, one per line with its FDs indented below, after a
+ * "pid P:" line per process when the site spans several; esc writes the
+ * untrusted parts as the format needs.
+ */
+void site_objects_write(FILE *out, const struct model *m, const struct site *s,
+			void (*esc)(FILE *, const char *));
+
 /* report_text_sites.c: the text report after its header. */
 void report_text_sites(const struct model *m, const struct opts *o, const struct siteset *ss,
 		       FILE *out);

@@ -25,17 +25,10 @@ static void print_stack(FILE *out, const struct site *s)
 
 static void print_evidence(FILE *out, const struct model *m, const struct site *s, int leak)
 {
-	size_t n;
-	char **ev = site_evidence(m, s, leak, &n);
-	if (n) {
-		char *classes = site_classes_text(s, leak);
-		fprintf(out, "    %s (%s): ", leak ? "leak" : "info", classes);
-		for (size_t i = 0; i < n; i++)
-			fprintf(out, "%s%s", i ? "; " : "", ev[i]);
-		fputc('\n', out);
-		free(classes);
-	}
-	strv_free(ev, n);
+	char *line = site_evidence_line(m, s, leak);
+	if (line)
+		fprintf(out, "    %s %s\n", leak ? "leak" : "info", line);
+	free(line);
 }
 
 static void print_objects(FILE *out, const struct model *m, const struct site *s)
