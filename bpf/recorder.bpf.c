@@ -612,10 +612,9 @@ static __always_inline struct tid_state *tid_state(bool create)
 
 /* ---- bpf() ---- */
 
+/* Only the commands that make an FD or pin one get here (recorded_call). */
 static __always_inline void enter_bpf(__u64 cmd, __u64 attr)
 {
-	if (cmd >= 64 || !((CREATES_FD_MASK | BIT(CMD_OBJ_PIN)) & BIT(cmd)))
-		return;
 	struct tid_state *st = tid_state(true);
 	if (!st)
 		return;
@@ -815,17 +814,41 @@ static __always_inline void exit_close_range(__u32 tgid, struct tid_state *st, l
 #define NR_close_range 436
 #define USER64_CS 0x33
 
+/*
+ * The calls recorded, told by the number and arguments alone: every
+ * other system call of every process, and a traced process's bpf()
+ * commands that make no FD (map lookups, updates, ...), return here
+ * before any helper call, at enter and again at exit.
+ */
+static __always_inline bool recorded_call(long id, const struct pt_regs *regs)
+{
+	switch (id) {
+	case NR_bpf: {
+		__u64 cmd = regs->di;
+		return cmd < 64 && ((CREATES_FD_MASK | BIT(CMD_OBJ_PIN)) & BIT(cmd));
+	}
+	case NR_fcntl:
+		return regs->si == F_DUPFD || regs->si == F_DUPFD_CLOEXEC;
+	case NR_close:
+	case NR_dup:
+	case NR_dup2:
+	case NR_dup3:
+	case NR_close_range:
+		return true;
+	}
+	return false;
+}
+
 SEC("raw_tp/sys_enter")
 int sys_enter(struct bpf_raw_tracepoint_args *ctx)
 {
+	long id = (long)ctx->args[1];
+	struct pt_regs *regs = AS(struct pt_regs, (void *)ctx->args[0]);
+	if (!recorded_call(id, regs))
+		return 0;
 	__u32 tgid = current_tgid();
 	if (!traced(tgid))
 		return 0;
-	long id = (long)ctx->args[1];
-	if (id != NR_close && id != NR_bpf && id != NR_dup && id != NR_dup2 && id != NR_dup3 &&
-	    id != NR_fcntl && id != NR_close_range)
-		return 0;
-	struct pt_regs *regs = AS(struct pt_regs, (void *)ctx->args[0]);
 	if (regs->cs != USER64_CS)
 		return 0;
 	__u64 a0 = regs->di, a1 = regs->si;
@@ -859,6 +882,9 @@ int sys_enter(struct bpf_raw_tracepoint_args *ctx)
 SEC("raw_tp/sys_exit")
 int sys_exit(struct bpf_raw_tracepoint_args *ctx)
 {
+	struct pt_regs *regs = AS(struct pt_regs, (void *)ctx->args[0]);
+	if (!recorded_call((long)regs->orig_ax, regs))
+		return 0;
 	__u32 tgid = current_tgid();
 	if (!traced(tgid))
 		return 0;
