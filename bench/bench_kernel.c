@@ -274,7 +274,10 @@ static int ab_measure(const char *mode, long iters, bool traced_loop, bool floor
 	bool measured[V_COUNT] = { true, true, before[0] != 0, floors, floors };
 	memset(ab, 0, sizeof(*ab));
 	for (int i = 0; i < reps; i++) {
-		for (int v = 0; v < V_COUNT; v++) {
+		/* Each repetition starts one variant later: none always runs first
+		 * after a recorder's teardown or a floor's. */
+		for (int k = 0; k < V_COUNT; k++) {
+			int v = (k + i) % V_COUNT;
 			if (!measured[v])
 				continue;
 			bool recorder = v == V_WITH || v == V_BEFORE;
