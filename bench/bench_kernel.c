@@ -21,9 +21,11 @@
  *
  * --before DIR2: K1-K3 also traced by DIR2/bpfleak (another build, e.g.
  * of an earlier commit), interleaved in the same run: before/after figures
- * side by side.  K2 and K3 also run under their floors
- * (bench_kernel_floor.c): the kernel's slow path alone, and empty programs
- * where the recorder's attach, i.e. what no program there can avoid.
+ * side by side.  K2 and K3 also run under floors (bench_kernel_floor.c):
+ * the kernel's slow path alone, and empty programs where the recorder's
+ * attach, i.e. what no program there can avoid; K3 also under two other
+ * placements (raw sys_enter alone; with dup's own exit event instead of
+ * raw sys_exit), what a different design would pay at least.
  * Records the recorder lost in K1/K2 are counted and shown (a recorder that
  * drops would make a traced loop look cheaper).
  *
@@ -155,7 +157,7 @@ static double field(const char *out, const char *key)
 static long long lost_in(const char *journal);
 
 /* A loop's runs: without, with, with --before's recorder, under each floor. */
-enum { V_WITHOUT, V_WITH, V_BEFORE, V_SLOW_PATH, V_RAW_PAIR, V_COUNT };
+enum { V_WITHOUT, V_WITH, V_BEFORE, V_SLOW_PATH, V_RAW_PAIR, V_RAW_ENTER, V_PER_CALL, V_COUNT };
 
 struct ab {
 	double wall[V_COUNT], thr[V_COUNT];   /* medians, 0 where not measured */
@@ -242,8 +244,8 @@ static void stop_tracing(void)
 static int tracing_on(int variant, int fds[FLOOR_MAX_FDS], int *nfds)
 {
 	*nfds = 0;
-	if (variant == V_SLOW_PATH || variant == V_RAW_PAIR) {
-		*nfds = floor_attach(variant == V_SLOW_PATH ? FLOOR_SLOW_PATH : FLOOR_RAW_PAIR, fds);
+	if (variant >= V_SLOW_PATH) {
+		*nfds = floor_attach((enum floor)(FLOOR_SLOW_PATH + (variant - V_SLOW_PATH)), fds);
 		return *nfds < 0 ? -1 : 0;
 	}
 	if (start_tracing(variant == V_BEFORE ? before : bpfleak)) {
@@ -264,14 +266,16 @@ static void tracing_off(int fds[FLOOR_MAX_FDS], int nfds)
 /*
  * bench_loops MODE, its variants interleaved, reps times.  traced_loop:
  * the recorder traces the loop itself (`bpfleak run`); otherwise it traces
- * a sleeper while the loop runs untraced.  floors: also with the floors'
- * empty programs attached instead (a floor that cannot attach here gets no
- * row).
+ * a sleeper while the loop runs untraced.  floors: also with the first
+ * that many floors' empty programs attached instead (a floor that cannot
+ * attach here gets no row).
  */
-static int ab_measure(const char *mode, long iters, bool traced_loop, bool floors, struct ab *ab)
+static int ab_measure(const char *mode, long iters, bool traced_loop, int floors, struct ab *ab)
 {
 	double w[V_COUNT][32], t[V_COUNT][32];
-	bool measured[V_COUNT] = { true, true, before[0] != 0, floors, floors };
+	bool measured[V_COUNT] = { true, true, before[0] != 0 };
+	for (int v = V_SLOW_PATH; v < V_COUNT; v++)
+		measured[v] = v < V_SLOW_PATH + floors;
 	memset(ab, 0, sizeof(*ab));
 	for (int i = 0; i < reps; i++) {
 		/* Each repetition starts one variant later: none always runs first
@@ -394,6 +398,8 @@ static void row(const char *what, const struct ab *ab, double budget, const char
 	variant_line("   the same, traced by --before's bpfleak", ab, V_BEFORE);
 	variant_line("   floor: slow path (empty sys_enter_getppid)", ab, V_SLOW_PATH);
 	variant_line("   floor: empty raw sys_enter + sys_exit", ab, V_RAW_PAIR);
+	variant_line("   floor: empty raw sys_enter alone", ab, V_RAW_ENTER);
+	variant_line("   floor: raw sys_enter + sys_exit_dup event", ab, V_PER_CALL);
 	putchar('\n');
 	if (js)
 		fprintf(js, "  \"%s\": {\"without_ns\": %.1f, \"with_ns\": %.1f, \"ratio\": %.3f,"
@@ -401,11 +407,14 @@ static void row(const char *what, const struct ab *ab, double budget, const char
 			" \"thread_cpu_ratio\": %.3f, \"budget\": %.2f, \"lost\": %lld,"
 			" \"before_ns\": %.1f, \"thread_cpu_before_ns\": %.1f,"
 			" \"floor_slow_path_ns\": %.1f, \"thread_cpu_floor_slow_path_ns\": %.1f,"
-			" \"floor_raw_pair_ns\": %.1f, \"thread_cpu_floor_raw_pair_ns\": %.1f},\n",
+			" \"floor_raw_pair_ns\": %.1f, \"thread_cpu_floor_raw_pair_ns\": %.1f,"
+			" \"floor_raw_enter_ns\": %.1f, \"thread_cpu_floor_raw_enter_ns\": %.1f,"
+			" \"floor_per_call_ns\": %.1f, \"thread_cpu_floor_per_call_ns\": %.1f},\n",
 			key, ab->wall[V_WITHOUT], ab->wall[V_WITH], rw, ab->thr[V_WITHOUT], ab->thr[V_WITH],
 			rt, budget, ab->lost[V_WITH], ab->wall[V_BEFORE], ab->thr[V_BEFORE],
 			ab->wall[V_SLOW_PATH], ab->thr[V_SLOW_PATH], ab->wall[V_RAW_PAIR],
-			ab->thr[V_RAW_PAIR]);
+			ab->thr[V_RAW_PAIR], ab->wall[V_RAW_ENTER], ab->thr[V_RAW_ENTER],
+			ab->wall[V_PER_CALL], ab->thr[V_PER_CALL]);
 }
 
 static void usage(int status)
@@ -497,15 +506,15 @@ int main(int argc, char **argv)
 	long scale = short_mode ? 10 : 1;
 	struct ab ab;
 	int broken = 0;
-	if (ab_measure("getfd", 200000 / scale, true, false, &ab) == 0)
+	if (ab_measure("getfd", 200000 / scale, true, 0, &ab) == 0)
 		row("K1 BPF_MAP_GET_FD_BY_ID + close, traced", &ab, 2.0, "getfd_traced");
 	else
 		broken++;
-	if (ab_measure("lookup", 1000000 / scale, true, true, &ab) == 0)
+	if (ab_measure("lookup", 1000000 / scale, true, 2, &ab) == 0)
 		row("K2 BPF_MAP_LOOKUP_ELEM, traced", &ab, 1.1, "lookup_traced");
 	else
 		broken++;
-	if (ab_measure("close", 1000000 / scale, false, true, &ab) == 0)
+	if (ab_measure("close", 1000000 / scale, false, 4, &ab) == 0)
 		row("K3 close(dup(fd)), untraced, tracing on", &ab, 1.3, "close_untraced");
 	else
 		broken++;

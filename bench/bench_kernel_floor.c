@@ -12,6 +12,11 @@
  *   FLOOR_RAW_PAIR   on the raw sys_enter and sys_exit tracepoints, where
  *                    bpf/recorder.bpf.c attaches: the slow path plus two
  *                    program runs (bpf_trace_run2) per system call.
+ *   FLOOR_RAW_ENTER  raw sys_enter alone: the least a design that sees
+ *                    every process's calls could attach.
+ *   FLOOR_PER_CALL   raw sys_enter and the per-call syscalls:sys_exit_dup:
+ *                    results read only at the exits that make FDs, instead
+ *                    of raw sys_exit for every call.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -50,9 +55,13 @@ static int tracepoint_id(const char *event)
  * A program on a tracepoint event belongs to the event, not to the perf
  * event it is set through: one perf event (CPU 0) runs it on every CPU.
  */
-static int attach_slow_path(int fds[FLOOR_MAX_FDS])
+/*
+ * A program on a tracepoint event belongs to the event, not to the perf
+ * event it is set through: one perf event (CPU 0) runs it on every CPU.
+ */
+static int attach_event(const char *event, int *fds)
 {
-	int id = tracepoint_id("syscalls/sys_enter_getppid");
+	int id = tracepoint_id(event);
 	if (id < 0)
 		return -1;
 	struct perf_event_attr attr = { .type = PERF_TYPE_TRACEPOINT, .size = sizeof(attr),
@@ -67,28 +76,37 @@ static int attach_slow_path(int fds[FLOOR_MAX_FDS])
 	return 2;
 }
 
-static int attach_raw_pair(int fds[FLOOR_MAX_FDS])
+static int attach_raw(const char *tp, int *fds)
 {
-	const char *tps[] = { "sys_enter", "sys_exit" };
-	for (int i = 0; i < 2; i++) {
-		fds[2 * i] = empty_prog(BPF_PROG_TYPE_RAW_TRACEPOINT);
-		fds[2 * i + 1] = fds[2 * i] < 0 ? -1 : bpf_raw_tracepoint_open(tps[i], fds[2 * i]);
-		if (fds[2 * i + 1] < 0) {
-			floor_detach(fds, 2 * i + 2);
-			return -1;
-		}
+	fds[0] = empty_prog(BPF_PROG_TYPE_RAW_TRACEPOINT);
+	fds[1] = fds[0] < 0 ? -1 : bpf_raw_tracepoint_open(tp, fds[0]);
+	if (fds[1] < 0) {
+		floor_detach(fds, 2);
+		return -1;
 	}
-	return 4;
+	return 2;
 }
 
 int floor_attach(enum floor which, int fds[FLOOR_MAX_FDS])
 {
 	for (int i = 0; i < FLOOR_MAX_FDS; i++)
 		fds[i] = -1;
-	return which == FLOOR_SLOW_PATH ? attach_slow_path(fds) : attach_raw_pair(fds);
+	if (which == FLOOR_SLOW_PATH)
+		return attach_event("syscalls/sys_enter_getppid", fds);
+	if (attach_raw("sys_enter", fds) < 0)
+		return -1;
+	if (which == FLOOR_RAW_ENTER)
+		return 2;
+	int more = which == FLOOR_RAW_PAIR ? attach_raw("sys_exit", fds + 2)
+					   : attach_event("syscalls/sys_exit_dup", fds + 2);
+	if (more < 0) {
+		floor_detach(fds, 2);
+		return -1;
+	}
+	return 4;
 }
 
-void floor_detach(int fds[FLOOR_MAX_FDS], int n)
+void floor_detach(int *fds, int n)
 {
 	for (int i = n - 1; i >= 0; i--)
 		if (fds[i] >= 0) {
