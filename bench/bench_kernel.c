@@ -19,10 +19,15 @@
  *   bench_kernel --build DIR [--reps N] [--short] [--json FILE] [--before DIR2]
  *   bench_kernel --rate CREATES_PER_S --seconds S     (K4's load, traced)
  *
- * --before DIR2: K1 and K2 also traced by DIR2/bpfleak (another build, e.g.
+ * --before DIR2: K1-K3 also traced by DIR2/bpfleak (another build, e.g.
  * of an earlier commit), interleaved in the same run: before/after figures
- * side by side.  Records the recorder lost in K1/K2 are counted and shown
- * (a recorder that drops would make a traced loop look cheaper).
+ * side by side.  K2 and K3 also run under floors (bench_kernel_floor.c):
+ * the kernel's slow path alone, and empty programs where the recorder's
+ * attach, i.e. what no program there can avoid; K3 also under two other
+ * placements (raw sys_enter alone; with dup's own exit event instead of
+ * raw sys_exit), what a different design would pay at least.
+ * Records the recorder lost in K1/K2 are counted and shown (a recorder that
+ * drops would make a traced loop look cheaper).
  *
  * Never fails on timing: exit 0 when the figures were taken or skipped
  * (the kernel recorder cannot run here), 1 when the harness itself broke.
@@ -43,6 +48,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <sqlite3.h>
+#include "bench_kernel_floor.h"
 
 static char build[4096], loops[4200], bpfleak[4200], before[4200];
 static char tmpdir[] = "/tmp/bpfleak-kbench.XXXXXX";
@@ -150,17 +156,26 @@ static double field(const char *out, const char *key)
 
 static long long lost_in(const char *journal);
 
-/* bench_loops MODE ITERS, plain (0), under the kernel recorder (1) or under
- * the --before build's (2); ns_op and thread CPU ns, records lost. */
-static int loop_once(const char *mode, long iters, int traced, double *wall, double *thr,
+/* A loop's runs: without, with, with --before's recorder, under each floor. */
+enum { V_WITHOUT, V_WITH, V_BEFORE, V_SLOW_PATH, V_RAW_PAIR, V_RAW_ENTER, V_PER_CALL, V_COUNT };
+
+struct ab {
+	double wall[V_COUNT], thr[V_COUNT];   /* medians, 0 where not measured */
+	long long lost[V_COUNT];              /* records lost, all runs */
+};
+
+/* bench_loops MODE ITERS, plain or under `bpfleak run` (V_WITH) or the
+ * --before build's (V_BEFORE); ns_op and thread CPU ns, records lost. */
+static int loop_once(const char *mode, long iters, int variant, double *wall, double *thr,
 		     long long *lost)
 {
+	bool traced = variant == V_WITH || variant == V_BEFORE;
 	char it[32], journal[4300];
 	snprintf(it, sizeof(it), "%ld", iters);
 	snprintf(journal, sizeof(journal), "%s/k.db", tmpdir);
 	unlink(journal);
 	char *plain[] = { loops, (char *)mode, it, NULL };
-	char *kernel[] = { traced == 2 ? before : bpfleak, "run", "--tracer=kernel", "-q", "-o",
+	char *kernel[] = { variant == V_BEFORE ? before : bpfleak, "run", "--tracer=kernel", "-q", "-o",
 			   journal, "--", loops, (char *)mode, it, NULL };
 	struct run r;
 	if (run_cmd(traced ? kernel : plain, &r) || !WIFEXITED(r.status) || WEXITSTATUS(r.status)) {
@@ -174,34 +189,10 @@ static int loop_once(const char *mode, long iters, int traced, double *wall, dou
 	return *wall > 0 ? 0 : -1;
 }
 
-struct ab {
-	double wall[3], thr[3];   /* medians: [0] without, [1] with, [2] with --before's */
-	long long lost[3];        /* records lost, all runs */
-};
-
-static int ab_loops(const char *mode, long iters, struct ab *ab)
-{
-	double w[3][32], t[3][32];
-	int variants = before[0] ? 3 : 2;
-	memset(ab, 0, sizeof(*ab));
-	for (int i = 0; i < reps; i++)
-		for (int traced = 0; traced < variants; traced++) {
-			long long lost;
-			if (loop_once(mode, iters, traced, &w[traced][i], &t[traced][i], &lost))
-				return -1;
-			ab->lost[traced] += lost;
-		}
-	for (int k = 0; k < variants; k++) {
-		ab->wall[k] = median(w[k], reps);
-		ab->thr[k] = median(t[k], reps);
-	}
-	return 0;
-}
-
 /* A process that does nothing, and the recorder attached to it: tracing runs. */
 static pid_t sleeper, attacher;
 
-static int start_tracing(void)
+static int start_tracing(const char *recorder)
 {
 	sleeper = fork();
 	if (sleeper == 0) {
@@ -219,7 +210,7 @@ static int start_tracing(void)
 	if (attacher == 0) {
 		dup2(pipefd[1], 2);
 		close(pipefd[0]);
-		execl(bpfleak, bpfleak, "attach", "-o", journal, pid, (char *)NULL);
+		execl(recorder, recorder, "attach", "-o", journal, pid, (char *)NULL);
 		_exit(127);
 	}
 	close(pipefd[1]);
@@ -249,33 +240,74 @@ static void stop_tracing(void)
 	attacher = sleeper = 0;
 }
 
-static int ab_untraced_close(long iters, struct ab *ab)
+/* For one run: a recorder attached to the sleeper, or a floor's programs. */
+static int tracing_on(int variant, int fds[FLOOR_MAX_FDS], int *nfds)
 {
-	double w[2][32], t[2][32];
+	*nfds = 0;
+	if (variant >= V_SLOW_PATH) {
+		*nfds = floor_attach((enum floor)(FLOOR_SLOW_PATH + (variant - V_SLOW_PATH)), fds);
+		return *nfds < 0 ? -1 : 0;
+	}
+	if (start_tracing(variant == V_BEFORE ? before : bpfleak)) {
+		stop_tracing();
+		fprintf(stderr, "bench_kernel: bpfleak attach did not get live\n");
+		return -1;
+	}
+	return 0;
+}
+
+static void tracing_off(int fds[FLOOR_MAX_FDS], int nfds)
+{
+	if (nfds > 0)
+		floor_detach(fds, nfds);
+	stop_tracing();
+}
+
+/*
+ * bench_loops MODE, its variants interleaved, reps times.  traced_loop:
+ * the recorder traces the loop itself (`bpfleak run`); otherwise it traces
+ * a sleeper while the loop runs untraced.  floors: also with the first
+ * that many floors' empty programs attached instead (a floor that cannot
+ * attach here gets no row).
+ */
+static int ab_measure(const char *mode, long iters, bool traced_loop, int floors, struct ab *ab)
+{
+	double w[V_COUNT][32], t[V_COUNT][32];
+	bool measured[V_COUNT] = { true, true, before[0] != 0 };
+	for (int v = V_SLOW_PATH; v < V_COUNT; v++)
+		measured[v] = v < V_SLOW_PATH + floors;
 	memset(ab, 0, sizeof(*ab));
-	char it[32];
-	snprintf(it, sizeof(it), "%ld", iters);
-	char *plain[] = { loops, "close", it, NULL };
 	for (int i = 0; i < reps; i++) {
-		for (int tracing = 0; tracing < 2; tracing++) {
-			if (tracing && start_tracing()) {
-				stop_tracing();
-				fprintf(stderr, "bench_kernel: bpfleak attach did not get live\n");
-				return -1;
+		/* Each repetition starts one variant later: none always runs first
+		 * after a recorder's teardown or a floor's. */
+		for (int k = 0; k < V_COUNT; k++) {
+			int v = (k + i) % V_COUNT;
+			if (!measured[v])
+				continue;
+			bool recorder = v == V_WITH || v == V_BEFORE;
+			bool attach = !(recorder && traced_loop) && v != V_WITHOUT;
+			int fds[FLOOR_MAX_FDS], nfds = 0;
+			if (attach && tracing_on(v, fds, &nfds)) {
+				if (recorder)
+					return -1;
+				measured[v] = false;
+				continue;
 			}
-			struct run r;
-			int rc = run_cmd(plain, &r);
-			if (tracing)
-				stop_tracing();
-			if (rc || !WIFEXITED(r.status) || WEXITSTATUS(r.status))
+			long long lost = 0;
+			int rc = loop_once(mode, iters, traced_loop ? v : V_WITHOUT, &w[v][i], &t[v][i],
+					   &lost);
+			if (attach)
+				tracing_off(fds, nfds);
+			if (rc)
 				return -1;
-			w[tracing][i] = field(r.out, "ns_op=");
-			t[tracing][i] = field(r.out, "thr_cpu_ns_op=");
+			ab->lost[v] += lost;
 		}
 	}
-	for (int k = 0; k < 2; k++) {
-		ab->wall[k] = median(w[k], reps);
-		ab->thr[k] = median(t[k], reps);
+	for (int v = 0; v < V_COUNT; v++) {
+		if (!measured[v])
+			continue;
+		ab->wall[v] = median(w[v], reps);
+		ab->thr[v] = median(t[v], reps);
 	}
 	return 0;
 }
@@ -347,25 +379,42 @@ static int rate_run(long rate, double seconds, struct rate_result *res)
 
 static FILE *js;
 
+static void variant_line(const char *what, const struct ab *ab, int v)
+{
+	if (ab->wall[v] <= 0)
+		return;
+	printf("\n%-46s %7s     %7.0f ns %5.2fx  thread CPU %5.2fx%s", what, "", ab->wall[v],
+	       ab->wall[v] / ab->wall[V_WITHOUT], ab->thr[v] / ab->thr[V_WITHOUT],
+	       ab->lost[v] ? "  (records lost)" : "");
+}
+
 static void row(const char *what, const struct ab *ab, double budget, const char *key)
 {
-	double rw = ab->wall[1] / ab->wall[0], rt = ab->thr[1] / ab->thr[0];
+	double rw = ab->wall[V_WITH] / ab->wall[V_WITHOUT], rt = ab->thr[V_WITH] / ab->thr[V_WITHOUT];
 	printf("%-46s %7.0f ns  %7.0f ns %5.2fx  thread CPU %5.2fx  budget %.1fx%s", what,
-	       ab->wall[0], ab->wall[1], rw, rt, budget, rw <= budget ? "" : "  MISSED");
-	if (ab->lost[1])
-		printf("  %lld records lost", ab->lost[1]);
-	if (ab->wall[2] > 0)
-		printf("\n%-46s %7s     %7.0f ns %5.2fx  thread CPU %5.2fx%s", "   the same, traced by --before's bpfleak", "",
-		       ab->wall[2], ab->wall[2] / ab->wall[0], ab->thr[2] / ab->thr[0],
-		       ab->lost[2] ? "  (records lost)" : "");
+	       ab->wall[V_WITHOUT], ab->wall[V_WITH], rw, rt, budget, rw <= budget ? "" : "  MISSED");
+	if (ab->lost[V_WITH])
+		printf("  %lld records lost", ab->lost[V_WITH]);
+	variant_line("   the same, traced by --before's bpfleak", ab, V_BEFORE);
+	variant_line("   floor: slow path (empty sys_enter_getppid)", ab, V_SLOW_PATH);
+	variant_line("   floor: empty raw sys_enter + sys_exit", ab, V_RAW_PAIR);
+	variant_line("   floor: empty raw sys_enter alone", ab, V_RAW_ENTER);
+	variant_line("   floor: raw sys_enter + sys_exit_dup event", ab, V_PER_CALL);
 	putchar('\n');
 	if (js)
 		fprintf(js, "  \"%s\": {\"without_ns\": %.1f, \"with_ns\": %.1f, \"ratio\": %.3f,"
 			" \"thread_cpu_without_ns\": %.1f, \"thread_cpu_with_ns\": %.1f,"
 			" \"thread_cpu_ratio\": %.3f, \"budget\": %.2f, \"lost\": %lld,"
-			" \"before_ns\": %.1f, \"thread_cpu_before_ns\": %.1f},\n",
-			key, ab->wall[0], ab->wall[1], rw, ab->thr[0], ab->thr[1], rt, budget,
-			ab->lost[1], ab->wall[2], ab->thr[2]);
+			" \"before_ns\": %.1f, \"thread_cpu_before_ns\": %.1f,"
+			" \"floor_slow_path_ns\": %.1f, \"thread_cpu_floor_slow_path_ns\": %.1f,"
+			" \"floor_raw_pair_ns\": %.1f, \"thread_cpu_floor_raw_pair_ns\": %.1f,"
+			" \"floor_raw_enter_ns\": %.1f, \"thread_cpu_floor_raw_enter_ns\": %.1f,"
+			" \"floor_per_call_ns\": %.1f, \"thread_cpu_floor_per_call_ns\": %.1f},\n",
+			key, ab->wall[V_WITHOUT], ab->wall[V_WITH], rw, ab->thr[V_WITHOUT], ab->thr[V_WITH],
+			rt, budget, ab->lost[V_WITH], ab->wall[V_BEFORE], ab->thr[V_BEFORE],
+			ab->wall[V_SLOW_PATH], ab->thr[V_SLOW_PATH], ab->wall[V_RAW_PAIR],
+			ab->thr[V_RAW_PAIR], ab->wall[V_RAW_ENTER], ab->thr[V_RAW_ENTER],
+			ab->wall[V_PER_CALL], ab->thr[V_PER_CALL]);
 }
 
 static void usage(int status)
@@ -457,15 +506,15 @@ int main(int argc, char **argv)
 	long scale = short_mode ? 10 : 1;
 	struct ab ab;
 	int broken = 0;
-	if (ab_loops("getfd", 200000 / scale, &ab) == 0)
+	if (ab_measure("getfd", 200000 / scale, true, 0, &ab) == 0)
 		row("K1 BPF_MAP_GET_FD_BY_ID + close, traced", &ab, 2.0, "getfd_traced");
 	else
 		broken++;
-	if (ab_loops("lookup", 1000000 / scale, &ab) == 0)
+	if (ab_measure("lookup", 1000000 / scale, true, 2, &ab) == 0)
 		row("K2 BPF_MAP_LOOKUP_ELEM, traced", &ab, 1.1, "lookup_traced");
 	else
 		broken++;
-	if (ab_untraced_close(1000000 / scale, &ab) == 0)
+	if (ab_measure("close", 1000000 / scale, false, 4, &ab) == 0)
 		row("K3 close(dup(fd)), untraced, tracing on", &ab, 1.3, "close_untraced");
 	else
 		broken++;

@@ -11,7 +11,7 @@
 # BENCH_FLAGS passes options through, e.g. make bench BENCH_FLAGS='--reps 9 --only 1,2'.
 BENCH_BINS := $(B)/bench/bench_loops $(B)/bench/gen_journal $(B)/bench/bench
 BENCH_FLAGS ?=
-# e.g. --before DIR: K1/K2 also traced by DIR/bpfleak (another build), side by side.
+# e.g. --before DIR: K1-K3 also traced by DIR/bpfleak (another build), side by side.
 BENCH_KERNEL_FLAGS ?=
 SQLITE_LIBS := $(shell $(PKG_CONFIG) --libs sqlite3 2>/dev/null || echo -lsqlite3)
 
@@ -45,9 +45,10 @@ bench: all $(BENCH_BINS) $(B)/bench/bench_kernel
 	$(B)/bench/bench_kernel --build $(B) --json bench/results-kernel.json $(BENCH_KERNEL_FLAGS)
 
 # The kernel recorder's figures (bench/bench_kernel.c), in the same run.
-$(B)/bench/bench_kernel: bench/bench_kernel.c $(B)/.deps-ok
+BENCH_KERNEL_SRCS := bench/bench_kernel.c bench/bench_kernel_floor.c
+$(B)/bench/bench_kernel: $(BENCH_KERNEL_SRCS) bench/bench_kernel_floor.h $(B)/.deps-ok
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS_BPF) $(SQLITE_LIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $(BENCH_KERNEL_SRCS) $(LDFLAGS) $(LDLIBS_BPF) $(SQLITE_LIBS)
 
 check: $(BENCH_BINS)
 TEST_SCRIPTS += bench/smoke.sh

@@ -1,4 +1,5 @@
-# The kernel recorder's BPF programs (bpf/recorder.bpf.c), compiled for the
+# The kernel recorder's BPF programs (bpf/recorder.bpf.c and the bpf/*.bpf.h it
+# includes: one object), compiled for the
 # BPF target and embedded in bpfleak as a bpftool skeleton.  The sample
 # gateway's datapath lives in samples/ and uses the same flags.
 #
@@ -21,7 +22,7 @@ $(B)/bpf/vmlinux.h: $(B)/.deps-ok
 	@mv $@.tmp $@
 
 RECORDER_BPF_OBJ := $(B)/bpf/recorder.bpf.o
-$(RECORDER_BPF_OBJ): bpf/recorder.bpf.c bpf/recorder.h $(B)/bpf/vmlinux.h
+$(RECORDER_BPF_OBJ): bpf/recorder.bpf.c $(wildcard bpf/*.bpf.h) bpf/recorder.h $(B)/bpf/vmlinux.h
 	@mkdir -p $(dir $@)
 	$(CLANG) $(BPF_CFLAGS) -mcpu=v3 -D__TARGET_ARCH_x86 -I$(B)/bpf -Ibpf -c -o $@ $<
 	$(LLVM_STRIP) -g $@

@@ -1,9 +1,10 @@
-# The kernel recorder's offline user-stack unwinder (recorder/unwind.c) and
+# The kernel recorder's offline user-stack unwinder (recorder/unwind*.c) and
 # /proc/PID/maps module reader (recorder/procmaps.c), and their tests on
 # real processes (tests/kernel/test_unwind*.c, test_procmaps.c).
 #
 # The recorder links $(UNWIND_OBJS) with $(UNWIND_LIBS).
-UNWIND_SRCS := recorder/unwind.c recorder/unwind_fast.c recorder/procmaps.c
+UNWIND_SRCS := recorder/unwind.c recorder/unwind_session.c recorder/unwind_default.c \
+               recorder/unwind_fast.c recorder/procmaps.c
 UNWIND_OBJS := $(UNWIND_SRCS:%.c=$(B)/obj/%.o)
 UNWIND_LIBS := $(shell $(PKG_CONFIG) --libs libdw libelf 2>/dev/null || echo -ldw -lelf) -lpthread
 
@@ -43,7 +44,7 @@ endif
 # recorder's own tests, which link other things.
 UNWIND_TESTS := $(addprefix $(UNWIND_TEST_DIR)/,test_unwind test_procmaps test_unwind_go test_unwind_fuzz)
 UNWIND_TESTLIB := tests/kernel/unwind_testlib.c tests/kernel/unwind_testlib.h \
-                  tests/kernel/ptrace_capture.h recorder/unwind.h recorder/procmaps.h
+                  tests/kernel/ptrace_capture.h recorder/unwind.h recorder/unwind_session.h recorder/procmaps.h
 
 $(UNWIND_TESTS): $(UNWIND_TEST_DIR)/%: tests/kernel/%.c $(UNWIND_TESTLIB) $(UNWIND_OBJS) \
 		$(B)/obj/common/buildid.o | $(UNWIND_HOSTS)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
 /*
- * The unwinder's fast path (unwind_fast.c), used by unwind.c only: a walk
+ * The unwinder's fast path (unwind_fast.c), used inside the unwinder only
+ * (unwind.c walks with it, unwind_session.c owns its caches): a walk
  * of a captured stack with the CFI rules of each PC cached, for the frames
  * whose rules are the plain ones compilers emit at call sites.  Anything
  * else sends the whole stack to libdwfl's own walk.
