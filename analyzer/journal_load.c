@@ -139,7 +139,7 @@ static int event_row(struct load *ld, sqlite3_stmt *st)
 		p = ld->last = model_proc(m, pid, 1);
 	p->in_journal = 1;
 	if (p->n_ev == p->cap_ev)
-		GROW(p->evs, p->cap_ev, p->n_ev + 1);
+		GROW_RAW(p->evs, p->cap_ev, p->n_ev + 1);
 	struct ev *e = &p->evs[p->n_ev++];
 	e->seq = sqlite3_column_int64(st, 0);
 	e->ts = sqlite3_column_int64(st, 1);
