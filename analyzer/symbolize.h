@@ -22,10 +22,34 @@ struct dfile {
 	int usable;
 };
 
+/* An address's frames (module, ip and offset are each occurrence's). */
+struct addr_frames {
+	size_t file;             /* index in symbolizer.files */
+	uint64_t off, base;      /* base: only for a fixed-address executable */
+	int adjust;
+	const char *key;         /* module_key(), owned by the module row */
+	struct rstack rs;
+};
+
+/* A stack of a process, symbolized once. */
+struct stack_frames {
+	int64_t stack_id;
+	int pid;
+	uint32_t depth;
+	const struct module **mods;  /* the module row of each address */
+	struct rstack rs;
+};
+
 struct symbolizer {
 	struct model *m;
 	struct dfile *files;
 	size_t n, cap;
+	struct addr_frames *addrs;
+	size_t n_addrs, cap_addrs;
+	struct hmap addr_idx;
+	struct stack_frames *stacks;
+	size_t n_stacks, cap_stacks;
+	struct hmap stack_idx;
 };
 
 /* dwfl_file.c: open d (path, build_id, file identity set); what is wrong is a warning. */
