@@ -168,14 +168,11 @@ static Dwarf_Die *find_cu(Dwfl_Module *mod, Dwarf_Addr addr, Dwarf_Addr *bias)
 	return NULL;
 }
 
-/*
- * The ELF symbol at addr, looked up only when DWARF does not name the
- * function: libdwfl searches the symbol table linearly.
- */
+/* The ELF symbol at addr, looked up only when DWARF does not name the function. */
 static const char *symbol(struct dfile *d, GElf_Addr addr, const char **sym, int *looked)
 {
 	if (!*looked) {
-		*sym = dwfl_module_addrname(d->mod, addr);
+		*sym = dfile_symbol(d, addr);
 		*looked = 1;
 	}
 	return *sym;
@@ -246,6 +243,7 @@ size_t dfile_resolve(struct dfile *d, GElf_Addr addr, struct rstack *rs, size_t 
 
 void dfile_close(struct dfile *d)
 {
+	dfile_symbols_free(d);
 	if (d->dwfl)
 		dwfl_end(d->dwfl);
 	free(d->path);

@@ -20,6 +20,12 @@ struct dfile {
 	GElf_Addr bias;
 	int et_exec;
 	int usable;
+	/* dwfl_symbols.c: the symbol table's bounds, and libdwfl's answer per class */
+	GElf_Addr *sym_bounds;
+	size_t n_sym_bounds;
+	const char **sym_names;
+	unsigned char *sym_known;
+	int sym_classes_built, sym_ask_always;
 };
 
 /* An address's frames (module, ip and offset are each occurrence's). */
@@ -60,6 +66,9 @@ GElf_Addr dfile_addr(const struct dfile *d, const struct module *md, uint64_t ip
 /* Frames for one address, innermost inlined function first; *has_line: a line was found. */
 size_t dfile_resolve(struct dfile *d, GElf_Addr addr, struct rstack *rs, size_t *cap,
 		     const struct module *md, uint64_t ip, int *has_line);
+/* dwfl_symbols.c: dwfl_module_addrname(d->mod, addr), asked once per class of addresses. */
+const char *dfile_symbol(struct dfile *d, GElf_Addr addr);
+void dfile_symbols_free(struct dfile *d);
 /* Two hex build-ids name the same build (case does not matter). */
 int build_id_equal(const char *a, const char *b);
 void rstack_push(struct rstack *rs, size_t *cap, const char *fn, const char *file, int line,
