@@ -168,12 +168,23 @@ static Dwarf_Die *find_cu(Dwfl_Module *mod, Dwarf_Addr addr, Dwarf_Addr *bias)
 	return NULL;
 }
 
+/* The ELF symbol at addr, looked up only when DWARF does not name the function. */
+static const char *symbol(struct dfile *d, GElf_Addr addr, const char **sym, int *looked)
+{
+	if (!*looked) {
+		*sym = dfile_symbol(d, addr);
+		*looked = 1;
+	}
+	return *sym;
+}
+
 /* Frames for one address, innermost inlined function first. */
 size_t dfile_resolve(struct dfile *d, GElf_Addr addr, struct rstack *rs, size_t *cap,
 			   const struct module *md, uint64_t ip, int *has_line)
 {
 	size_t before = rs->n;
-	const char *sym = dwfl_module_addrname(d->mod, addr);
+	const char *sym = NULL;
+	int looked = 0;
 	Dwarf_Addr cubias = 0;
 	Dwarf_Die *cu = find_cu(d->mod, addr, &cubias);
 	Dwfl_Line *line = dwfl_module_getsrc(d->mod, addr);
@@ -206,7 +217,7 @@ size_t dfile_resolve(struct dfile *d, GElf_Addr addr, struct rstack *rs, size_t 
 			continue;
 		const char *name = die_name(&scopes[i]);
 		if (tag == DW_TAG_subprogram && !name)
-			name = sym;
+			name = symbol(d, addr, &sym, &looked);
 		rstack_push(rs, cap, name, cur_file, cur_line, tag == DW_TAG_inlined_subroutine, md, ip);
 		if (tag == DW_TAG_subprogram)
 			break;
@@ -225,13 +236,14 @@ size_t dfile_resolve(struct dfile *d, GElf_Addr addr, struct rstack *rs, size_t 
 	}
 	if (n > 0)
 		free(scopes);
-	if (rs->n == before && (sym || file))
+	if (rs->n == before && (symbol(d, addr, &sym, &looked) || file))
 		rstack_push(rs, cap, sym, file, lineno, 0, md, ip);
 	return rs->n - before;
 }
 
 void dfile_close(struct dfile *d)
 {
+	dfile_symbols_free(d);
 	if (d->dwfl)
 		dwfl_end(d->dwfl);
 	free(d->path);

@@ -30,7 +30,7 @@ struct fdrec *open_rec(struct proc *p, int fd)
 
 struct fdrec *new_rec(struct proc *p, int fd, int64_t ts)
 {
-	GROW(p->recs, p->cap_recs, p->n_recs + 1);
+	GROW_RAW(p->recs, p->cap_recs, p->n_recs + 1);
 	struct fdrec *r = &p->recs[p->n_recs++];
 	memset(r, 0, sizeof(*r));
 	r->fd = fd;

@@ -139,12 +139,12 @@ static int event_row(struct load *ld, sqlite3_stmt *st)
 		p = ld->last = model_proc(m, pid, 1);
 	p->in_journal = 1;
 	if (p->n_ev == p->cap_ev)
-		GROW(p->evs, p->cap_ev, p->n_ev + 1);
+		GROW_RAW(p->evs, p->cap_ev, p->n_ev + 1);
 	struct ev *e = &p->evs[p->n_ev++];
 	e->seq = sqlite3_column_int64(st, 0);
 	e->ts = sqlite3_column_int64(st, 1);
 	e->op = (uint8_t)sqlite3_column_int(st, 3);
-	e->fd = sqlite3_column_type(st, 4) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 4);
+	e->fd = sqlite3_column_int(st, 4);   /* ifnull(fd, -1) */
 	e->fd2 = sqlite3_column_int(st, 5);
 	e->cmd = sqlite3_column_int(st, 6);
 	e->kind = (uint8_t)sqlite3_column_int(st, 7);
@@ -152,9 +152,7 @@ static int event_row(struct load *ld, sqlite3_stmt *st)
 	e->stack_id = sqlite3_column_int64(st, 9);
 	e->result = sqlite3_column_int(st, 10);
 	e->flags = (uint16_t)sqlite3_column_int(st, 11);
-	e->detail = NULL;
-	if (sqlite3_column_type(st, 12) != SQLITE_NULL)
-		e->detail = xstrdup(col_text(st, 12));
+	e->detail = xstrdup(col_text(st, 12));   /* NULL stays NULL */
 	if (e->op == BPFLEAK_OP_DROP) {
 		m->dropped += (uint64_t)(e->fd2 > 0 ? e->fd2 : 0);
 		GROW(p->drops, p->cap_drops, p->n_drops + 1);
@@ -241,7 +239,7 @@ int journal_load(struct model *m, char *err, size_t errlen)
 		 opt_col(m, "process", "started_ns"), opt_col(m, "process", "flushed_ns"),
 		 opt_col(m, "process", "realtime_base_ns"));
 	snprintf(ev_sql, sizeof(ev_sql),
-		 "SELECT seq, ts_ns, pid, op, fd, fd2, cmd, obj_kind, obj_id, stack_id,"
+		 "SELECT seq, ts_ns, pid, op, ifnull(fd, -1), fd2, cmd, obj_kind, obj_id, stack_id,"
 		 " result, flags, detail, %s FROM event ORDER BY seq", opt_col(m, "event", "end_ns"));
 	snprintf(mod_sql, sizeof(mod_sql),
 		 "SELECT id, pid, ts_ns, path, build_id, base, size, %s, %s, %s"

@@ -97,33 +97,34 @@ enum stale_why {
 
 /* The life of one FD number holding one object, from birth to close. */
 struct fdrec {
+	/* Fields in size order: millions of these are held at once. */
+	int64_t stack_id;        /* creation (or dup) call site; 0 = none */
+	int64_t stack_ts;
+	int64_t created_ns;      /* -1 = unknown (snapshot only) */
+	int64_t closed_ns;       /* NS_OPEN while open */
+	int64_t close_stack;
+	int64_t stale_ns;
+	int64_t last_rec;        /* OR_CLOSE_EVENT: index of the FD it closed, or -1 */
+	int64_t prev_at_fd;      /* the record that held this FD number before, or -1 */
+	const struct bpfleak_snap_fd *sfd;
 	int fd;
 	int kind;
 	uint32_t obj_id;
 	enum origin origin;
 	int cmd;
-	int64_t stack_id;        /* creation (or dup) call site; 0 = none */
 	int stack_pid;           /* whose modules symbolize it (fork: the parent) */
-	int64_t stack_ts;
-	int64_t created_ns;      /* -1 = unknown (snapshot only) */
-	int64_t closed_ns;       /* NS_OPEN while open */
 	enum close_how how;
-	int64_t close_stack;
 	int cloexec;
 	int src_fd;              /* dup: the source FD; fork: the parent's FD */
 	int parent_pid;          /* fork: the parent */
 	int exec_pending;
 	enum stale_why stale;
-	int64_t stale_ns;
 	uint32_t other_id;       /* STALE_SNAP_OTHER: what the snapshot holds */
 	int other_kind;
 	int after_drop;          /* events had been lost when this went wrong */
 	int no_stack_alt;        /* made on an alternate signal stack: no stack */
 	int in_flight;           /* disagrees with a live snapshot the journal may lag */
-	int64_t last_rec;        /* OR_CLOSE_EVENT: index of the FD it closed, or -1 */
 	int same_as_fd;          /* duplicate: the older FD on the object, or -1 */
-	int64_t prev_at_fd;      /* the record that held this FD number before, or -1 */
-	const struct bpfleak_snap_fd *sfd;
 };
 
 /* The kernel's view of a process: stored at its exit, or read live (--pid). */

@@ -19,7 +19,7 @@ static int same_object(const struct fdrec *r, const struct bpfleak_snap_fd *f)
 
 static size_t add_final(struct proc *p, size_t cap, size_t idx)
 {
-	GROW(p->final, cap, p->n_final + 1);
+	GROW_RAW(p->final, cap, p->n_final + 1);
 	p->final[p->n_final++] = idx;
 	return cap;
 }
@@ -86,7 +86,7 @@ static void explain_uncertain(struct proc *p, const struct bpfleak_snap_fd *f)
 static void add_snapshot_only(struct proc *p, const struct bpfleak_snap_fd *f, int in_flight)
 {
 	/* new_rec would claim the FD slot: keep the replay's table intact. */
-	GROW(p->recs, p->cap_recs, p->n_recs + 1);
+	GROW_RAW(p->recs, p->cap_recs, p->n_recs + 1);
 	struct fdrec *u = &p->recs[p->n_recs++];
 	memset(u, 0, sizeof(*u));
 	u->fd = f->fd;

@@ -32,6 +32,16 @@ void symbolizer_free(struct symbolizer *s)
 	for (size_t i = 0; i < s->n; i++)
 		dfile_close(&s->files[i]);
 	free(s->files);
+	for (size_t i = 0; i < s->n_addrs; i++)
+		rstack_free(&s->addrs[i].rs);
+	free(s->addrs);
+	hmap_free(&s->addr_idx);
+	for (size_t i = 0; i < s->n_stacks; i++) {
+		rstack_free(&s->stacks[i].rs);
+		free(s->stacks[i].mods);
+	}
+	free(s->stacks);
+	hmap_free(&s->stack_idx);
 	free(s);
 }
 
@@ -131,15 +141,10 @@ static void drop_frames(struct rstack *rs, size_t from)
 }
 
 /* One address: libdwfl with a line, else stored rows, else whatever we have. */
-static void resolve_ip(struct symbolizer *s, const struct module *md, uint64_t ip, int adjust,
-		       struct rstack *rs, size_t *cap)
+static void resolve_ip(struct symbolizer *s, struct dfile *d, const struct module *md, uint64_t ip,
+		       int adjust, struct rstack *rs, size_t *cap)
 {
-	if (!md) {
-		rstack_push(rs, cap, NULL, NULL, 0, 0, NULL, ip);
-		return;
-	}
 	uint64_t off = ip - md->base;
-	struct dfile *d = dfile_for(s, md);
 	size_t mark = rs->n;
 	int has_line = 0;
 	if (d->usable) {
@@ -162,6 +167,69 @@ static void resolve_ip(struct symbolizer *s, const struct module *md, uint64_t i
 	rstack_free(&tbl);
 	if (!got)
 		rstack_push(rs, cap, NULL, NULL, 0, 0, md, ip);
+}
+
+static void copy_frame(struct rstack *rs, size_t *cap, const struct frame *from)
+{
+	GROW(rs->f, *cap, rs->n + 1);
+	struct frame *f = &rs->f[rs->n++];
+	*f = *from;
+	f->function = xstrdup(from->function);
+	f->file = xstrdup(from->file);
+}
+
+/*
+ * What an address resolves to depends on the file, the offset in it, the
+ * key of its rows in the frame table, whether it is a return address, and
+ * for a fixed-address executable the load address: cached on those, each
+ * address of a file is resolved once however many stacks and processes
+ * share it.  A hash collision is told by the stored key and not cached.
+ */
+static const struct addr_frames *cached_addr(struct symbolizer *s, size_t file,
+					     const struct module *md, uint64_t ip, int adjust)
+{
+	const struct dfile *d = &s->files[file];
+	uint64_t off = ip - md->base, base = d->et_exec ? md->base : 0;
+	const char *key = module_key(md);
+	uint64_t h = hmap_mix(hmap_mix(hmap_mix(file ^ off) ^ base) ^ (uint64_t)adjust);
+	uint64_t v;
+	if (hmap_get(&s->addr_idx, h, &v)) {
+		const struct addr_frames *a = &s->addrs[v];
+		return a->file == file && a->off == off && a->base == base && a->adjust == adjust &&
+		       strcmp(a->key, key) == 0 ? a : NULL;
+	}
+	GROW(s->addrs, s->cap_addrs, s->n_addrs + 1);
+	struct addr_frames *a = &s->addrs[s->n_addrs];
+	*a = (struct addr_frames){ .file = file, .off = off, .base = base, .adjust = adjust,
+				   .key = key };
+	size_t cap = 0;
+	resolve_ip(s, &s->files[file], md, ip, adjust, &a->rs, &cap);
+	hmap_put(&s->addr_idx, h, s->n_addrs++);
+	return a;
+}
+
+/* Frames of ip (module md) at the end of rs, through the cache. */
+static void symbolize_ip(struct symbolizer *s, const struct module *md, uint64_t ip, int adjust,
+			 struct rstack *rs, size_t *cap)
+{
+	if (!md) {
+		rstack_push(rs, cap, NULL, NULL, 0, 0, NULL, ip);
+		return;
+	}
+	struct dfile *d = dfile_for(s, md);
+	size_t file = (size_t)(d - s->files);
+	const struct addr_frames *a = cached_addr(s, file, md, ip, adjust);
+	if (!a) {
+		resolve_ip(s, d, md, ip, adjust, rs, cap);
+		return;
+	}
+	/* The frames are the address's; where it was mapped is this occurrence's. */
+	for (size_t i = 0; i < a->rs.n; i++) {
+		copy_frame(rs, cap, &a->rs.f[i]);
+		rs->f[rs->n - 1].module = md->path;
+		rs->f[rs->n - 1].ip = ip;
+		rs->f[rs->n - 1].offset = ip - md->base;
+	}
 }
 
 int is_shim(const char *path)
@@ -188,44 +256,85 @@ static void push_gap(struct rstack *rs, size_t *cap, uint64_t n)
 }
 
 /* Leading frames of the shim, then of libc, up to a gap: the call site follows. */
-static uint32_t skip_own_frames(struct symbolizer *s, const uint64_t *ips, uint32_t depth,
-				int pid, int64_t ts)
+static uint32_t skip_own_frames(const uint64_t *ips, const struct module *const *mods,
+				uint32_t depth)
 {
 	uint32_t i = 0;
-	while (i < depth && ips[i] != BPFLEAK_STACK_GAP) {
-		const struct module *md = module_at(s->m, pid, ts, ips[i]);
-		if (!md || !is_shim(md->path))
-			break;
+	while (i < depth && ips[i] != BPFLEAK_STACK_GAP && mods[i] && is_shim(mods[i]->path))
 		i++;
-	}
-	while (i < depth && ips[i] != BPFLEAK_STACK_GAP) {
-		const struct module *md = module_at(s->m, pid, ts, ips[i]);
-		if (!md || !is_libc(md->path))
-			break;
+	while (i < depth && ips[i] != BPFLEAK_STACK_GAP && mods[i] && is_libc(mods[i]->path))
 		i++;
-	}
 	/* Nothing but shim and libc: show it all rather than nothing. */
 	return i == depth ? 0 : i;
 }
 
-void symbolize_stack(struct symbolizer *s, int64_t stack_id, int pid, int64_t ts,
-		     struct rstack *out)
+static void symbolize_ips(struct symbolizer *s, const uint64_t *ips,
+			  const struct module *const *mods, uint32_t depth, struct rstack *out)
 {
-	uint32_t depth;
-	const uint64_t *ips = journal_stack(s->m, stack_id, &depth);
 	size_t cap = 0;
-
 	memset(out, 0, sizeof(*out));
-	if (!ips)
-		return;
-	for (uint32_t i = skip_own_frames(s, ips, depth, pid, ts); i < depth; i++) {
+	for (uint32_t i = skip_own_frames(ips, mods, depth); i < depth; i++) {
 		if (ips[i] == BPFLEAK_STACK_GAP) {
 			push_gap(out, &cap, i + 1 < depth ? ips[i + 1] : 0);
 			i++;   /* the count is not an address */
 			continue;
 		}
-		const struct module *md = module_at(s->m, pid, ts, ips[i]);
-		int adjust = !(i == 0 && md && is_shim(md->path));
-		resolve_ip(s, md, ips[i], adjust, out, &cap);
+		int adjust = !(i == 0 && mods[i] && is_shim(mods[i]->path));
+		symbolize_ip(s, mods[i], ips[i], adjust, out, &cap);
 	}
+}
+
+static void copy_rstack(struct rstack *to, const struct rstack *from)
+{
+	size_t cap = 0;
+	memset(to, 0, sizeof(*to));
+	for (size_t i = 0; i < from->n; i++)
+		copy_frame(to, &cap, &from->f[i]);
+	to->truncated = from->truncated;
+	to->cut = from->cut;
+}
+
+/*
+ * A stack of a process is symbolized once: later findings with it get a
+ * copy, as long as its addresses fall in the same module rows (a module
+ * unloaded and another loaded at its place in between makes another
+ * stack of the same addresses).
+ */
+void symbolize_stack(struct symbolizer *s, int64_t stack_id, int pid, int64_t ts,
+		     struct rstack *out)
+{
+	uint32_t depth;
+	const uint64_t *ips = journal_stack(s->m, stack_id, &depth);
+
+	memset(out, 0, sizeof(*out));
+	if (!ips)
+		return;
+	const struct module **mods = xcalloc(depth ? depth : 1, sizeof(*mods));
+	for (uint32_t i = 0; i < depth; i++) {
+		if (ips[i] == BPFLEAK_STACK_GAP) {
+			i++;   /* the count is not an address */
+			continue;
+		}
+		mods[i] = module_at(s->m, pid, ts, ips[i]);
+	}
+	uint64_t h = hmap_mix((uint64_t)stack_id) ^ (uint64_t)(uint32_t)pid;
+	uint64_t v;
+	if (hmap_get(&s->stack_idx, h, &v)) {
+		struct stack_frames *c = &s->stacks[v];
+		if (c->stack_id == stack_id && c->pid == pid && c->depth == depth &&
+		    memcmp(c->mods, mods, depth * sizeof(*mods)) == 0) {
+			copy_rstack(out, &c->rs);
+			free(mods);
+			return;
+		}
+		symbolize_ips(s, ips, mods, depth, out);
+		free(mods);
+		return;
+	}
+	GROW(s->stacks, s->cap_stacks, s->n_stacks + 1);
+	struct stack_frames *c = &s->stacks[s->n_stacks];
+	*c = (struct stack_frames){ .stack_id = stack_id, .pid = pid, .depth = depth, .mods = mods };
+	symbolize_ips(s, ips, mods, depth, &c->rs);
+	hmap_put(&s->stack_idx, h, s->n_stacks++);
+	copy_rstack(out, &c->rs);
 }

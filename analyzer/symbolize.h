@@ -20,12 +20,42 @@ struct dfile {
 	GElf_Addr bias;
 	int et_exec;
 	int usable;
+	/* dwfl_symbols.c: the symbol table's bounds, and libdwfl's answer per class */
+	GElf_Addr *sym_bounds;
+	size_t n_sym_bounds;
+	const char **sym_names;
+	unsigned char *sym_known;
+	int sym_classes_built, sym_ask_always;
+};
+
+/* An address's frames (module, ip and offset are each occurrence's). */
+struct addr_frames {
+	size_t file;             /* index in symbolizer.files */
+	uint64_t off, base;      /* base: only for a fixed-address executable */
+	int adjust;
+	const char *key;         /* module_key(), owned by the module row */
+	struct rstack rs;
+};
+
+/* A stack of a process, symbolized once. */
+struct stack_frames {
+	int64_t stack_id;
+	int pid;
+	uint32_t depth;
+	const struct module **mods;  /* the module row of each address */
+	struct rstack rs;
 };
 
 struct symbolizer {
 	struct model *m;
 	struct dfile *files;
 	size_t n, cap;
+	struct addr_frames *addrs;
+	size_t n_addrs, cap_addrs;
+	struct hmap addr_idx;
+	struct stack_frames *stacks;
+	size_t n_stacks, cap_stacks;
+	struct hmap stack_idx;
 };
 
 /* dwfl_file.c: open d (path, build_id, file identity set); what is wrong is a warning. */
@@ -36,6 +66,9 @@ GElf_Addr dfile_addr(const struct dfile *d, const struct module *md, uint64_t ip
 /* Frames for one address, innermost inlined function first; *has_line: a line was found. */
 size_t dfile_resolve(struct dfile *d, GElf_Addr addr, struct rstack *rs, size_t *cap,
 		     const struct module *md, uint64_t ip, int *has_line);
+/* dwfl_symbols.c: dwfl_module_addrname(d->mod, addr), asked once per class of addresses. */
+const char *dfile_symbol(struct dfile *d, GElf_Addr addr);
+void dfile_symbols_free(struct dfile *d);
 /* Two hex build-ids name the same build (case does not matter). */
 int build_id_equal(const char *a, const char *b);
 void rstack_push(struct rstack *rs, size_t *cap, const char *fn, const char *file, int line,

@@ -60,7 +60,7 @@ char *xasprintf(const char *fmt, ...)
 	return s;
 }
 
-void grow_array(void *arr, size_t *cap, size_t need, size_t sz)
+void grow_array_raw(void *arr, size_t *cap, size_t need, size_t sz)
 {
 	void **a = arr;
 	if (need <= *cap)
@@ -69,8 +69,15 @@ void grow_array(void *arr, size_t *cap, size_t need, size_t sz)
 	while (n < need)
 		n *= 2;
 	*a = xrealloc(*a, n * sz);
-	memset((char *)*a + *cap * sz, 0, (n - *cap) * sz);
 	*cap = n;
+}
+
+void grow_array(void *arr, size_t *cap, size_t need, size_t sz)
+{
+	size_t old = *cap;
+	grow_array_raw(arr, cap, need, sz);
+	if (*cap > old)
+		memset((char *)*(void **)arr + old * sz, 0, (*cap - old) * sz);
 }
 
 int64_t parse_duration_ns(const char *s)

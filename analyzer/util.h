@@ -12,9 +12,12 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);          /* NULL stays NULL */
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Grow *arr (element size sz) so that index need-1 fits. */
+/* Grow *arr (element size sz) so that index need-1 fits; new elements are zero. */
 void grow_array(void *arr, size_t *cap, size_t need, size_t sz);
 #define GROW(arr, cap, need) grow_array(&(arr), &(cap), (need), sizeof(*(arr)))
+/* The same without zeroing, for the arrays of millions whose elements are set whole. */
+void grow_array_raw(void *arr, size_t *cap, size_t need, size_t sz);
+#define GROW_RAW(arr, cap, need) grow_array_raw(&(arr), &(cap), (need), sizeof(*(arr)))
 
 /* "30s", "500ms", "2m", "1h", "250us", "10ns", or bare seconds. -1 on error. */
 int64_t parse_duration_ns(const char *s);

@@ -21,13 +21,16 @@ static void copy_word(char *dst, size_t cap, const char *src)
 	dst[n] = '\0';
 }
 
-/* Returns the value text of "key:\tvalue" when line starts with key. */
-static const char *value_of(const char *line, const char *key)
+/*
+ * Returns the value text of "key:\tvalue" when line's key (the text before
+ * its first ':', klen bytes) is key.  The key is found once per line: a
+ * report reads the fdinfo of every FD a snapshot holds, up to millions.
+ */
+static const char *value_of(const char *line, size_t klen, const char *key)
 {
-	size_t k = strlen(key);
-	if (strncmp(line, key, k) != 0 || line[k] != ':')
+	if (klen != strlen(key) || memcmp(line, key, klen) != 0)
 		return NULL;
-	line += k + 1;
+	line += klen + 1;
 	while (*line == ' ' || *line == '\t')
 		line++;
 	return line;
@@ -35,44 +38,47 @@ static const char *value_of(const char *line, const char *key)
 
 static void parse_line(const char *line, struct bpfleak_fdinfo *out, int *seen)
 {
-	const char *v;
+	const char *v, *colon = strchr(line, ':');
+	if (!colon)
+		return;
+	size_t k = (size_t)(colon - line);
 
-	if ((v = value_of(line, "flags"))) {
+	if ((v = value_of(line, k, "flags"))) {
 		/* flags are octal; O_CLOEXEC is 02000000 on every Linux arch we run on */
 		out->cloexec = (parse_u32(v, 8) & 02000000) != 0;
-	} else if ((v = value_of(line, "map_id"))) {
+	} else if ((v = value_of(line, k, "map_id"))) {
 		out->obj_id = parse_u32(v, 10);
 		out->kind = BPFLEAK_KIND_MAP;
-	} else if ((v = value_of(line, "link_id"))) {
+	} else if ((v = value_of(line, k, "link_id"))) {
 		out->obj_id = parse_u32(v, 10);
 		out->kind = BPFLEAK_KIND_LINK;
-	} else if ((v = value_of(line, "btf_id"))) {
+	} else if ((v = value_of(line, k, "btf_id"))) {
 		out->obj_id = parse_u32(v, 10);
 		out->kind = BPFLEAK_KIND_BTF;
-	} else if ((v = value_of(line, "prog_id"))) {
+	} else if ((v = value_of(line, k, "prog_id"))) {
 		/* A link's fdinfo names its program too: the link_id wins. */
 		out->prog_id = parse_u32(v, 10);
 		if (out->kind != BPFLEAK_KIND_LINK && !*seen) {
 			out->obj_id = out->prog_id;
 			out->kind = BPFLEAK_KIND_PROG;
 		}
-	} else if ((v = value_of(line, "link_type"))) {
+	} else if ((v = value_of(line, k, "link_type"))) {
 		copy_word(out->link_type_name, sizeof(out->link_type_name), v);
 		out->kind = BPFLEAK_KIND_LINK;
 		*seen = 1;
-	} else if ((v = value_of(line, "map_type"))) {
+	} else if ((v = value_of(line, k, "map_type"))) {
 		out->map_type = parse_u32(v, 10);
-	} else if ((v = value_of(line, "key_size"))) {
+	} else if ((v = value_of(line, k, "key_size"))) {
 		out->key_size = parse_u32(v, 10);
-	} else if ((v = value_of(line, "value_size"))) {
+	} else if ((v = value_of(line, k, "value_size"))) {
 		out->value_size = parse_u32(v, 10);
-	} else if ((v = value_of(line, "max_entries"))) {
+	} else if ((v = value_of(line, k, "max_entries"))) {
 		out->max_entries = parse_u32(v, 10);
-	} else if ((v = value_of(line, "map_flags"))) {
+	} else if ((v = value_of(line, k, "map_flags"))) {
 		out->map_flags = parse_u32(v, 16);
-	} else if ((v = value_of(line, "prog_type"))) {
+	} else if ((v = value_of(line, k, "prog_type"))) {
 		out->prog_type = parse_u32(v, 10);
-	} else if ((v = value_of(line, "prog_tag"))) {
+	} else if ((v = value_of(line, k, "prog_tag"))) {
 		copy_word(out->prog_tag, sizeof(out->prog_tag), v);
 	}
 }
