@@ -181,8 +181,9 @@ static void processes(FILE *out, const struct model *m, const struct opts *o,
 			code(out, p->cmdline);
 			fputs("<br>", out);
 		}
-		fprintf(out, "%zu events over %s; %zu bpf FDs open at the end; ", p->n_ev,
-			fmt_duration(ns_between(p->first_ns, p->last_ns), a, sizeof(a)), open_fds(p));
+		fprintf(out, "%zu events over %s; %zu bpf FD%s open at the end; ", p->n_ev,
+			fmt_duration(ns_between(p->first_ns, p->last_ns), a, sizeof(a)), open_fds(p),
+			open_fds(p) == 1 ? "" : "s");
 		char *snap = proc_snapshot_text(p);
 		esc_html(out, snap);
 		free(snap);

@@ -69,7 +69,8 @@ static void snapshot(FILE *out, const struct proc *p)
 {
 	char pins[48];
 	if (p->snap) {
-		fprintf(out, "%s snapshot: %zu bpf FDs, %s", p->snap->source, p->snap->found.n_fds,
+		fprintf(out, "%s snapshot: %zu bpf FD%s, %s", p->snap->source, p->snap->found.n_fds,
+			p->snap->found.n_fds == 1 ? "" : "s",
 			pins_walk_text(p->snap, pins, sizeof(pins)));
 		if (p->snap->reason && strcmp(p->snap->reason, p->snap->source)) {
 			fputs(" (", out);
@@ -105,7 +106,7 @@ static void processes(FILE *out, const struct model *m, const struct opts *o)
 			fputs("(exe unknown)", out);
 		if (p->ppid)
 			fprintf(out, " (parent %d)", p->ppid);
-		fprintf(out, ", %zu bpf FDs open at the end; ", open_fds(p));
+		fprintf(out, ", %zu bpf FD%s open at the end; ", open_fds(p), open_fds(p) == 1 ? "" : "s");
 		snapshot(out, p);
 		fputc('\n', out);
 		if (p->cmdline && *p->cmdline) {

@@ -63,8 +63,9 @@ char *report_counts_text(const struct model *m, const struct opts *o, const stru
 	char *supp = m->n_suppressed ? xasprintf(", %ld suppressed", m->n_suppressed) : xstrdup("");
 	char *top = ss->shown < ss->n ? xasprintf(" (top %zu of %zu call sites shown)", ss->shown, ss->n)
 				      : xstrdup("");
-	char *t = xasprintf("%s%zu bpf FDs open; %zu finding%s, %zu leak%s%s%s", info_text,
-			    shown_open_fds(m, o), m->n_findings, m->n_findings == 1 ? "" : "s", leaks,
+	size_t open = shown_open_fds(m, o);
+	char *t = xasprintf("%s%zu bpf FD%s open; %zu finding%s, %zu leak%s%s%s", info_text,
+			    open, open == 1 ? "" : "s", m->n_findings, m->n_findings == 1 ? "" : "s", leaks,
 			    leaks == 1 ? "" : "s", supp, top);
 	free(info_text);
 	free(supp);
@@ -76,8 +77,9 @@ char *proc_snapshot_text(const struct proc *p)
 {
 	char pins[48];
 	if (p->snap)
-		return xasprintf("%s snapshot (%s): %zu bpf FDs, %s%s%s", p->snap->source,
+		return xasprintf("%s snapshot (%s): %zu bpf FD%s, %s%s%s", p->snap->source,
 				 p->snap->reason ? p->snap->reason : "", p->snap->found.n_fds,
+				 p->snap->found.n_fds == 1 ? "" : "s",
 				 pins_walk_text(p->snap, pins, sizeof(pins)), p->snap_note ? "; " : "",
 				 p->snap_note ? p->snap_note : "");
 	return xasprintf("no snapshot%s%s: journal only, stale and unknown_origin not checked, pins "

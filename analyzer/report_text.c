@@ -66,8 +66,8 @@ static void print_snapshot(FILE *out, const struct proc *p)
 	if (p->snap) {
 		fprintf(out, "%s (", p->snap->source);
 		esc_text(out, p->snap->reason);
-		fprintf(out, "), %zu bpf FDs, %s", p->snap->found.n_fds,
-			pins_walk_text(p->snap, pins, sizeof(pins)));
+		fprintf(out, "), %zu bpf FD%s, %s", p->snap->found.n_fds,
+			p->snap->found.n_fds == 1 ? "" : "s", pins_walk_text(p->snap, pins, sizeof(pins)));
 		if (p->snap_note)
 			fputs("; ", out);
 	} else {
