@@ -87,7 +87,7 @@ void print_rule(void)
 	say("  %s\n", "-------------------------------------------------------------------------------------------------");
 }
 
-const char *const with_names[] = { "without", "bpfleak", "valgrind", "strace" };
+const char *const with_names[] = { "without", "bpfleak", "valgrind", "strace", "before" };
 char valgrind_path[4096], strace_path[4096];
 
 static double now_s(void)
@@ -224,8 +224,8 @@ void run_child(char *const argv[], enum with w, const char *journal, bool captur
 		unsetenv("BPFLEAK_DEPTH");
 		unsetenv("BPFLEAK_CLOSE_STACKS");
 		unsetenv("BPFLEAK_QUIET");
-		if (w == W_SHIM) {
-			setenv("LD_PRELOAD", paths.shim, 1);
+		if (w == W_SHIM || w == W_BEFORE) {
+			setenv("LD_PRELOAD", w == W_SHIM ? paths.shim : paths.before_shim, 1);
 			setenv("BPFLEAK_JOURNAL", journal, 1);
 			setenv("BPFLEAK_QUIET", "1", 1);
 		}
