@@ -366,10 +366,15 @@ double median(const double *v, int n)
 {
 	if (n <= 0)
 		return NAN;
-	double s[MAX_REPS];
+	double small[MAX_REPS], *s = n <= MAX_REPS ? small : malloc((size_t)n * sizeof(*s));
+	if (!s)
+		return NAN;
 	memcpy(s, v, (size_t)n * sizeof(*v));
 	qsort(s, (size_t)n, sizeof(*s), cmp_double);
-	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+	double m = n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+	if (s != small)
+		free(s);
+	return m;
 }
 
 double minimum(const double *v, int n)

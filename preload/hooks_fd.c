@@ -250,11 +250,11 @@ int hook_dup3(int oldfd, int newfd, int flags, bool is_dup2)
 	dst = target ? atomic_load_explicit(target, memory_order_acquire) : 0;
 	uint64_t mark = record_mark();
 	if ((dst & SLOT_OWNED) && SLOT_ID(dst) == OWNER_JOURNAL) {
-		/* sqlite holds this number only during a drain: wait it out.  The
-		 * turn lock's FD is kept for good: the host's dup2 takes it over. */
+		/* The journal's: between two batches (the writer's mutex) the
+		 * shim lets go of it, and the host's dup2 takes the number. */
 		shim_guard++;
 		writer_pause();
-		journal_turn_lost(newfd);
+		journal_give_up_fd(newfd);
 		int r = is_dup2 ? real.dup2(oldfd, newfd) : real.dup3(oldfd, newfd, flags);
 		int err = errno;
 		writer_resume();

@@ -191,7 +191,7 @@ int ownfds_in(unsigned int first, unsigned int last, int *out, int cap);
 int ownfds_host_close(int fd);
 /* libunwind's pipe, opened now and kept out of the host's FD numbering. */
 void ownfds_start_unwinder(void);
-/* sqlite's journal files: high numbers, owned while open. */
+/* The journal's files (sqlite's, the turn lock): high numbers, owned while open. */
 void ownfds_setup_sqlite(void);
 int ownfds_open_journal(const char *path, int flags, int mode);
 /* A journal open is between open() and being marked owned: hosts wait. */
@@ -316,6 +316,9 @@ void lifecycle_unshare_files(void);      /* this thread got its own FD table */
 /* Activate: list held FDs, start the writer.  Returns recording state. */
 bool lifecycle_activate(bool at_exit, int new_fd);
 
+/* A dormant process at exit: does it hold a bpf FD (heldscan.c)? */
+bool heldscan_any_bpf_fd(void);
+
 /* ---- modules (modules.c) ---- */
 void modules_refresh(void);
 uint32_t modules_generation(void);
@@ -379,6 +382,7 @@ struct jw_snapshot_info;
 /* Open (creating if needed) at the configured path; false with a reason. */
 bool journal_open(char *why, size_t cap);
 void journal_close(void);
+void journal_after_fork_child(void);
 bool journal_is_open(void);
 /* The file at the path is not the one written so far (moved, deleted). */
 bool journal_replaced(void);
@@ -399,7 +403,7 @@ void journal_turn_give(void);
 bool journal_turn_waiting(void);
 /* Another process waits for the journal: give it the next turn. */
 bool journal_turn_contended(void);
-void journal_turn_lost(int fd);
+void journal_give_up_fd(int fd);
 void journal_turn_after_fork_child(void);
 int journal_commit(void);
 void journal_rollback(void);
@@ -425,7 +429,8 @@ void hook_closefrom(int lowfd);
 int hook_dup(int oldfd);
 int hook_dup3(int oldfd, int newfd, int flags, bool is_dup2);
 int hook_fcntl_dup(int fd, int cmd, long arg, int (*real_fcntl)(int, int, ...));
-void hooks_init(void);
+/* The commands hook_bpf looks at (computed on the first call). */
+uint64_t hooks_init(void);
 /* The bpf FDs the process holds now, as `inherited` events (activation). */
 void hooks_list_held(const char *origin, int skip_fd);
 /* A fork child's first event: its inherited FDs, checked against the kernel. */

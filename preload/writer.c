@@ -316,10 +316,10 @@ static void checkpoint_now_and_then(void)
  * Write what is queued (and, in exit mode, the exit snapshot).  Called by
  * the writer thread, or by the exiting thread itself when there is none.
  *
- * One batch per hold of the writer's mutex, journal open only while it is
- * held: a fork waits for at most one batch (the child must not inherit an
- * open connection), and between batches other processes of the tree get
- * their turn at the journal.
+ * One batch per hold of the writer's mutex: a fork waits for at most one
+ * batch (the child then closes the connection it inherited, idle), and
+ * between batches other processes of the tree get their turn at the
+ * journal.
  */
 static void drain(enum drain_mode mode)
 {
@@ -380,11 +380,15 @@ static void drain(enum drain_mode mode)
 			lose(discard_queue(), journal_errstr(rc));
 			more = false;
 		}
-		if (!more && mode == DRAIN_EXIT)
+		if (!more && mode == DRAIN_EXIT) {
 			journal_finish();
-		else if (!more)
+			journal_close();
+		} else if (!more) {
 			checkpoint_now_and_then();
-		journal_close();
+		}
+		/* After a failed write the next drain starts on a new connection. */
+		if (rc && rc != JOURNAL_BUSY)
+			journal_close();
 		pthread_mutex_unlock(&writer_mutex);
 		/* Another process of the tree waits: it gets the next turn. */
 		if (!more || journal_turn_contended()) {
@@ -422,7 +426,6 @@ bool writer_prepare_journal(void)
 				proc_row = 0;
 			}
 		}
-		journal_close();
 	}
 	pthread_mutex_unlock(&writer_mutex);
 	journal_turn_give();
@@ -678,6 +681,7 @@ void writer_fork_parent(void)
 void writer_fork_child(void)
 {
 	pthread_mutex_init(&writer_mutex, NULL);
+	journal_after_fork_child();
 	journal_turn_after_fork_child();
 	atomic_store(&running, 0);
 	atomic_store(&thread_tid, 0);
