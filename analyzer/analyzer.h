@@ -1,420 +1,29 @@
 /* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
 /*
- * bpfleak-report's model: the journal loaded into memory, one replay per
- * process, the findings.  The pipeline is
+ * bpfleak-report's stages, in the order the driver (cli.c) runs them:
  *
- *   journal_open/journal_load -> (live snapshot) -> replay_all
- *     -> classify_* -> symbolize + suppress -> report_{text,json,folded}
+ *   journal_open/journal_load -> snapshot_load_stored (and --pid's live
+ *   snapshot) -> replay_all -> reconcile_all -> classify_all ->
+ *   findings_finish (symbolize, suppress, verdict, order) -> blind_collect
+ *   -> report_{text,json,folded}
  *
- * and each stage lives in its own file.
+ * Each stage reads and fills the model (model.h) and calls only what is
+ * listed below it here, never a stage before it; cli.c frees what they made.
  */
 #ifndef BPFLEAK_ANALYZER_H
 #define BPFLEAK_ANALYZER_H
 
-#include <stdint.h>
-#include <stdio.h>
-#include <sqlite3.h>
-#include <bpfleak/journal.h>
-#include <bpfleak/snapshot.h>
-#include "hmap.h"
-#include "util.h"
+#include "model.h"
 
-#define NS_OPEN INT64_MAX
-/* FD numbers beyond this are treated as corrupt (Linux's nr_open is 2^20 by default). */
-#define MAX_FD (1 << 24)
-#define BPFLEAK_JSON_VERSION 1
+/* cli.c: the command line; 0, 1, 2 or 3 as documented in --help. */
+int report_main(int argc, char **argv, FILE *out, FILE *err);
 
-enum fmt { FMT_TEXT, FMT_JSON, FMT_FOLDED };
-
-enum cls {
-	CLS_DUPLICATE,
-	CLS_GROWTH,
-	CLS_STALE,
-	CLS_DOUBLE_CLOSE,
-	CLS_UNPINNED,
-	CLS_OUTSTANDING,
-	CLS_UNKNOWN_ORIGIN,
-	CLS_FINALIZED,
-	CLS_MAX,
-};
-
-const char *cls_name(int cls);
-int cls_from_name(const char *name);     /* -1 when unknown */
-
-struct opts {
-	const char *journal;
-	int format;
-	long top;                /* 0 = all */
-	unsigned class_mask;     /* 1 << cls */
-	int pid;                 /* 0 = every process */
-	const char *suppressions;
-	int quiet;
-	int expect_pinned;
-	int64_t min_age_ns;      /* -1 = not given */
-	int symbolize;
-	int growth_min;          /* FDs a site must hold to be "growth" */
-	int64_t flush_wait_ns;   /* --pid: how long to wait for the target's flush */
-};
-
-/* One journal event, as replayed.  Kept small: a journal may hold millions. */
-struct ev {
-	int64_t ts;
-	int64_t seq;
-	int64_t stack_id;        /* 0 = none */
-	int32_t fd, fd2, cmd, result;
-	uint32_t obj_id;
-	uint16_t flags;
-	uint8_t op, kind;
-	char *detail;            /* only pin/inherited/exec carry one */
-};
-
-/* Where an FD came from. */
-enum origin {
-	OR_CREATE,
-	OR_DUP,
-	OR_INHERIT_START,        /* open when the first traced image started */
-	OR_INHERIT_EXEC,         /* listed after an exec, unknown before it */
-	OR_INHERIT_FORK,         /* copy of the parent's FD */
-	OR_SNAPSHOT,             /* only the snapshot knows it */
-	OR_CLOSE_EVENT,          /* pseudo record for a double close */
-	OR_INHERIT_RESTART,      /* listed when the journal file was restarted */
-	OR_INHERIT_ATTACH,       /* held when `bpfleak attach` began tracing */
-};
-
-enum close_how {
-	H_OPEN,
-	H_CLOSE,
-	H_IMPLICIT,              /* dup2/dup3 over it */
-	H_RANGE,                 /* close_range / closefrom */
-	H_EXEC,                  /* O_CLOEXEC at exec */
-	H_VANISHED,              /* closed behind the journal's back */
-	H_EXIT,                  /* the pid was reused: the earlier process exited */
-};
-
-enum stale_why {
-	STALE_NONE,
-	STALE_REUSED,            /* a create/dup landed on an FD we thought open */
-	STALE_EBADF,             /* a close said EBADF while we thought it open */
-	STALE_SNAP_CLOSED,       /* open in the journal, absent from the snapshot */
-	STALE_SNAP_OTHER,        /* the snapshot shows another object there */
-};
-
-/* The life of one FD number holding one object, from birth to close. */
-struct fdrec {
-	int fd;
-	int kind;
-	uint32_t obj_id;
-	int origin;
-	int cmd;
-	int64_t stack_id;        /* creation (or dup) call site; 0 = none */
-	int stack_pid;           /* whose modules symbolize it (fork: the parent) */
-	int64_t stack_ts;
-	int64_t created_ns;      /* -1 = unknown (snapshot only) */
-	int64_t closed_ns;       /* NS_OPEN while open */
-	int how;
-	int64_t close_stack;
-	int cloexec;
-	int src_fd;              /* dup: the source FD; fork: the parent's FD */
-	int parent_pid;          /* fork: the parent */
-	int exec_pending;
-	int stale;               /* enum stale_why */
-	int64_t stale_ns;
-	uint32_t other_id;       /* STALE_SNAP_OTHER: what the snapshot holds */
-	int other_kind;
-	int after_drop;          /* events had been lost when this went wrong */
-	int no_stack_alt;        /* made on an alternate signal stack: no stack */
-	int in_flight;           /* disagrees with a live snapshot the journal may lag */
-	int64_t last_rec;        /* OR_CLOSE_EVENT: index of the FD it closed, or -1 */
-	int same_as_fd;          /* duplicate: the older FD on the object, or -1 */
-	int64_t prev_at_fd;      /* the record that held this FD number before, or -1 */
-	const struct snap_fd *sfd;
-};
-
-struct snap_fd {
-	int fd;
-	int kind;
-	uint32_t obj_id;
-	int cloexec;
-	char *target;
-	int has_info;
-	struct bpfleak_fdinfo info;
-};
-
-struct snap_pin {
-	char *path;
-	int kind;
-	uint32_t obj_id;
-	char *name;
-	int error;
-};
-
-struct snap {
-	int64_t id;
-	int64_t ts;              /* the scan of the FD table began */
-	int64_t end_ns;          /* and ended (-1 unknown) */
-	int pins_walked;         /* 0: bpffs not walked; 1 walked; -1 unknown (old journal) */
-	int fd_error;            /* live: errno reading /proc/PID/fd, 0 ok */
-	const char *source;      /* "exit" | "live" */
-	char *reason;
-	struct snap_fd *fds;
-	size_t n_fds;
-	struct snap_pin *pins;
-	size_t n_pins;
-};
-
-/* Pins by object: (kind << 32 | id) -> index into paths lists. */
-struct pinset {
-	struct hmap idx;
-	char ***paths;           /* NULL-terminated lists */
-	size_t n, cap;
-};
-
-struct warning {
-	char *text;
-	long count;
-};
-
-/* One image of a process: a process row (start, fork, exec, attach). */
-struct pimage {
-	int64_t started_ns;      /* -1 unknown */
-	char origin[8];
-};
-
-/* Events lost: DROP. */
-struct drop {
-	int64_t start_ns, end_ns;  /* end_ns -1: unknown (older journal) */
-	uint64_t lost;
-	char *why;
-};
-
-/* A NOTE event: something the recorder knows it could not see. */
-struct note {
-	int kind;                /* enum bpfleak_note */
-	int64_t ts;
-	int fd2;                 /* unshare, private_main: the thread */
-};
-
-/*
- * Something the report could not see, as one sentence.  `spoils`: it spoils
- * the result: with no leak found the exit status is 3, not 0.
- */
-struct blind {
-	const char *kind;        /* machine-readable: drop, go, no_exit, ... */
-	char *text;
-	int pid;                 /* 0: the whole journal */
-	int spoils;
-};
-
-struct proc {
-	int pid;
-	int ppid;
-	char *exe;
-	char *cmdline;
-	int exited;              /* the last image exited (process row) */
-	int64_t exited_ns;       /* latest exited_ns of any image, -1 none */
-	int64_t flushed_ns;      /* latest flushed_ns of any image, -1 none */
-	int64_t realtime_base;   /* CLOCK_REALTIME - CLOCK_MONOTONIC, 0 unknown */
-	struct pimage *images;
-	size_t n_images, cap_images;
-	struct drop *drops;
-	size_t n_drops, cap_drops;
-	struct note *notes;
-	size_t n_notes, cap_notes;
-	unsigned note_mask;      /* 1 << enum bpfleak_note */
-	int in_journal;          /* any event or process row */
-	struct ev *evs;
-	size_t n_ev, cap_ev;
-	int64_t first_ns, last_ns;
-	uint64_t dropped;
-	int64_t first_drop_ns;   /* 0 = no drop */
-	long failed_creates;
-	/* replay */
-	int replay_state;        /* 0 new, 1 running, 2 done */
-	struct fdrec *recs;
-	size_t n_recs, cap_recs;
-	int32_t *open;           /* fd -> rec index + 1 */
-	size_t open_cap;
-	int32_t *last;           /* fd -> last rec index + 1 ever there */
-	size_t last_cap;
-	int64_t fork_ts;
-	int64_t exec_ts;
-	int exec_pending;
-	int exec_listed;         /* the new image listed FDs since the pending exec */
-	int exec_confirmed;      /* the new image wrote the exec too: it happened */
-	int exec_before;         /* the pending exec was written before the call */
-	char *exec_path;         /* the last exec's path (detail) */
-	int exec_untraced;       /* the last image was exec'd and recorded nothing */
-	char *exec_note;         /* snap_note's text when it is "exec'd PATH (not traced)" */
-	int live_unconfirmed;    /* live snapshot: the journal's flush not confirmed */
-	size_t n_uncertain;      /* FD numbers not judged against the snapshot */
-	size_t n_downgraded;     /* stale/double close explained by io_uring */
-	/* snapshot */
-	struct snap *snap;       /* NULL = journal only */
-	const char *snap_note;   /* why there is none, or where it came from */
-	int64_t end_ns;          /* reference time for ages */
-	size_t *final;           /* rec indices open at the end */
-	size_t n_final;
-	struct pinset *pins;     /* what reaches objects: snapshot or journal */
-	int pins_from_journal;
-	struct warning *warns;
-	size_t n_warns, cap_warns;
-	struct blind *blinds;
-	size_t n_blinds, cap_blinds;
-};
-
-struct object_info {
-	int kind;
-	uint32_t id;
-	int has_row;
-	int type;
-	char *name;
-	uint32_t key_size, value_size, max_entries, flags;
-	char *tag;
-	uint32_t prog_id;
-};
-
-struct module {
-	int64_t id;
-	int pid;
-	int64_t ts;
-	char *path;
-	char *build_id;
-	uint64_t base, size;
-	int64_t file_size, mtime_ns;   /* the file when recorded; -1 unknown */
-	int64_t unloaded_ns;     /* dlclose'd at; NS_OPEN while mapped */
-};
-
-struct frame {
-	char *function;
-	char *file;
-	int line;
-	int inlined;             /* inlined into the next frame */
-	const char *module;      /* path, owned by the module row */
-	uint64_t ip;
-	uint64_t offset;
-	int resolved;            /* 0: only module+offset (or a raw ip) */
-	int gap;                 /* not a frame: frames were cut here */
-	uint64_t gap_frames;     /* how many (0: unknown) */
-};
-
-struct rstack {
-	struct frame *f;
-	size_t n;
-	int truncated;           /* the recorder cut frames (a gap frame is in f) */
-	uint64_t cut;            /* frames not recorded, 0 unknown */
-};
-
-struct finding {
-	int cls;
-	int leak;
-	struct proc *p;
-	int64_t stack_id;
-	int stack_pid;
-	int64_t stack_ts;
-	int origin;              /* for stack-less groups */
-	int no_stack_alt;        /* stack-less because made on an alternate signal stack */
-	int flag;                /* class-specific grouping (stale after a drop) */
-	size_t *recs;            /* rec indices in p */
-	size_t n, cap;
-	int64_t oldest_age, newest_age;
-	double rate_per_s;
-	int64_t first_ns, last_ns;
-	char *detail;
-	struct rstack rs;
-};
-
-struct model {
-	const char *path;
-	sqlite3 *db;
-	int writable;
-	char *boot_id;
-	int schema_version;
-	long n_events;
-	int64_t first_ns, last_ns;
-	uint64_t dropped;
-	struct proc **procs;
-	size_t n_procs, cap_procs;
-	struct hmap pid_idx;
-	struct hmap objects;         /* kind << 32 | id -> index + 1 */
-	struct object_info *objs;
-	size_t n_objs, cap_objs;
-	struct module *mods;         /* sorted by pid, ts */
-	size_t n_mods, cap_mods;
-	struct proc *load_last;
-	struct hmap mod_idx;         /* pid -> first index + 1 */
-	struct hmap stacks;          /* stack id -> uint64_t* (depth first) */
-	struct pinset journal_pins;
-	struct finding *findings;
-	size_t n_findings, cap_findings;
-	long n_suppressed;
-	struct symbolizer *sym;
-	struct warning *warns;       /* journal-wide */
-	size_t n_warns, cap_warns;
-	struct blind *blinds;        /* journal-wide */
-	size_t n_blinds, cap_blinds;
-	int wal_unread;              /* opened immutable: a -wal beside it was not read */
-	sqlite3_stmt *st_stack, *st_frame;
-};
-
-/* journal_read.c */
-int journal_open(struct model *m, const char *path, int writable, char *err, size_t errlen);
-/* The target's latest flushed_ns (fresh read), or -1 when it has no row. */
-int64_t journal_flushed_ns(struct model *m, int pid);
-int journal_load(struct model *m, char *err, size_t errlen);
-void model_free(struct model *m);
-struct proc *model_proc(struct model *m, int pid, int create);
-const struct object_info *model_object(const struct model *m, int kind, uint32_t id);
-const uint64_t *model_stack(struct model *m, int64_t stack_id, uint32_t *depth);
-
-/* snapshot_load.c */
-int snapshot_load_stored(struct model *m, char *err, size_t errlen);
-/*
- * --pid: the kernel's view, taken before the journal is read.  Returns 0
- * (*out NULL when the process is not running), -1 on error.
- */
-int snapshot_read_live(int pid, struct snap **out, char *err, size_t errlen);
-int snapshot_take_live(struct model *m, struct proc *p, struct snap *live, char *err,
-		       size_t errlen);
-/* Names and types of live-snapshot objects the journal has no row for. */
-void snapshot_fill_objects(struct model *m, const struct snap *s);
-void snap_free(struct snap *s);
-void pinset_add(struct pinset *ps, int kind, uint32_t id, const char *path);
-char *const *pinset_get(const struct pinset *ps, int kind, uint32_t id);
-void pinset_free(struct pinset *ps);
-
-/* replay.c */
-void replay_all(struct model *m);
-void replay_proc(struct model *m, struct proc *p);
-void reconcile_proc(struct model *m, struct proc *p);
-void proc_warn(struct proc *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void model_warn(struct model *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int rec_open_at(const struct fdrec *r, int64_t t);
-
-/* finding.flag: what explains a stale finding (then information, not a leak) */
-#define STALE_FLAG_DROP 1        /* events had been dropped before it */
-#define STALE_FLAG_IO_URING 2    /* the process has an io_uring */
-#define STALE_FLAG_IN_FLIGHT 3   /* a live snapshot the journal may lag */
-/* double_close: flag bit 1 = stack is the FD's creation; this bit: io_uring */
-#define DC_FLAG_IO_URING 2
-
-/* findings.c */
-struct finding *finding_for(struct model *m, struct hmap *groups, int cls, struct proc *p,
-			    const struct fdrec *site, int flag);
-void finding_add_rec(struct finding *f, size_t rec);
-struct suppressions;
-void findings_finish(struct model *m, const struct opts *o, const struct suppressions *supp);
-int finding_is_leak(const struct finding *f, const struct opts *o);
-
-/* classify_*.c: each adds its findings for one process. */
-void classify_duplicate(struct model *m, struct proc *p, const struct opts *o);
-void classify_unpinned(struct model *m, struct proc *p, const struct opts *o);
-void classify_outstanding(struct model *m, struct proc *p, const struct opts *o);
-void classify_growth(struct model *m, struct proc *p, const struct opts *o);
-void classify_unknown_origin(struct model *m, struct proc *p, const struct opts *o);
-void classify_double_close(struct model *m, struct proc *p, const struct opts *o);
-void classify_stale(struct model *m, struct proc *p, const struct opts *o);
-void classify_finalized(struct model *m, struct proc *p, const struct opts *o);
-void classify_all(struct model *m, const struct opts *o);
+/* report_*.c */
+void report_text(const struct model *m, const struct opts *o, FILE *out);
+void report_json(const struct model *m, const struct opts *o, FILE *out);
+void report_folded(const struct model *m, const struct opts *o, FILE *out);
+size_t report_shown(const struct model *m, const struct opts *o);
+const char *frame_label(const struct frame *fr, char *buf, size_t len);
 
 /* objects.c: what is known about a kernel object, from every source. */
 struct obj_view {
@@ -434,38 +43,110 @@ struct obj_view {
 void object_view(const struct model *m, const struct proc *p, const struct fdrec *r,
 		 struct obj_view *v);
 
-/* symbolize.c */
-struct symbolizer *symbolizer_new(struct model *m);
-void symbolizer_free(struct symbolizer *s);
-/* Resolve a stack of pid at ts; shim and libc syscall-wrapper frames cut. */
-void symbolize_stack(struct symbolizer *s, int64_t stack_id, int pid, int64_t ts,
-		     struct rstack *out);
-void rstack_free(struct rstack *rs);
-/* --symbolize: resolve every recorded stack into the frame table. */
-int symbolize_store_all(struct symbolizer *s, char *err, size_t errlen);
+/* blind.c: what the report could not see; decides exit status 3. */
+void blind_collect(struct model *m, const struct opts *o);
+int blind_spoils(const struct model *m, const struct opts *o);
+/* 1 leaks; else 3 when a blind spot spoils the all-clear; else 0. */
+int report_exit_code(const struct model *m, const struct opts *o);
+const char *note_sentence(int kind);
+
+/* finish.c: symbolize, apply --class and suppressions, decide leak or not, order. */
+struct symbolizer;
+struct suppressions;
+void findings_finish(struct model *m, const struct opts *o, const struct suppressions *supp,
+		     struct symbolizer *sym);
 
 /* suppress.c */
 struct suppressions *suppressions_load(const char *path, char *err, size_t errlen);
 const char *suppressions_match(const struct suppressions *s, int cls, const struct rstack *rs);
 void suppressions_free(struct suppressions *s);
 
-/* report_*.c */
-void report_text(const struct model *m, const struct opts *o, FILE *out);
-void report_json(const struct model *m, const struct opts *o, FILE *out);
-void report_folded(const struct model *m, const struct opts *o, FILE *out);
-size_t report_shown(const struct model *m, const struct opts *o);
-const char *frame_label(const struct frame *fr, char *buf, size_t len);
+/* symbolize.c, symbolize_store.c, dwfl_file.c */
+struct symbolizer *symbolizer_new(struct model *m);
+void symbolizer_free(struct symbolizer *s);
+/* Resolve a stack of pid at ts; shim and libc syscall-wrapper frames cut. */
+void symbolize_stack(struct symbolizer *s, int64_t stack_id, int pid, int64_t ts,
+		     struct rstack *out);
+/* --symbolize: resolve every recorded stack into the frame table. */
+int symbolize_store_all(struct symbolizer *s, char *err, size_t errlen);
 
-/* blind.c: what the report could not see; decides exit status 3. */
-void blind_add(struct blind **b, size_t *n, size_t *cap, const char *kind, int pid, int spoils,
-	       const char *fmt, ...) __attribute__((format(printf, 7, 8)));
-void blind_collect(struct model *m, const struct opts *o);
-int blind_spoils(const struct model *m, const struct opts *o);
-void blind_free(struct blind *b, size_t n);
-const char *note_sentence(int kind);
+/* classify.c: the classes, their names, which are leaks, and running them. */
+const char *cls_name(int cls);
+int cls_from_name(const char *name);     /* -1 when unknown */
+int finding_is_leak(const struct finding *f, const struct opts *o);
+/* One class's findings for one process; every class for every process shown. */
+void classify_one(struct model *m, struct proc *p, int cls, const struct opts *o);
+void classify_all(struct model *m, const struct opts *o);
 
-/* report.c */
-int report_exit_code(const struct model *m, const struct opts *o);
-int report_main(int argc, char **argv, FILE *out, FILE *err);
+/*
+ * classify_*.c: each adds its class's findings for one process to a sink,
+ * which groups them by call site (findings.c).
+ */
+struct finding_sink {
+	struct model *m;
+	struct proc *p;
+	int cls;
+	struct hmap groups;
+};
+void classify_duplicate(struct finding_sink *s, const struct opts *o);
+void classify_growth(struct finding_sink *s, const struct opts *o);
+void classify_stale(struct finding_sink *s, const struct opts *o);
+void classify_double_close(struct finding_sink *s, const struct opts *o);
+void classify_unpinned(struct finding_sink *s, const struct opts *o);
+void classify_outstanding(struct finding_sink *s, const struct opts *o);
+void classify_unknown_origin(struct finding_sink *s, const struct opts *o);
+void classify_finalized(struct finding_sink *s, const struct opts *o);
+
+/* findings.c: the sink. */
+void sink_open(struct finding_sink *s, struct model *m, struct proc *p, int cls);
+/* The finding of the sink's class for site's call site (NULL: no site), flag apart. */
+struct finding *sink_group(struct finding_sink *s, const struct fdrec *site, int flag);
+void sink_close(struct finding_sink *s);
+void finding_add_rec(struct finding *f, size_t rec);
+
+/* reconcile.c: judge the replay against the snapshot; the FDs open at the end. */
+void reconcile_all(struct model *m);
+void reconcile_proc(struct proc *p);
+
+/* replay.c, replay_parent.c, fdtable.c: events into FD lifetimes. */
+void replay_all(struct model *m);
+void replay_proc(struct model *m, struct proc *p);
+const struct fdrec *parent_rec(const struct proc *pp, const struct proc *child,
+			       const struct ev *e);
+const struct fdrec *parent_rec_by_object(const struct proc *pp, const struct proc *child,
+					 const struct ev *e);
+void fdslot(int32_t **arr, size_t *cap, int fd);
+struct fdrec *open_rec(struct proc *p, int fd);
+struct fdrec *new_rec(struct proc *p, int fd, int64_t ts);
+void close_rec(struct proc *p, struct fdrec *r, int64_t ts, enum close_how how);
+void vanish(struct proc *p, struct fdrec *r, int64_t ts, enum stale_why why);
+
+/* snapshot_live.c: --pid. */
+/* The kernel's view now, before the journal is read; *out NULL: not running. */
+int snapshot_read_live(int pid, struct snap **out, char *err, size_t errlen);
+/* Ask the target to flush up to the live snapshot at t; 1 when the journal confirms it. */
+int snapshot_confirm_flush(struct model *m, const struct opts *o, int64_t t);
+/* Attach it to the --pid process (or say why not); takes ownership of live. */
+int snapshot_use_live(struct model *m, const struct opts *o, struct snap *live, int confirmed,
+		      char *err, size_t errlen);
+
+/* snapshot_load.c: the exit snapshots stored in the journal. */
+int snapshot_load_stored(struct model *m, char *err, size_t errlen);
+void snapshot_attach(struct proc *p, struct snap *s);
+
+/* journal_load.c: the journal's rows into the model; stacks and frames on demand. */
+int journal_load(struct model *m, char *err, size_t errlen);
+const uint64_t *journal_stack(struct model *m, int64_t stack_id, uint32_t *depth);
+/* Frames --symbolize stored for (module key, offset), innermost first, through fn. */
+void journal_frames(struct model *m, const char *module_key, uint64_t offset,
+		    void (*fn)(void *ctx, const char *function, const char *file, int line),
+		    void *ctx);
+
+/* journal_open.c */
+int journal_open(struct model *m, const char *path, int writable, char *err, size_t errlen);
+void journal_close(struct model *m);
+/* The target's latest flushed_ns (fresh read), or -1 when it has no row. */
+int64_t journal_flushed_ns(struct model *m, int pid);
+void journal_sql_error(struct model *m, int rc, char *err, size_t errlen);
 
 #endif

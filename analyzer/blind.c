@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 /*
  * Blind spots: what the report could not see, each as one sentence with a
- * machine-readable kind.  A CI gate must never pass on a blind run, so the
+ * machine-readable kind, and the exit status they decide.  A CI gate must never pass on a blind run, so the
  * ones that can hide a leak (or fake an all-clear) "spoil" the result: with
  * no leak found the exit status is then 3, not 0.  The others (no stacks,
  * an unshared thread) are said but leave the verdict standing.
@@ -10,30 +10,9 @@
  * finding, and whether unknown_origin FDs remain, are known only then.
  */
 #include <stdarg.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "analyzer.h"
-#include "report.h"
-
-void blind_add(struct blind **b, size_t *n, size_t *cap, const char *kind, int pid, int spoils,
-	       const char *fmt, ...)
-{
-	char buf[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	GROW(*b, *cap, *n + 1);
-	(*b)[(*n)++] = (struct blind){ kind, xstrdup(buf), pid, spoils };
-}
-
-void blind_free(struct blind *b, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(b[i].text);
-	free(b);
-}
 
 const char *note_sentence(int kind)
 {
@@ -135,7 +114,7 @@ static void notes(const struct model *m, struct proc *p)
 	}
 }
 
-static size_t count_origin(const struct proc *p, int origin)
+static size_t count_origin(const struct proc *p, enum origin origin)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < p->n_final; i++)
@@ -181,6 +160,12 @@ void blind_collect(struct model *m, const struct opts *o)
 		blind_add(&m->blinds, &m->n_blinds, &m->cap_blinds, "wal_unread", 0, 1,
 			  "the journal's write-ahead log could not be read here: the last "
 			  "batches may be missing");
+	/* Recorders write a process row as they create the journal: a journal
+	 * with none was cut off during set-up (a full disk, a kill). */
+	if (m->n_procs == 0)
+		blind_add(&m->blinds, &m->n_blinds, &m->cap_blinds, "no_process", 0, 1,
+			  "the journal holds no process: the recorder could not write past "
+			  "creating it (a full disk, or killed during set-up)");
 	for (size_t i = 0; i < m->n_procs; i++) {
 		struct proc *p = m->procs[i];
 		if (!proc_shown(p, o))
@@ -206,4 +191,12 @@ int blind_spoils(const struct model *m, const struct opts *o)
 				return 1;
 	}
 	return 0;
+}
+
+int report_exit_code(const struct model *m, const struct opts *o)
+{
+	for (size_t i = 0; i < m->n_findings; i++)
+		if (m->findings[i].leak)
+			return 1;
+	return blind_spoils(m, o) ? 3 : 0;
 }

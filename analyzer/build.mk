@@ -76,7 +76,8 @@ $(B)/tests/analyzer/live_host: tests/analyzer/live_host.c | $(B)/.deps-ok
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) -O1 -g -o $@ $< $(LDLIBS_BPF)
 
-ANALYZER_SCRIPTS := tests/analyzer/e2e_leaks.sh tests/analyzer/live-pid.sh tests/analyzer/readonly.sh
+ANALYZER_SCRIPTS := tests/analyzer/e2e_leaks.sh tests/analyzer/live-pid.sh tests/analyzer/readonly.sh \
+                    tests/golden/golden.sh
 TEST_BINS += $(ANALYZER_TESTS) $(ANALYZER_ASAN_TESTS)
 TEST_SCRIPTS += $(ANALYZER_SCRIPTS)
 check: $(B)/tests/analyzer/e2e_leaks $(B)/tests/analyzer/live_host
@@ -92,3 +93,11 @@ install: install-analyzer
 install-analyzer: $(B)/bpfleak-report
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(B)/bpfleak-report $(DESTDIR)$(PREFIX)/bin/bpfleak-report
+
+# ---- golden reports (tests/golden): fixed journals, expected text and JSON --
+$(B)/tests/golden/mkgolden: tests/golden/mkgolden.c $(COMMON_OBJS) | $(B)/.deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ANALYZER_CFLAGS) -o $@ $< $(COMMON_OBJS) $(ANALYZER_LIBS)
+
+check: $(B)/tests/golden/mkgolden
+check-analyzer: $(B)/tests/golden/mkgolden

@@ -9,9 +9,9 @@
  */
 #include "analyzer.h"
 
-void classify_double_close(struct model *m, struct proc *p, const struct opts *o)
+void classify_double_close(struct finding_sink *s, const struct opts *o)
 {
-	struct hmap groups = { 0 };
+	struct proc *p = s->p;
 	(void)o;
 	for (size_t i = 0; i < p->n_recs; i++) {
 		const struct fdrec *r = &p->recs[i];
@@ -34,8 +34,7 @@ void classify_double_close(struct model *m, struct proc *p, const struct opts *o
 			flag |= DC_FLAG_IO_URING;
 			p->n_downgraded++;
 		}
-		struct finding *f = finding_for(m, &groups, CLS_DOUBLE_CLOSE, p, &site, flag);
+		struct finding *f = sink_group(s, &site, flag);
 		finding_add_rec(f, i);
 	}
-	hmap_free(&groups);
 }

@@ -29,9 +29,10 @@ static int older(const struct fdrec *a, const struct fdrec *b)
 	return a->fd < b->fd;
 }
 
-void classify_duplicate(struct model *m, struct proc *p, const struct opts *o)
+void classify_duplicate(struct finding_sink *s, const struct opts *o)
 {
-	struct hmap oldest = { 0 }, groups = { 0 };
+	struct proc *p = s->p;
+	struct hmap oldest = { 0 };
 	(void)o;
 	for (size_t i = 0; i < p->n_final; i++) {
 		const struct fdrec *r = &p->recs[p->final[i]];
@@ -51,9 +52,8 @@ void classify_duplicate(struct model *m, struct proc *p, const struct opts *o)
 		    first == p->final[i])
 			continue;
 		r->same_as_fd = p->recs[first].fd;
-		struct finding *f = finding_for(m, &groups, CLS_DUPLICATE, p, r, 0);
+		struct finding *f = sink_group(s, r, 0);
 		finding_add_rec(f, p->final[i]);
 	}
 	hmap_free(&oldest);
-	hmap_free(&groups);
 }

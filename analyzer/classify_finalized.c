@@ -23,9 +23,10 @@ static uint64_t close_key(int fd, int64_t ts)
 	return hmap_mix((uint64_t)ts ^ (uint64_t)(uint32_t)fd << 40);
 }
 
-void classify_finalized(struct model *m, struct proc *p, const struct opts *o)
+void classify_finalized(struct finding_sink *s, const struct opts *o)
 {
-	struct hmap closes = { 0 }, groups = { 0 };
+	struct proc *p = s->p;
+	struct hmap closes = { 0 };
 	(void)o;
 	for (size_t i = 0; i < p->n_ev; i++) {
 		const struct ev *e = &p->evs[i];
@@ -39,7 +40,7 @@ void classify_finalized(struct model *m, struct proc *p, const struct opts *o)
 		if (r->how != H_CLOSE || r->origin == OR_CLOSE_EVENT ||
 		    !hmap_get(&closes, close_key(r->fd, r->closed_ns), &(uint64_t){ 0 }))
 			continue;
-		struct finding *f = finding_for(m, &groups, CLS_FINALIZED, p, r, 0);
+		struct finding *f = sink_group(s, r, 0);
 		finding_add_rec(f, i);
 		int64_t lived = ns_between(r->created_ns, r->closed_ns);
 		if (r->created_ns < 0)
@@ -50,5 +51,4 @@ void classify_finalized(struct model *m, struct proc *p, const struct opts *o)
 			f->newest_age = lived;
 	}
 	hmap_free(&closes);
-	hmap_free(&groups);
 }

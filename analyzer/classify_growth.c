@@ -75,9 +75,10 @@ static int64_t span_end(const struct proc *p)
 	return end;
 }
 
-void classify_growth(struct model *m, struct proc *p, const struct opts *o)
+void classify_growth(struct finding_sink *sink, const struct opts *o)
 {
-	struct hmap idx = { 0 }, groups = { 0 };
+	struct proc *p = sink->p;
+	struct hmap idx = { 0 };
 	struct site *sites = NULL;
 	size_t n_sites = 0, cap = 0;
 	int64_t start = p->first_ns, end = span_end(p);
@@ -108,10 +109,6 @@ void classify_growth(struct model *m, struct proc *p, const struct opts *o)
 		/* In floating point: lying timestamps must not overflow the product. */
 		double pos = ((double)r->created_ns - (double)start) * GROWTH_WINDOWS / (double)span;
 		int64_t w = pos < 0 ? 0 : pos >= GROWTH_WINDOWS ? GROWTH_WINDOWS - 1 : (int64_t)pos;
-		if (w < 0)
-			w = 0;
-		if (w >= GROWTH_WINDOWS)
-			w = GROWTH_WINDOWS - 1;
 		s->windows |= 1u << w;
 		GROW(s->times, s->cap_times, s->n_times + 1);
 		s->times[s->n_times++] = r->created_ns;
@@ -129,7 +126,7 @@ void classify_growth(struct model *m, struct proc *p, const struct opts *o)
 		const struct site *s = &sites[k];
 		if (s->spread < GROWTH_MIN_SPREAD)
 			continue;
-		struct finding *f = finding_for(m, &groups, CLS_GROWTH, p, r, 0);
+		struct finding *f = sink_group(sink, r, 0);
 		finding_add_rec(f, p->final[i]);
 		f->first_ns = s->first;
 		f->last_ns = s->last;
@@ -140,5 +137,4 @@ void classify_growth(struct model *m, struct proc *p, const struct opts *o)
 		free(sites[i].times);
 	free(sites);
 	hmap_free(&idx);
-	hmap_free(&groups);
 }

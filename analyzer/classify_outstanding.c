@@ -7,9 +7,9 @@
  */
 #include "analyzer.h"
 
-void classify_outstanding(struct model *m, struct proc *p, const struct opts *o)
+void classify_outstanding(struct finding_sink *s, const struct opts *o)
 {
-	struct hmap groups = { 0 };
+	struct proc *p = s->p;
 	for (size_t i = 0; i < p->n_final; i++) {
 		const struct fdrec *r = &p->recs[p->final[i]];
 		if (r->origin == OR_SNAPSHOT)
@@ -17,12 +17,11 @@ void classify_outstanding(struct model *m, struct proc *p, const struct opts *o)
 		int64_t age = ns_between(r->created_ns, p->end_ns);
 		if (o->min_age_ns >= 0 && age < o->min_age_ns)
 			continue;
-		struct finding *f = finding_for(m, &groups, CLS_OUTSTANDING, p, r, 0);
+		struct finding *f = sink_group(s, r, 0);
 		finding_add_rec(f, p->final[i]);
 		if (f->oldest_age < 0 || age > f->oldest_age)
 			f->oldest_age = age;
 		if (f->newest_age < 0 || age < f->newest_age)
 			f->newest_age = age;
 	}
-	hmap_free(&groups);
 }

@@ -11,9 +11,9 @@
  */
 #include "analyzer.h"
 
-void classify_stale(struct model *m, struct proc *p, const struct opts *o)
+void classify_stale(struct finding_sink *s, const struct opts *o)
 {
-	struct hmap groups = { 0 };
+	struct proc *p = s->p;
 	(void)o;
 	for (size_t i = 0; i < p->n_recs; i++) {
 		const struct fdrec *r = &p->recs[i];
@@ -22,10 +22,9 @@ void classify_stale(struct model *m, struct proc *p, const struct opts *o)
 		int flag = r->in_flight ? STALE_FLAG_IN_FLIGHT
 			   : p->note_mask & (1u << BPFLEAK_NOTE_IO_URING) ? STALE_FLAG_IO_URING
 			   : r->after_drop ? STALE_FLAG_DROP : 0;
-		struct finding *f = finding_for(m, &groups, CLS_STALE, p, r, flag);
+		struct finding *f = sink_group(s, r, flag);
 		finding_add_rec(f, i);
 		if (flag == STALE_FLAG_IO_URING)
 			p->n_downgraded++;
 	}
-	hmap_free(&groups);
 }

@@ -7,16 +7,15 @@
  */
 #include "analyzer.h"
 
-void classify_unknown_origin(struct model *m, struct proc *p, const struct opts *o)
+void classify_unknown_origin(struct finding_sink *s, const struct opts *o)
 {
-	struct hmap groups = { 0 };
+	struct proc *p = s->p;
 	(void)o;
 	for (size_t i = 0; i < p->n_final; i++) {
 		const struct fdrec *r = &p->recs[p->final[i]];
 		if (r->origin != OR_SNAPSHOT)
 			continue;
-		struct finding *f = finding_for(m, &groups, CLS_UNKNOWN_ORIGIN, p, NULL, 0);
+		struct finding *f = sink_group(s, NULL, 0);
 		finding_add_rec(f, p->final[i]);
 	}
-	hmap_free(&groups);
 }

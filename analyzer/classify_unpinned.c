@@ -15,23 +15,24 @@ static uint32_t link_prog(const struct model *m, const struct proc *p, uint32_t 
 	if (oi && oi->prog_id)
 		return oi->prog_id;
 	if (p->snap)
-		for (size_t i = 0; i < p->snap->n_fds; i++)
-			if (p->snap->fds[i].kind == BPFLEAK_KIND_LINK &&
-			    p->snap->fds[i].obj_id == link_id)
-				return p->snap->fds[i].info.prog_id;
+		for (size_t i = 0; i < p->snap->found.n_fds; i++)
+			if (p->snap->found.fds[i].kind == BPFLEAK_KIND_LINK &&
+			    p->snap->found.fds[i].obj_id == link_id)
+				return p->snap->found.fds[i].info.prog_id;
 	return 0;
 }
 
-void classify_unpinned(struct model *m, struct proc *p, const struct opts *o)
+void classify_unpinned(struct finding_sink *s, const struct opts *o)
 {
-	struct hmap via_link = { 0 }, groups = { 0 };
+	struct proc *p = s->p;
+	struct hmap via_link = { 0 };
 	const struct pinset *ps = p->pins;
 	(void)o;
 	if (ps)
 		for (size_t i = 0; i < ps->idx.cap; i++) {
 			if (!ps->idx.used[i] || (int)(ps->idx.keys[i] >> 32) != BPFLEAK_KIND_LINK)
 				continue;
-			uint32_t prog = link_prog(m, p, (uint32_t)ps->idx.keys[i]);
+			uint32_t prog = link_prog(s->m, p, (uint32_t)ps->idx.keys[i]);
 			if (prog)
 				hmap_put(&via_link, prog, 1);
 		}
@@ -44,9 +45,8 @@ void classify_unpinned(struct model *m, struct proc *p, const struct opts *o)
 			continue;
 		if (r->kind == BPFLEAK_KIND_PROG && hmap_get(&via_link, r->obj_id, NULL))
 			continue;
-		struct finding *f = finding_for(m, &groups, CLS_UNPINNED, p, r, 0);
+		struct finding *f = sink_group(s, r, 0);
 		finding_add_rec(f, p->final[i]);
 	}
 	hmap_free(&via_link);
-	hmap_free(&groups);
 }

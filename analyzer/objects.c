@@ -32,8 +32,8 @@ void object_view(const struct model *m, const struct proc *p, const struct fdrec
 	v->kind = r->kind;
 	v->id = r->obj_id;
 	const struct object_info *oi = r->obj_id ? model_object(m, r->kind, r->obj_id) : NULL;
-	const struct snap_fd *sf = r->sfd;
-	const struct bpfleak_fdinfo *fi = sf && sf->has_info ? &sf->info : NULL;
+	const struct bpfleak_snap_fd *sf = r->sfd;
+	const struct bpfleak_fdinfo *fi = sf && sf->fdinfo ? &sf->info : NULL;
 
 	if (oi) {
 		v->name = oi->name && *oi->name ? oi->name : NULL;
@@ -74,9 +74,9 @@ void object_view(const struct model *m, const struct proc *p, const struct fdrec
 	}
 	v->pins = r->obj_id ? pinset_get(p->pins, r->kind, r->obj_id) : NULL;
 	if (!v->name && p->snap && r->obj_id)
-		for (size_t i = 0; i < p->snap->n_pins; i++) {
-			const struct snap_pin *pn = &p->snap->pins[i];
-			if (pn->kind == r->kind && pn->obj_id == r->obj_id && pn->name && *pn->name) {
+		for (size_t i = 0; i < p->snap->found.n_pins; i++) {
+			const struct bpfleak_snap_pin *pn = &p->snap->found.pins[i];
+			if (pn->kind == r->kind && pn->obj_id == r->obj_id && pn->name[0]) {
 				snprintf(v->name_buf, sizeof(v->name_buf), "%s", pn->name);
 				v->name = v->name_buf;
 				break;

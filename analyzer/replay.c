@@ -1,139 +1,15 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 /*
  * Replay: walk one process's events in (ts, seq) order and rebuild the life
- * of every FD (struct fdrec: born where, closed when and how), then
- * reconcile the FDs open at the snapshot's instant with what the kernel
- * reported.  Every disagreement is kept: stale records, snapshot-only FDs,
- * and warnings for journal-internal oddities, so nothing is dropped
- * silently.
+ * of every FD (struct fdrec: born where, closed when and how; fdtable.c
+ * keeps them).  Every disagreement is kept: stale records and warnings for
+ * journal-internal oddities, so nothing is dropped silently.  A child's
+ * inherited FDs need its parent replayed first (replay_parent.c).
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include "analyzer.h"
-
-/* Same message twice is counted, not repeated: a journal can be huge. */
-static void warn_into(struct warning **w, size_t *n, size_t *cap, const char *text)
-{
-	for (size_t i = 0; i < *n; i++)
-		if (strcmp((*w)[i].text, text) == 0) {
-			(*w)[i].count++;
-			return;
-		}
-	GROW(*w, *cap, *n + 1);
-	(*w)[*n].text = xstrdup(text);
-	(*w)[*n].count = 1;
-	(*n)++;
-}
-
-void proc_warn(struct proc *p, const char *fmt, ...)
-{
-	char buf[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	warn_into(&p->warns, &p->n_warns, &p->cap_warns, buf);
-}
-
-void model_warn(struct model *m, const char *fmt, ...)
-{
-	char buf[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	warn_into(&m->warns, &m->n_warns, &m->cap_warns, buf);
-}
-
-int rec_open_at(const struct fdrec *r, int64_t t)
-{
-	return r->origin != OR_CLOSE_EVENT && r->created_ns <= t && r->closed_ns > t;
-}
-
-static void fdslot(int32_t **arr, size_t *cap, int fd)
-{
-	if ((size_t)fd >= *cap) {
-		size_t n = *cap ? *cap : 64;
-		while (n <= (size_t)fd)
-			n *= 2;
-		*arr = xrealloc(*arr, n * sizeof(**arr));
-		memset(*arr + *cap, 0, (n - *cap) * sizeof(**arr));
-		*cap = n;
-	}
-}
-
-static struct fdrec *open_rec(struct proc *p, int fd)
-{
-	if (fd < 0 || (size_t)fd >= p->open_cap || !p->open[fd])
-		return NULL;
-	return &p->recs[p->open[fd] - 1];
-}
-
-static struct fdrec *new_rec(struct proc *p, int fd, int64_t ts)
-{
-	GROW(p->recs, p->cap_recs, p->n_recs + 1);
-	struct fdrec *r = &p->recs[p->n_recs++];
-	memset(r, 0, sizeof(*r));
-	r->fd = fd;
-	r->created_ns = ts;
-	r->closed_ns = NS_OPEN;
-	r->stack_pid = p->pid;
-	r->stack_ts = ts;
-	r->src_fd = -1;
-	r->last_rec = -1;
-	r->same_as_fd = -1;
-	r->prev_at_fd = -1;
-	r->after_drop = p->first_drop_ns != 0;
-	if (fd >= 0) {
-		fdslot(&p->open, &p->open_cap, fd);
-		fdslot(&p->last, &p->last_cap, fd);
-		r->prev_at_fd = p->last[fd] - 1;
-		p->open[fd] = (int32_t)p->n_recs;
-		p->last[fd] = (int32_t)p->n_recs;
-	}
-	return r;
-}
-
-static void close_rec(struct proc *p, struct fdrec *r, int64_t ts, int how)
-{
-	r->closed_ns = ts;
-	r->how = how;
-	r->exec_pending = 0;
-	if (r->fd >= 0 && (size_t)r->fd < p->open_cap && p->open[r->fd] &&
-	    &p->recs[p->open[r->fd] - 1] == r)
-		p->open[r->fd] = 0;
-}
-
-/* The journal believed r open, yet the kernel reused or refused its number. */
-static void vanish(struct proc *p, struct fdrec *r, int64_t ts, int why)
-{
-	close_rec(p, r, ts, H_VANISHED);
-	r->stale = why;
-	r->stale_ns = ts;
-	r->after_drop = p->first_drop_ns != 0 && p->first_drop_ns <= ts;
-}
-
-/* Find the parent's FD that a fork child's inherited fd is a copy of. */
-static const struct fdrec *parent_rec(struct model *m, struct proc *p, const struct ev *e)
-{
-	struct proc *pp = p->ppid ? model_proc(m, p->ppid, 0) : NULL;
-	if (!pp || pp == p)
-		return NULL;
-	replay_proc(m, pp);
-	int64_t at = p->fork_ts ? p->fork_ts : e->ts;
-	if (e->fd < 0 || (size_t)e->fd >= pp->last_cap)
-		return NULL;
-	/* Walk that FD number's history back from its last holder. */
-	for (int64_t i = pp->last[e->fd] - 1; i >= 0; i = pp->recs[i].prev_at_fd) {
-		const struct fdrec *r = &pp->recs[i];
-		if (r->created_ns > at || (e->obj_id && r->obj_id != e->obj_id))
-			continue;
-		return r;   /* open at the fork, or the latest before it (clock ties) */
-	}
-	return NULL;
-}
 
 /* An image of this process (a process row) started at or after t. */
 static int image_started_since(const struct proc *p, int64_t t)
@@ -314,45 +190,10 @@ static void do_close(struct proc *p, const struct ev *e)
 		proc_warn(p, "close of fd %d: the shim saw %s %u, the replay %s %u", e->fd,
 			  bpfleak_kind_name(e->kind), e->obj_id, bpfleak_kind_name(r->kind),
 			  r->obj_id);
-	int how = e->flags & BPFLEAK_EF_IMPLICIT ? H_IMPLICIT
+	enum close_how how = e->flags & BPFLEAK_EF_IMPLICIT ? H_IMPLICIT
 		: e->flags & BPFLEAK_EF_RANGE ? H_RANGE : H_CLOSE;
 	close_rec(p, r, e->ts, how);
 	r->close_stack = e->stack_id;
-}
-
-/*
- * A process whose first image was started by a journaled parent (a fork
- * child that exec'd before it touched bpf) holds copies of the parent's
- * FDs, maybe on other numbers: the parent's FD on the same object, open
- * when the child started (else the latest made before), was made where
- * the child's was.
- */
-static const struct fdrec *parent_rec_by_object(struct model *m, struct proc *p,
-						 const struct ev *e)
-{
-	struct proc *pp = p->ppid ? model_proc(m, p->ppid, 0) : NULL;
-	if (!pp || pp == p || !e->obj_id)
-		return NULL;
-	replay_proc(m, pp);
-	/* The child's first image start is the nearest known time to the fork. */
-	int64_t at = e->ts;
-	for (size_t i = 0; i < p->n_images; i++)
-		if (p->images[i].started_ns >= 0 && p->images[i].started_ns <= at)
-			at = p->images[i].started_ns;
-	const struct fdrec *best = NULL;
-	for (size_t i = 0; i < pp->n_recs; i++) {
-		const struct fdrec *r = &pp->recs[i];
-		if (r->origin == OR_CLOSE_EVENT || r->obj_id != e->obj_id ||
-		    (e->kind && r->kind && r->kind != e->kind) || r->created_ns > at)
-			continue;
-		int open = rec_open_at(r, at), best_open = best && rec_open_at(best, at);
-		if (!best || (open && !best_open) ||
-		    (open == best_open && (r->fd == e->fd) > (best->fd == e->fd)) ||
-		    (open == best_open && (r->fd == e->fd) == (best->fd == e->fd) &&
-		     r->created_ns >= best->created_ns))
-			best = r;
-	}
-	return best;
 }
 
 /* The child's copy was made where the parent's FD was made. */
@@ -368,6 +209,16 @@ static void borrow_site(struct fdrec *r, const struct fdrec *pr, int parent)
 		r->kind = pr->kind;
 		r->obj_id = pr->obj_id;
 	}
+}
+
+/* The parent of p, replayed first so that its records are complete; NULL: none. */
+static struct proc *replayed_parent(struct model *m, struct proc *p)
+{
+	struct proc *pp = p->ppid ? model_proc(m, p->ppid, 0) : NULL;
+	if (!pp || pp == p)
+		return NULL;
+	replay_proc(m, pp);
+	return pp;
 }
 
 static void do_inherited(struct model *m, struct proc *p, const struct ev *e)
@@ -400,7 +251,8 @@ static void do_inherited(struct model *m, struct proc *p, const struct ev *e)
 		r->origin = OR_INHERIT_FORK;
 		r->parent_pid = p->ppid;
 		r->src_fd = e->fd;
-		const struct fdrec *pr = parent_rec(m, p, e);
+		const struct proc *pp = replayed_parent(m, p);
+		const struct fdrec *pr = pp ? parent_rec(pp, p, e) : NULL;
 		if (pr) {
 			borrow_site(r, pr, p->ppid);
 		} else {
@@ -420,7 +272,8 @@ static void do_inherited(struct model *m, struct proc *p, const struct ev *e)
 		r->origin = OR_INHERIT_ATTACH;
 	} else {
 		r->origin = OR_INHERIT_START;
-		const struct fdrec *pr = parent_rec_by_object(m, p, e);
+		const struct proc *pp = e->obj_id ? replayed_parent(m, p) : NULL;
+		const struct fdrec *pr = pp ? parent_rec_by_object(pp, p, e) : NULL;
 		if (pr) {
 			borrow_site(r, pr, p->ppid);
 			r->src_fd = pr->fd;
@@ -488,14 +341,14 @@ static int changes_fds(int op)
 
 void replay_proc(struct model *m, struct proc *p)
 {
-	if (p->replay_state == 2)
+	if (p->replay_state == REPLAY_DONE)
 		return;
-	if (p->replay_state == 1) {
+	if (p->replay_state == REPLAY_RUNNING) {
 		/* A fork loop can only come from pid reuse; break it here. */
 		proc_warn(p, "pid %d appears as its own ancestor (pid reuse)", p->pid);
 		return;
 	}
-	p->replay_state = 1;
+	p->replay_state = REPLAY_RUNNING;
 	for (size_t i = 0; i < p->n_ev; i++) {
 		const struct ev *e = &p->evs[i];
 		if (e->fd >= MAX_FD || (e->op == BPFLEAK_OP_DUP && e->fd2 >= MAX_FD)) {
@@ -564,203 +417,11 @@ void replay_proc(struct model *m, struct proc *p)
 	if (p->exec_untraced)
 		proc_warn(p, "pid %d exec'd %s, which the shim did not trace: FDs without "
 			  "O_CLOEXEC are assumed to survive", p->pid, p->exec_path ? p->exec_path : "an image");
-	p->replay_state = 2;
+	p->replay_state = REPLAY_DONE;
 }
 
 void replay_all(struct model *m)
 {
 	for (size_t i = 0; i < m->n_procs; i++)
 		replay_proc(m, m->procs[i]);
-}
-
-static int same_object(const struct fdrec *r, const struct snap_fd *f)
-{
-	if (r->kind && f->kind && r->kind != f->kind)
-		return 0;
-	return !r->obj_id || !f->obj_id || r->obj_id == f->obj_id;
-}
-
-static size_t add_final(struct proc *p, size_t cap, size_t idx)
-{
-	GROW(p->final, cap, p->n_final + 1);
-	p->final[p->n_final++] = idx;
-	return cap;
-}
-
-/*
- * How close to a live scan a journaled event must be for its effect to be
- * in doubt: creates are stamped after their system call, closes before,
- * and a scan reads the table one FD at a time.
- */
-#define LIVE_SLACK_NS (5 * 1000000ll)
-
-static void mark_fd(int32_t **set, size_t *cap, int fd)
-{
-	if (fd < 0 || fd >= MAX_FD)
-		return;
-	fdslot(set, cap, fd);
-	(*set)[fd] = 1;
-}
-
-/*
- * FD numbers whose state at the snapshot is in doubt: an exit snapshot
- * knows them exactly (events the shim flagged as running during its
- * scan); a live one by time, around the scan.
- */
-static int32_t *uncertain_fds(const struct proc *p, size_t *cap)
-{
-	int32_t *set = NULL;
-	const struct snap *s = p->snap;
-	int live = strcmp(s->source, "live") == 0;
-	int64_t lo = s->ts - LIVE_SLACK_NS;
-	int64_t hi = (s->end_ns >= s->ts ? s->end_ns : s->ts) + LIVE_SLACK_NS;
-	*cap = 0;
-	for (size_t i = 0; i < p->n_ev; i++) {
-		const struct ev *e = &p->evs[i];
-		if (e->op != BPFLEAK_OP_CREATE && e->op != BPFLEAK_OP_DUP && e->op != BPFLEAK_OP_CLOSE)
-			continue;
-		if (live ? e->ts < lo || e->ts > hi : !(e->flags & BPFLEAK_EF_IN_SNAPSHOT))
-			continue;
-		mark_fd(&set, cap, e->fd);
-		if (e->op == BPFLEAK_OP_DUP)
-			mark_fd(&set, cap, e->fd2);
-	}
-	return set;
-}
-
-/*
- * The snapshot's FD on a number in doubt: whichever record of that number
- * still open holds its object is what the snapshot saw.  Nothing is
- * contradicted either way.
- */
-static void explain_uncertain(struct proc *p, const struct snap_fd *f)
-{
-	if ((size_t)f->fd >= p->last_cap)
-		return;
-	for (int64_t i = p->last[f->fd] - 1; i >= 0; i = p->recs[i].prev_at_fd) {
-		struct fdrec *r = &p->recs[i];
-		if (r->closed_ns == NS_OPEN && !r->stale && same_object(r, f)) {
-			r->sfd = f;
-			return;
-		}
-	}
-}
-
-static void add_snapshot_only(struct proc *p, const struct snap_fd *f, int in_flight)
-{
-	/* new_rec would claim the FD slot: keep the replay's table intact. */
-	GROW(p->recs, p->cap_recs, p->n_recs + 1);
-	struct fdrec *u = &p->recs[p->n_recs++];
-	memset(u, 0, sizeof(*u));
-	u->fd = f->fd;
-	u->kind = f->kind;
-	u->obj_id = f->obj_id;
-	u->origin = OR_SNAPSHOT;
-	u->cmd = -1;   /* no bpf() call is known to have made it */
-	u->created_ns = -1;
-	u->closed_ns = NS_OPEN;
-	u->src_fd = -1;
-	u->same_as_fd = -1;
-	u->prev_at_fd = -1;
-	u->last_rec = (size_t)f->fd < p->last_cap && p->last[f->fd] ? p->last[f->fd] - 1 : -1;
-	u->cloexec = f->cloexec;
-	u->sfd = f;
-	u->stack_pid = p->pid;
-	u->in_flight = in_flight;
-}
-
-static void mark_stale(struct proc *p, struct fdrec *r, int why, int64_t t, int in_flight)
-{
-	r->stale = why;
-	r->stale_ns = t;
-	r->after_drop = p->first_drop_ns != 0;
-	r->in_flight = in_flight;
-}
-
-/*
- * Compare the journal's FDs open when the scan began with what it found,
- * by FD number and object id.  Numbers in doubt (see uncertain_fds) and a
- * process whose main thread has an FD table of its own are not judged; a
- * live snapshot the journal may lag makes every disagreement "in flight".
- */
-static void compare_snapshot(struct proc *p)
-{
-	int64_t t = p->snap->ts;
-	int32_t *at = NULL;
-	size_t at_cap = 0, unc_cap = 0, n_before = p->n_recs;
-	int32_t *unc = uncertain_fds(p, &unc_cap);
-	int trusted = !(p->note_mask & (1u << BPFLEAK_NOTE_PRIVATE_MAIN));
-	int in_flight = p->live_unconfirmed;
-	p->n_uncertain = 0;
-	for (size_t fd = 0; fd < unc_cap; fd++)
-		p->n_uncertain += unc[fd] != 0;
-
-	for (size_t i = 0; i < n_before; i++) {
-		struct fdrec *r = &p->recs[i];
-		if (!rec_open_at(r, t) || r->fd < 0)
-			continue;
-		fdslot(&at, &at_cap, r->fd);
-		at[r->fd] = (int32_t)i + 1;
-	}
-	for (size_t k = 0; k < p->snap->n_fds; k++) {
-		const struct snap_fd *f = &p->snap->fds[k];
-		if (f->fd < 0 || f->fd >= MAX_FD)
-			continue;
-		struct fdrec *r = (size_t)f->fd < at_cap && at[f->fd] ? &p->recs[at[f->fd] - 1] : NULL;
-		if (r && same_object(r, f)) {
-			r->sfd = f;
-			if (!r->kind)
-				r->kind = f->kind;
-			if (!r->obj_id)
-				r->obj_id = f->obj_id;
-			r->cloexec = f->cloexec;
-			at[f->fd] = 0;
-			continue;
-		}
-		if (!trusted || ((size_t)f->fd < unc_cap && unc[f->fd])) {
-			explain_uncertain(p, f);
-			if (r)
-				at[f->fd] = 0;
-			continue;
-		}
-		if (r) {
-			mark_stale(p, r, STALE_SNAP_OTHER, t, in_flight);
-			r->other_kind = f->kind;
-			r->other_id = f->obj_id;
-			at[f->fd] = 0;
-		}
-		add_snapshot_only(p, f, in_flight);
-	}
-	for (size_t fd = 0; fd < at_cap; fd++) {
-		if (!at[fd] || !trusted || (fd < unc_cap && unc[fd]))
-			continue;
-		mark_stale(p, &p->recs[at[fd] - 1], STALE_SNAP_CLOSED, t, in_flight);
-	}
-	free(at);
-	free(unc);
-}
-
-/*
- * Reconcile with the snapshot (if any), then the final open set: what the
- * journal still has open at its end (minus what the kernel contradicted)
- * plus what only the kernel knows.
- */
-void reconcile_proc(struct model *m, struct proc *p)
-{
-	(void)m;
-	size_t cap = 0;
-	free(p->final);
-	p->final = NULL;
-	p->n_final = 0;
-	p->end_ns = p->snap ? p->snap->ts : p->last_ns;
-	if (p->snap)
-		compare_snapshot(p);
-	for (size_t i = 0; i < p->n_recs; i++) {
-		const struct fdrec *r = &p->recs[i];
-		if (r->origin == OR_CLOSE_EVENT || r->closed_ns != NS_OPEN || r->stale)
-			continue;
-		cap = add_final(p, cap, i);
-	}
-	if (!p->snap && p->n_ev && p->end_ns < 0)
-		p->end_ns = p->last_ns;
 }

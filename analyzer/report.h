@@ -3,15 +3,11 @@
 #define BPFLEAK_REPORT_H
 #include "analyzer.h"
 
-const char *origin_name(int origin);
-const char *stale_name(int why);
 const char *stale_text(int why);
 const char *bpf_cmd_name(int cmd);
 char *finding_summary(const struct finding *f);
 const char *no_stack_text(const struct finding *f);
-size_t open_fds(const struct proc *p);
 size_t leaked_fd_count(const struct model *m);
-int proc_shown(const struct proc *p, const struct opts *o);
 const char *snapshot_word(const struct proc *p);
 
 /* A pin the process made (BPF_OBJ_PIN) or opened (BPF_OBJ_GET). */

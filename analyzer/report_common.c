@@ -27,27 +27,6 @@ const char *frame_label(const struct frame *fr, char *buf, size_t len)
 	return buf;
 }
 
-const char *origin_name(int origin)
-{
-	static const char *const n[] = {
-		[OR_CREATE] = "create", [OR_DUP] = "dup", [OR_INHERIT_START] = "inherited",
-		[OR_INHERIT_EXEC] = "exec", [OR_INHERIT_FORK] = "fork",
-		[OR_SNAPSHOT] = "snapshot", [OR_CLOSE_EVENT] = "close",
-		[OR_INHERIT_RESTART] = "restart",
-		[OR_INHERIT_ATTACH] = "held_before_attach",
-	};
-	return origin >= 0 && origin <= OR_INHERIT_ATTACH ? n[origin] : "?";
-}
-
-const char *stale_name(int why)
-{
-	static const char *const n[] = {
-		[STALE_NONE] = NULL, [STALE_REUSED] = "reused", [STALE_EBADF] = "ebadf",
-		[STALE_SNAP_CLOSED] = "closed", [STALE_SNAP_OTHER] = "other_object",
-	};
-	return why >= 0 && why <= STALE_SNAP_OTHER ? n[why] : NULL;
-}
-
 const char *stale_text(int why)
 {
 	switch (why) {
@@ -63,24 +42,11 @@ const char *stale_text(int why)
 	return "";
 }
 
+/* The kernel's name of the command that made an FD (journal.h's table); NULL for others. */
 const char *bpf_cmd_name(int cmd)
 {
-	switch (cmd) {
-	case 0: return "BPF_MAP_CREATE";
-	case 5: return "BPF_PROG_LOAD";
-	case 7: return "BPF_OBJ_GET";
-	case 13: return "BPF_PROG_GET_FD_BY_ID";
-	case 14: return "BPF_MAP_GET_FD_BY_ID";
-	case 17: return "BPF_RAW_TRACEPOINT_OPEN";
-	case 18: return "BPF_BTF_LOAD";
-	case 19: return "BPF_BTF_GET_FD_BY_ID";
-	case 28: return "BPF_LINK_CREATE";
-	case 30: return "BPF_LINK_GET_FD_BY_ID";
-	case 32: return "BPF_ENABLE_STATS";
-	case 33: return "BPF_ITER_CREATE";
-	case 36: return "BPF_TOKEN_CREATE";
-	}
-	return NULL;
+	const char *name = bpfleak_cmd_name(cmd);
+	return name && bpfleak_cmds[cmd].creates_fd ? name : NULL;
 }
 
 /* Why a stale finding is information rather than a leak. */
@@ -161,18 +127,10 @@ const char *no_stack_text(const struct finding *f)
 		       "earlier file";
 	case OR_INHERIT_ATTACH:
 		return "no stack: held before attach, made before tracing began";
+	default:
+		break;
 	}
 	return "no stack recorded";
-}
-
-size_t open_fds(const struct proc *p)
-{
-	return p->n_final;
-}
-
-int proc_shown(const struct proc *p, const struct opts *o)
-{
-	return o->pid ? p->pid == o->pid : (p->n_ev || p->snap || p->in_journal);
 }
 
 const char *snapshot_word(const struct proc *p)
@@ -186,7 +144,7 @@ const char *pins_walk_text(const struct snap *s, char *buf, size_t len)
 	if (!s->pins_walked)
 		snprintf(buf, len, "pins not walked");
 	else
-		snprintf(buf, len, "%zu pins", s->n_pins);
+		snprintf(buf, len, "%zu pins", s->found.n_pins);
 	return buf;
 }
 

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 /*
- * --format json: the shape in DESIGN.md section 4, version 1.  Keys listed
- * there are always present (null when unknown); a few more are added for
- * detail and documented in docs/report.md.  Consumers must ignore keys they
- * do not know; a change of meaning bumps "bpfleak_report".
+ * --format json, version 1: the keys docs/report.md ("JSON output") lists
+ * as always present are (null when unknown); the others appear where they
+ * apply.  Consumers must ignore keys they do not know; a change of meaning
+ * bumps "bpfleak_report".
  */
 #include <stdlib.h>
 #include "analyzer.h"
@@ -124,7 +124,7 @@ static void fd_obj(FILE *out, const struct model *m, const struct finding *f, si
 			kv_i64(out, "snapshot_id", r->other_id, 1);
 		}
 	}
-	if (r->sfd && r->sfd->target)
+	if (r->sfd && r->sfd->target[0])
 		kv_str(out, "target", r->sfd->target, 1);
 	if (r->sfd || r->origin != OR_CLOSE_EVENT)
 		fprintf(out, ", \"cloexec\": %s", r->cloexec ? "true" : "false");

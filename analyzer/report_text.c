@@ -128,7 +128,7 @@ static void print_fds(FILE *out, const struct model *m, const struct finding *f)
 			fprintf(out, "; %s", stale_text(r->stale));
 		if (r->stale == STALE_SNAP_OTHER)
 			fprintf(out, " (%s %u)", bpfleak_kind_name(r->other_kind), r->other_id);
-		if (f->cls == CLS_UNKNOWN_ORIGIN && r->sfd && r->sfd->target)
+		if (f->cls == CLS_UNKNOWN_ORIGIN && r->sfd && r->sfd->target[0])
 			fprintf(out, "; %s", r->sfd->target);
 		if (r->created_ns >= 0 && p->end_ns >= r->created_ns && r->closed_ns == NS_OPEN &&
 		    f->cls != CLS_DOUBLE_CLOSE &&
@@ -253,7 +253,7 @@ void report_text(const struct model *m, const struct opts *o, FILE *out)
 		if (p->snap)
 			fprintf(out, "  snapshot: %s (%s), %zu bpf FDs, %s%s%s\n",
 				p->snap->source, p->snap->reason ? p->snap->reason : "",
-				p->snap->n_fds, pins_walk_text(p->snap, pins, sizeof(pins)),
+				p->snap->found.n_fds, pins_walk_text(p->snap, pins, sizeof(pins)),
 				p->snap_note ? "; " : "", p->snap_note ? p->snap_note : "");
 		else
 			fprintf(out, "  snapshot: none%s%s: journal only, stale and unknown_origin "

@@ -120,14 +120,6 @@ const char *path_base(const char *path)
 	return s ? s + 1 : path;
 }
 
-int ends_with(const char *s, const char *suffix)
-{
-	if (!s || !suffix)
-		return 0;
-	size_t a = strlen(s), b = strlen(suffix);
-	return a >= b && strcmp(s + a - b, suffix) == 0;
-}
-
 void json_str(FILE *f, const char *s)
 {
 	if (!s) {

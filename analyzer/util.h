@@ -32,8 +32,16 @@ static inline int64_t ns_between(int64_t earlier, int64_t later)
 	return __builtin_sub_overflow(later, earlier, &d) ? INT64_MAX : d;
 }
 
+/* a + b for journal timestamps, saturated instead of overflowing. */
+static inline int64_t ns_add(int64_t a, int64_t b)
+{
+	int64_t r;
+	if (!__builtin_add_overflow(a, b, &r))
+		return r;
+	return b > 0 ? INT64_MAX : INT64_MIN;
+}
+
 const char *path_base(const char *path);
-int ends_with(const char *s, const char *suffix);
 
 /* JSON string literal with escapes (NULL prints null). */
 void json_str(FILE *f, const char *s);

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <bpfleak/journal.h>
-#include <bpfleak/snapshot.h>
+#include <bpfleak/procfs.h>
 
 static uint32_t parse_u32(const char *s, int base)
 {

@@ -148,7 +148,12 @@ static int ensure_schema(struct jw *j, char *err, size_t errcap)
 	long long app = 0, version = 0;
 	if (bpfleak_sql_int64(db, "PRAGMA application_id", &app) != SQLITE_OK ||
 	    bpfleak_sql_int64(db, "PRAGMA user_version", &version) != SQLITE_OK) {
-		snprintf(err, errcap, "not an sqlite database: %s", sqlite3_errmsg(db));
+		/* Only NOTADB means a foreign file: a full disk or a read error
+		 * fails here too and must be named as what it is. */
+		snprintf(err, errcap, "%s: %s",
+			 sqlite3_extended_errcode(db) == SQLITE_NOTADB ? "not an sqlite database"
+								    : "unreadable",
+			 sqlite3_errmsg(db));
 		return -1;
 	}
 	if (app == BPFLEAK_APPLICATION_ID && version == BPFLEAK_SCHEMA_VERSION)
@@ -584,64 +589,95 @@ int jw_process_flushed(struct jw *j, int64_t row, uint64_t ts_ns)
 }
 
 struct snap_args {
-	const struct bpfleak_snapshot *s;
+	pid_t pid;
+	int n_mounts;
 	const struct jw_snapshot_info *info;
 };
 
 static void bind_snapshot(sqlite3_stmt *st, const void *arg)
 {
 	const struct snap_args *a = arg;
-	sqlite3_bind_int(st, 1, a->s->pid);
+	sqlite3_bind_int(st, 1, a->pid);
 	sqlite3_bind_int64(st, 2, (int64_t)a->info->ts_ns);
 	sqlite3_bind_text(st, 3, a->info->reason, -1, SQLITE_STATIC);
 	bind_opt_int(st, 4, a->info->end_ns != 0, (int64_t)a->info->end_ns);
 	sqlite3_bind_int(st, 5, a->info->pins_walked);
-	sqlite3_bind_int(st, 6, a->s->n_mounts);
+	sqlite3_bind_int(st, 6, a->n_mounts);
+}
+
+int64_t jw_snapshot_begin(struct jw *j, pid_t pid, int n_mounts, const struct jw_snapshot_info *info)
+{
+	struct snap_args args = { pid, n_mounts, info };
+	int rc = once(j->db, "INSERT INTO snapshot(pid, ts_ns, reason, end_ns, pins_walked, mounts)"
+			     " VALUES (?,?,?,?,?,?)", bind_snapshot, &args);
+	return rc == SQLITE_OK ? sqlite3_last_insert_rowid(j->db) : -1;
+}
+
+static const char snap_fd_sql[] = "INSERT OR REPLACE INTO snapshot_fd(snapshot_id, fd, kind,"
+				  " obj_id, target, cloexec, fdinfo) VALUES (?,?,?,?,?,?,?)";
+static const char snap_pin_sql[] = "INSERT INTO snapshot_pin(snapshot_id, path, kind, obj_id,"
+				   " name, error) VALUES (?,?,?,?,?,?)";
+
+static int write_snap_fd(sqlite3_stmt *st, int64_t id, const struct bpfleak_snap_fd *f)
+{
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int(st, 2, f->fd);
+	sqlite3_bind_int(st, 3, f->kind);
+	bind_opt_int(st, 4, f->obj_id != 0, f->obj_id);
+	sqlite3_bind_text(st, 5, f->target, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 6, f->cloexec);
+	sqlite3_bind_text(st, 7, f->fdinfo, -1, SQLITE_STATIC);
+	return run(st);
+}
+
+static int write_snap_pin(sqlite3_stmt *st, int64_t id, const struct bpfleak_snap_pin *p)
+{
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_text(st, 2, p->path, -1, SQLITE_STATIC);
+	bind_opt_int(st, 3, p->error == 0, p->kind);
+	bind_opt_int(st, 4, p->error == 0, p->obj_id);
+	if (p->name[0])
+		sqlite3_bind_text(st, 5, p->name, (int)strnlen(p->name, sizeof(p->name)),
+				  SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, 5);
+	bind_opt_int(st, 6, p->error != 0, p->error);
+	return run(st);
+}
+
+int jw_snapshot_fd(struct jw *j, int64_t snapshot_id, const struct bpfleak_snap_fd *f)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(j->db, snap_fd_sql, -1, &st, NULL);
+	if (rc == SQLITE_OK)
+		rc = write_snap_fd(st, snapshot_id, f);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int jw_snapshot_pin(struct jw *j, int64_t snapshot_id, const struct bpfleak_snap_pin *p)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(j->db, snap_pin_sql, -1, &st, NULL);
+	if (rc == SQLITE_OK)
+		rc = write_snap_pin(st, snapshot_id, p);
+	sqlite3_finalize(st);
+	return rc;
 }
 
 int jw_snapshot(struct jw *j, const struct bpfleak_snapshot *s, const struct jw_snapshot_info *info)
 {
-	struct snap_args args = { s, info };
-	int rc = once(j->db, "INSERT INTO snapshot(pid, ts_ns, reason, end_ns, pins_walked, mounts)"
-			     " VALUES (?,?,?,?,?,?)", bind_snapshot, &args);
-	if (rc != SQLITE_OK)
-		return rc;
-	int64_t id = sqlite3_last_insert_rowid(j->db);
+	int64_t id = jw_snapshot_begin(j, s->pid, s->n_mounts, info);
+	if (id < 0)
+		return jw_errcode(j);
 	sqlite3_stmt *fd = NULL, *pin = NULL;
-	rc = sqlite3_prepare_v2(j->db,
-				"INSERT OR REPLACE INTO snapshot_fd(snapshot_id, fd, kind, obj_id, target,"
-				" cloexec, fdinfo) VALUES (?,?,?,?,?,?,?)",
-				-1, &fd, NULL);
+	int rc = sqlite3_prepare_v2(j->db, snap_fd_sql, -1, &fd, NULL);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_prepare_v2(j->db,
-					"INSERT INTO snapshot_pin(snapshot_id, path, kind, obj_id, name, error)"
-					" VALUES (?,?,?,?,?,?)",
-					-1, &pin, NULL);
-	for (size_t i = 0; i < s->n_fds && rc == SQLITE_OK; i++) {
-		const struct bpfleak_snap_fd *f = &s->fds[i];
-		sqlite3_bind_int64(fd, 1, id);
-		sqlite3_bind_int(fd, 2, f->fd);
-		sqlite3_bind_int(fd, 3, f->kind);
-		bind_opt_int(fd, 4, f->obj_id != 0, f->obj_id);
-		sqlite3_bind_text(fd, 5, f->target, -1, SQLITE_STATIC);
-		sqlite3_bind_int(fd, 6, f->cloexec);
-		sqlite3_bind_text(fd, 7, f->fdinfo, -1, SQLITE_STATIC);
-		rc = run(fd);
-	}
-	for (size_t i = 0; i < s->n_pins && rc == SQLITE_OK; i++) {
-		const struct bpfleak_snap_pin *p = &s->pins[i];
-		sqlite3_bind_int64(pin, 1, id);
-		sqlite3_bind_text(pin, 2, p->path, -1, SQLITE_STATIC);
-		bind_opt_int(pin, 3, p->error == 0, p->kind);
-		bind_opt_int(pin, 4, p->error == 0, p->obj_id);
-		if (p->name[0])
-			sqlite3_bind_text(pin, 5, p->name, (int)strnlen(p->name, sizeof(p->name)),
-					  SQLITE_TRANSIENT);
-		else
-			sqlite3_bind_null(pin, 5);
-		bind_opt_int(pin, 6, p->error != 0, p->error);
-		rc = run(pin);
-	}
+		rc = sqlite3_prepare_v2(j->db, snap_pin_sql, -1, &pin, NULL);
+	for (size_t i = 0; i < s->n_fds && rc == SQLITE_OK; i++)
+		rc = write_snap_fd(fd, id, &s->fds[i]);
+	for (size_t i = 0; i < s->n_pins && rc == SQLITE_OK; i++)
+		rc = write_snap_pin(pin, id, &s->pins[i]);
 	sqlite3_finalize(fd);
 	sqlite3_finalize(pin);
 	return rc;

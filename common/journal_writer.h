@@ -20,6 +20,8 @@
 struct sqlite3;
 struct sqlite3_stmt;
 struct bpfleak_snapshot;
+struct bpfleak_snap_fd;
+struct bpfleak_snap_pin;
 
 enum {
 	JW_INS_EVENT,
@@ -128,6 +130,10 @@ int64_t jw_process_find_exec(struct jw *j, pid_t pid, uint64_t start_ticks, cons
 int jw_process_exited(struct jw *j, int64_t row, uint64_t ts_ns, bool have_status, int status);
 int jw_process_flushed(struct jw *j, int64_t row, uint64_t ts_ns);
 int jw_snapshot(struct jw *j, const struct bpfleak_snapshot *s, const struct jw_snapshot_info *info);
+/* The same row by row: the snapshot row (its id, or -1), then its FDs and pins. */
+int64_t jw_snapshot_begin(struct jw *j, pid_t pid, int n_mounts, const struct jw_snapshot_info *info);
+int jw_snapshot_fd(struct jw *j, int64_t snapshot_id, const struct bpfleak_snap_fd *f);
+int jw_snapshot_pin(struct jw *j, int64_t snapshot_id, const struct bpfleak_snap_pin *p);
 int jw_frame(struct jw *j, const char *module_key, uint64_t offset, int inline_depth,
 	     const char *function, const char *file, int line);
 int jw_meta(struct jw *j, const char *key, const char *value);

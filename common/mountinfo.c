@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 /* Finding bpffs mount points in /proc/PID/mountinfo text. */
 #include <string.h>
-#include <bpfleak/snapshot.h>
+#include <bpfleak/procfs.h>
 
 /* mountinfo escapes space, tab, newline and backslash as \ooo. */
 static void unescape(char *s)

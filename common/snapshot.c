@@ -19,65 +19,6 @@
 #include <bpfleak/snapshot.h>
 #include "bpfcall.h"
 
-void bpfleak_boot_id(char *out, size_t cap)
-{
-	out[0] = '\0';
-	int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	ssize_t n = read(fd, out, cap - 1);
-	close(fd);
-	out[n > 0 ? n : 0] = '\0';
-	out[strcspn(out, "\n")] = '\0';
-}
-
-char *bpfleak_read_file(const char *path, size_t *len_out)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return NULL;
-	size_t cap = 4096, len = 0;
-	char *buf = malloc(cap);
-	while (buf) {
-		if (len + 1 >= cap) {
-			char *bigger = realloc(buf, cap * 2);
-			if (!bigger) {
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			buf = bigger;
-			cap *= 2;
-		}
-		ssize_t n = read(fd, buf + len, cap - len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int e = errno;
-			free(buf);
-			buf = NULL;
-			errno = e;
-			break;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	int e = errno;
-	close(fd);
-	errno = e;
-	if (buf) {
-		buf[len] = '\0';
-		if (len_out)
-			*len_out = len;
-		/* Snapshots keep thousands of these: give back the unused tail. */
-		char *fit = realloc(buf, len + 1);
-		if (fit)
-			buf = fit;
-	}
-	return buf;
-}
-
 static int grow(void **arr, size_t n, size_t *cap, size_t elem)
 {
 	if (n < *cap)
@@ -100,19 +41,19 @@ static void proc_dir(char *out, size_t cap, pid_t pid, pid_t tid)
 		snprintf(out, cap, "/proc/%d", (int)pid);
 }
 
-static int snapshot_fds(pid_t pid, pid_t tid, int (*skip_fd)(int), struct bpfleak_snapshot *out);
+static int snapshot_fds(pid_t pid, pid_t tid, struct bpfleak_snapshot *out);
 
-int bpfleak_snapshot_fds(pid_t pid, int (*skip_fd)(int), struct bpfleak_snapshot *out)
+int bpfleak_snapshot_fds(pid_t pid, struct bpfleak_snapshot *out)
 {
-	return snapshot_fds(pid, 0, skip_fd, out);
+	return snapshot_fds(pid, 0, out);
 }
 
 int bpfleak_snapshot_fds_of(pid_t pid, pid_t tid, struct bpfleak_snapshot *out)
 {
-	return snapshot_fds(pid, tid, NULL, out);
+	return snapshot_fds(pid, tid, out);
 }
 
-static int snapshot_fds(pid_t pid, pid_t tid, int (*skip_fd)(int), struct bpfleak_snapshot *out)
+static int snapshot_fds(pid_t pid, pid_t tid, struct bpfleak_snapshot *out)
 {
 	char base[64], dir_path[80];
 	proc_dir(base, sizeof(base), pid, tid);
@@ -127,7 +68,7 @@ static int snapshot_fds(pid_t pid, pid_t tid, int (*skip_fd)(int), struct bpflea
 	while ((de = readdir(d))) {
 		char *end;
 		long fd = strtol(de->d_name, &end, 10);
-		if (*end || end == de->d_name || fd == own || (skip_fd && skip_fd((int)fd)))
+		if (*end || end == de->d_name || fd == own)
 			continue;
 		char path[128], target[64];
 		snprintf(path, sizeof(path), "%s/fd/%ld", base, fd);
@@ -318,11 +259,11 @@ static int snapshot_pins(pid_t pid, pid_t tid, struct bpfleak_snapshot *out)
 	return rc;
 }
 
-int bpfleak_snapshot_take(pid_t pid, int (*skip_fd)(int fd), struct bpfleak_snapshot *out)
+int bpfleak_snapshot_take(pid_t pid, struct bpfleak_snapshot *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->pid = pid ? pid : getpid();
-	int rc = bpfleak_snapshot_fds(out->pid, skip_fd, out);
+	int rc = bpfleak_snapshot_fds(out->pid, out);
 	if (rc) {
 		out->fd_error = -rc;
 		if (rc != -ENOMEM)

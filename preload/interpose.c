@@ -133,7 +133,7 @@ EXPORT int unshare(int flags)
 }
 
 /* The host's altstacks tell the hooks how much stack a signal handler has. */
-EXPORT int sigaltstack(const stack_t *ss, stack_t *old)
+EXPORT NO_TSAN int sigaltstack(const stack_t *ss, stack_t *old)
 {
 	int r = real.sigaltstack(ss, old);
 	int err = errno;

@@ -135,7 +135,12 @@ static void open_turn(void)
 		ownfds_close_journal(fd);
 		fd = -1;
 	}
-	if (fd >= 0) {
+	/* A page of a shared file mapping is backed by the disk: touching one
+	 * whose block was never allocated raises SIGBUS when the disk is full
+	 * (tmpfs too, even for a read).  fallocate allocates the block or
+	 * fails, and leaves a waiter count other processes have written alone;
+	 * without the page the turns still work, just without the hint. */
+	if (fd >= 0 && fallocate(fd, 0, 0, sizeof(struct turn_page)) == 0) {
 		void *p = mmap(NULL, sizeof(struct turn_page), PROT_READ | PROT_WRITE, MAP_SHARED,
 			       fd, 0);
 		turn_page = p == MAP_FAILED ? NULL : p;

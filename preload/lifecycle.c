@@ -228,7 +228,9 @@ static int main_is_go(struct dl_phdr_info *info, size_t size, void *ctx)
 			size_t name_sz = (nh->n_namesz + 3) & ~3u, desc_sz = (nh->n_descsz + 3) & ~3u;
 			if (name + name_sz + desc_sz > end)
 				break;
-			if (nh->n_namesz == 3 && !memcmp(name, "Go", 3) && nh->n_type == 4)
+			/* Go's linker pads the name: n_namesz is 4 for "Go\0\0". */
+			if ((nh->n_namesz == 3 || nh->n_namesz == 4) && !memcmp(name, "Go", 3) &&
+			    nh->n_type == 4)
 				*(bool *)ctx = true;
 			p = name + name_sz + desc_sz;
 		}

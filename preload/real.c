@@ -14,7 +14,7 @@
 #include <sys/syscall.h>
 #include "shim.h"
 
-long raw_syscall(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
+NO_TSAN long raw_syscall(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
 {
 	long ret;
 #if defined(__x86_64__)
@@ -68,7 +68,7 @@ static int fb_dup(int fd) { return (int)RAW(SYS_dup, fd, 0, 0); }
 static int fb_dup3(int o, int n, int fl) { return (int)RAW(SYS_dup3, o, n, fl); }
 static int fb_bpf(int cmd, void *attr, unsigned int size) { return (int)RAW(SYS_bpf, cmd, attr, size); }
 static int fb_unshare(int flags) { return (int)RAW(SYS_unshare, flags, 0, 0); }
-static int fb_sigaltstack(const void *ss, void *old) { return (int)RAW(SYS_sigaltstack, ss, old, 0); }
+NO_TSAN static int fb_sigaltstack(const void *ss, void *old) { return (int)RAW(SYS_sigaltstack, ss, old, 0); }
 
 static int fb_dup2(int o, int n)
 {

@@ -63,7 +63,11 @@ struct real_fns {
 };
 extern struct real_fns real;
 void real_resolve(void);
-long raw_syscall(long nr, long a1, long a2, long a3, long a4, long a5, long a6);
+/* TSan's runtime calls sigaltstack() while it initializes, before an
+ * instrumented function may run: the interposer and what it calls stay
+ * uninstrumented in a -fsanitize=thread build (make sanitize-tsan). */
+#define NO_TSAN __attribute__((no_sanitize_thread))
+NO_TSAN long raw_syscall(long nr, long a1, long a2, long a3, long a4, long a5, long a6);
 
 /* ---- configuration (config.c): read once from environ at start ---- */
 struct shim_config {
@@ -226,7 +230,7 @@ bool stack_disabled(void);
 bool sigstack_room(size_t need);
 /* True when running on this thread's alternate signal stack. */
 bool sigstack_on_alt(void);
-void sigstack_note(const void *new_ss, int rc);
+NO_TSAN void sigstack_note(const void *new_ss, int rc);
 
 /* ---- object identity cache (objcache.c) ---- */
 struct obj_node {

@@ -15,7 +15,7 @@ static __thread uintptr_t alt_lo __attribute__((tls_model("initial-exec")));
 static __thread uintptr_t alt_hi __attribute__((tls_model("initial-exec")));
 static __thread int alt_known __attribute__((tls_model("initial-exec")));
 
-static void set_bounds(const stack_t *ss)
+NO_TSAN static void set_bounds(const stack_t *ss)
 {
 	if (ss->ss_flags & SS_DISABLE || !ss->ss_sp || !ss->ss_size) {
 		alt_lo = alt_hi = 0;
@@ -26,7 +26,7 @@ static void set_bounds(const stack_t *ss)
 	alt_known = 1;
 }
 
-void sigstack_note(const void *new_ss, int rc)
+NO_TSAN void sigstack_note(const void *new_ss, int rc)
 {
 	if (rc == 0 && new_ss)
 		set_bounds(new_ss);

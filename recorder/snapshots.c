@@ -135,7 +135,7 @@ void snapshots_live(struct session *s, struct kproc *p)
 {
 	struct bpfleak_snapshot snap;
 	uint64_t ts = now_ns();
-	if (bpfleak_snapshot_take(p->pid, NULL, &snap) != 0) {
+	if (bpfleak_snapshot_take(p->pid, &snap) != 0) {
 		bpfleak_snapshot_free(&snap);
 		return;   /* gone meanwhile: its exit record will say so */
 	}
@@ -161,7 +161,7 @@ void snapshots_attach_scan(struct session *s, struct kproc *p)
 	memset(&snap, 0, sizeof(snap));
 	snap.pid = p->pid;
 	uint64_t ts = now_ns();
-	int rc = bpfleak_snapshot_fds(p->pid, NULL, &snap);
+	int rc = bpfleak_snapshot_fds(p->pid, &snap);
 	p->attach_scan_ns = now_ns();
 	kernel_poll(s->k, 0);
 	for (size_t i = 0; rc == 0 && i < snap.n_fds; i++) {

@@ -6,16 +6,22 @@
 #include <unistd.h>
 #include "jbuild.h"
 
-static void die(const char *what, sqlite3 *db)
+static void die(struct jb *j, const char *what)
 {
-	fprintf(stderr, "jbuild: %s: %s\n", what, db ? sqlite3_errmsg(db) : "?");
+	fprintf(stderr, "jbuild: %s: %s\n", what, jw_errstr(jw_errcode(&j->jw)));
 	abort();
+}
+
+static void check(struct jb *j, int rc, const char *what)
+{
+	if (rc != 0)
+		die(j, what);
 }
 
 void jb_sql(struct jb *j, const char *sql)
 {
 	char *msg = NULL;
-	if (sqlite3_exec(j->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+	if (sqlite3_exec(j->jw.db, sql, NULL, NULL, &msg) != SQLITE_OK) {
 		fprintf(stderr, "jbuild: %s: %s\n", sql, msg);
 		abort();
 	}
@@ -23,80 +29,89 @@ void jb_sql(struct jb *j, const char *sql)
 
 void jb_init(struct jb *j)
 {
+	char err[256];
 	memset(j, 0, sizeof(*j));
 	snprintf(j->dir, sizeof(j->dir), "%s/bpfleak-test.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	if (!mkdtemp(j->dir))
 		abort();
 	snprintf(j->path, sizeof(j->path), "%s/journal.db", j->dir);
-	if (sqlite3_open(j->path, &j->db) != SQLITE_OK)
-		die("open", j->db);
-	jb_sql(j, BPFLEAK_SCHEMA_SQL);
-	char buf[128];
-	snprintf(buf, sizeof(buf), "PRAGMA application_id = %d; PRAGMA user_version = %d;",
-		 BPFLEAK_APPLICATION_ID, BPFLEAK_SCHEMA_VERSION);
-	jb_sql(j, buf);
-	jb_sql(j, "BEGIN");
+	if (jw_open(&j->jw, j->path, JW_CREATE, err, sizeof(err)) != 0) {
+		fprintf(stderr, "jbuild: %s\n", err);
+		abort();
+	}
+	j->open = true;
+	check(j, jw_begin(&j->jw), "begin");
 	j->ts = 1000000000;   /* 1 s */
 	j->step = 1000000;    /* 1 ms */
 }
 
 void jb_done(struct jb *j)
 {
-	if (!j->db)
+	if (!j->open)
 		return;
-	jb_sql(j, "COMMIT");
-	sqlite3_close(j->db);
-	j->db = NULL;
+	check(j, jw_commit(&j->jw), "commit");
+	jw_close(&j->jw);
+	j->open = false;
 }
 
 void jb_cleanup(struct jb *j)
 {
 	jb_done(j);
+	for (size_t i = 0; i < j->n_rows; i++)
+		free(j->rows[i].path);
+	free(j->rows);
+	j->rows = NULL;
+	j->n_rows = 0;
 	char cmd[400];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", j->dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "jbuild: could not remove %s\n", j->dir);
 }
 
-static sqlite3_stmt *prep(struct jb *j, const char *sql)
+static void remember(struct jb *j, int pid, const char *path, int64_t row)
 {
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(j->db, sql, -1, &st, NULL) != SQLITE_OK)
-		die(sql, j->db);
-	return st;
+	j->rows = realloc(j->rows, (j->n_rows + 1) * sizeof(*j->rows));
+	if (!j->rows)
+		abort();
+	j->rows[j->n_rows++] = (struct jb_row){ pid, path ? strdup(path) : NULL, row };
 }
 
-static void step_done(struct jb *j, sqlite3_stmt *st)
+/* The latest row remembered for pid (and path: a module; NULL: a process). */
+static int64_t recall(struct jb *j, int pid, const char *path)
 {
-	if (sqlite3_step(st) != SQLITE_DONE)
-		die("insert", j->db);
-	sqlite3_finalize(st);
+	for (size_t i = j->n_rows; i-- > 0;)
+		if (j->rows[i].pid == pid && !j->rows[i].path == !path &&
+		    (!path || strcmp(j->rows[i].path, path) == 0))
+			return j->rows[i].row;
+	fprintf(stderr, "jbuild: no row for pid %d %s\n", pid, path ? path : "");
+	abort();
 }
 
 void jb_process(struct jb *j, int pid, int ppid, const char *exe, const char *origin, int exited)
 {
-	sqlite3_stmt *st = prep(j, "INSERT INTO process(pid, ppid, exe, cmdline, origin, started_ns,"
-				" exited_ns) VALUES (?,?,?,?,?,?,?)");
-	sqlite3_bind_int(st, 1, pid);
-	sqlite3_bind_int(st, 2, ppid);
-	sqlite3_bind_text(st, 3, exe, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 4, exe, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 5, origin, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 6, j->ts);
+	struct jw_process p = { .pid = pid, .ppid = ppid, .exe = exe, .cmdline = exe,
+				.origin = origin, .started_ns = (uint64_t)j->ts };
+	int64_t row = jw_process(&j->jw, &p);
+	if (row < 0)
+		die(j, "process");
+	remember(j, pid, NULL, row);
 	if (exited)
-		sqlite3_bind_int64(st, 7, j->ts + 1000000000000ll);
-	step_done(j, st);
+		check(j, jw_process_exited(&j->jw, row, (uint64_t)j->ts + 1000000000000ull, false, 0),
+		      "process exited");
+}
+
+void jb_process_flushed(struct jb *j, int pid, int64_t ts)
+{
+	check(j, jw_process_flushed(&j->jw, recall(j, pid, NULL), (uint64_t)ts), "flushed");
 }
 
 int64_t jb_stack(struct jb *j, const uint64_t *ips, int n)
 {
-	static int64_t hash = 1;
-	sqlite3_stmt *st = prep(j, "INSERT INTO stack(hash, depth, ips) VALUES (?,?,?)");
-	sqlite3_bind_int64(st, 1, hash++);
-	sqlite3_bind_int(st, 2, n);
-	sqlite3_bind_blob(st, 3, ips, n * 8, SQLITE_TRANSIENT);
-	step_done(j, st);
-	return sqlite3_last_insert_rowid(j->db);
+	static uint64_t hash = 1;
+	int64_t id = jw_stack(&j->jw, hash++, ips, (uint32_t)n);
+	if (id < 0)
+		die(j, "stack");
+	return id;
 }
 
 int64_t jb_stack1(struct jb *j, uint64_t ip)
@@ -107,50 +122,37 @@ int64_t jb_stack1(struct jb *j, uint64_t ip)
 void jb_module(struct jb *j, int pid, int64_t ts, const char *path, const char *build_id,
 	       uint64_t base, uint64_t size)
 {
-	sqlite3_stmt *st = prep(j, "INSERT INTO module(pid, ts_ns, path, build_id, base, size)"
-				" VALUES (?,?,?,?,?,?)");
-	sqlite3_bind_int(st, 1, pid);
-	sqlite3_bind_int64(st, 2, ts);
-	sqlite3_bind_text(st, 3, path, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 4, build_id, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 5, (int64_t)base);
-	sqlite3_bind_int64(st, 6, (int64_t)size);
-	step_done(j, st);
+	struct jw_module m = { .pid = pid, .ts_ns = (uint64_t)ts, .path = path, .build_id = build_id,
+			       .base = base, .size = size, .file_size = -1, .mtime_ns = -1 };
+	int64_t row = jw_module(&j->jw, &m);
+	if (row < 0)
+		die(j, "module");
+	remember(j, pid, path, row);
+}
+
+void jb_module_unload(struct jb *j, int pid, const char *path, int64_t ts)
+{
+	check(j, jw_module_unloaded(&j->jw, recall(j, pid, path), (uint64_t)ts), "unload");
 }
 
 void jb_object(struct jb *j, int kind, uint32_t id, int type, const char *name, uint32_t prog_id)
 {
-	sqlite3_stmt *st = prep(j, "INSERT INTO object(kind, id, type, name, key_size, value_size,"
-				" max_entries, flags, prog_id) VALUES (?,?,?,?,4,8,16,0,?)");
-	sqlite3_bind_int(st, 1, kind);
-	sqlite3_bind_int64(st, 2, id);
-	sqlite3_bind_int(st, 3, type);
-	sqlite3_bind_text(st, 4, name, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 5, prog_id);
-	step_done(j, st);
+	struct bpfleak_obj_info o = { .kind = kind, .id = id, .type = (uint32_t)type,
+				      .key_size = 4, .value_size = 8, .max_entries = 16,
+				      .prog_id = prog_id };
+	snprintf(o.name, sizeof(o.name), "%s", name ? name : "");
+	check(j, jw_object(&j->jw, &o, (uint64_t)j->ts), "object");
 }
 
 void jb_ev(struct jb *j, int pid, int op, int fd, int fd2, int cmd, int kind, uint32_t id,
 	   int64_t stack, int result, int flags, const char *detail)
 {
-	sqlite3_stmt *st = prep(j, "INSERT INTO event(ts_ns, pid, tid, op, fd, fd2, cmd, obj_kind,"
-				" obj_id, stack_id, result, flags, detail) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
-	sqlite3_bind_int64(st, 1, j->ts);
-	sqlite3_bind_int(st, 2, pid);
-	sqlite3_bind_int(st, 3, pid);
-	sqlite3_bind_int(st, 4, op);
-	sqlite3_bind_int(st, 5, fd);
-	sqlite3_bind_int(st, 6, fd2);
-	sqlite3_bind_int(st, 7, cmd);
-	sqlite3_bind_int(st, 8, kind);
-	sqlite3_bind_int64(st, 9, id);
-	if (stack > 0)
-		sqlite3_bind_int64(st, 10, stack);
-	sqlite3_bind_int(st, 11, result);
-	sqlite3_bind_int(st, 12, flags);
-	if (detail)
-		sqlite3_bind_text(st, 13, detail, -1, SQLITE_TRANSIENT);
-	step_done(j, st);
+	struct jw_event e = {
+		.ts_ns = (uint64_t)j->ts, .pid = pid, .tid = pid, .op = op, .has_fd = fd >= 0,
+		.fd = fd, .has_fd2 = true, .fd2 = fd2, .cmd = cmd, .kind = kind, .obj_id = id,
+		.stack_id = stack, .result = result, .flags = flags, .detail = detail,
+	};
+	check(j, jw_event(&j->jw, &e), "event");
 	j->ts += j->step;
 }
 
@@ -175,27 +177,21 @@ void jb_inherited(struct jb *j, int pid, int fd, int kind, uint32_t id, const ch
 	jb_ev(j, pid, BPFLEAK_OP_INHERITED, fd, 0, 0, kind, id, 0, 0, 0, why);
 }
 
-int64_t jb_snapshot(struct jb *j, int pid)
+int64_t jb_snapshot_ex(struct jb *j, int pid, int64_t ts, int64_t end_ns, bool pins_walked)
 {
-	sqlite3_stmt *st = prep(j, "INSERT INTO snapshot(pid, ts_ns, reason) VALUES (?,?,'exit')");
-	sqlite3_bind_int(st, 1, pid);
-	sqlite3_bind_int64(st, 2, j->ts);
-	step_done(j, st);
-	j->ts += j->step;
-	return sqlite3_last_insert_rowid(j->db);
+	struct jw_snapshot_info info = { .ts_ns = (uint64_t)ts, .end_ns = (uint64_t)end_ns,
+					 .reason = BPFLEAK_SNAP_EXIT, .pins_walked = pins_walked };
+	int64_t id = jw_snapshot_begin(&j->jw, pid, 1, &info);
+	if (id < 0)
+		die(j, "snapshot");
+	return id;
 }
 
-int64_t jb_snapshot_ex(struct jb *j, int pid, int64_t ts, int64_t end_ns, int pins_walked)
+int64_t jb_snapshot(struct jb *j, int pid)
 {
-	sqlite3_stmt *st = prep(j, "INSERT INTO snapshot(pid, ts_ns, end_ns, pins_walked, reason)"
-				" VALUES (?,?,?,?,'exit')");
-	sqlite3_bind_int(st, 1, pid);
-	sqlite3_bind_int64(st, 2, ts);
-	sqlite3_bind_int64(st, 3, end_ns);
-	if (pins_walked >= 0)
-		sqlite3_bind_int(st, 4, pins_walked);
-	step_done(j, st);
-	return sqlite3_last_insert_rowid(j->db);
+	int64_t id = jb_snapshot_ex(j, pid, j->ts, j->ts, true);
+	j->ts += j->step;
+	return id;
 }
 
 void jb_note(struct jb *j, int pid, const char *note, int fd2)
@@ -205,41 +201,10 @@ void jb_note(struct jb *j, int pid, const char *note, int fd2)
 
 void jb_drop(struct jb *j, int pid, int lost, int64_t start, int64_t end, const char *why)
 {
-	sqlite3_stmt *st = prep(j, "INSERT INTO event(ts_ns, pid, tid, op, fd2, detail, end_ns)"
-				" VALUES (?,?,?,?,?,?,?)");
-	sqlite3_bind_int64(st, 1, start);
-	sqlite3_bind_int(st, 2, pid);
-	sqlite3_bind_int(st, 3, pid);
-	sqlite3_bind_int(st, 4, BPFLEAK_OP_DROP);
-	sqlite3_bind_int(st, 5, lost);
-	if (why)
-		sqlite3_bind_text(st, 6, why, -1, SQLITE_TRANSIENT);
-	if (end >= 0)
-		sqlite3_bind_int64(st, 7, end);
-	step_done(j, st);
-}
-
-void jb_process_times(struct jb *j, int pid, int64_t started, int64_t exited, int64_t flushed)
-{
-	static const char *const col[] = { "started_ns", "exited_ns", "flushed_ns" };
-	int64_t v[] = { started, exited, flushed };
-	char sql[200];
-	for (int i = 0; i < 3; i++) {
-		if (v[i] < 0)
-			continue;
-		snprintf(sql, sizeof(sql), "UPDATE process SET %s = %lld WHERE id = (SELECT max(id)"
-			 " FROM process WHERE pid = %d)", col[i], (long long)v[i], pid);
-		jb_sql(j, sql);
-	}
-}
-
-void jb_module_unload(struct jb *j, int pid, const char *path, int64_t ts)
-{
-	sqlite3_stmt *st = prep(j, "UPDATE module SET unloaded_ns = ? WHERE pid = ? AND path = ?");
-	sqlite3_bind_int64(st, 1, ts);
-	sqlite3_bind_int(st, 2, pid);
-	sqlite3_bind_text(st, 3, path, -1, SQLITE_TRANSIENT);
-	step_done(j, st);
+	struct jw_event e = { .ts_ns = (uint64_t)start, .pid = pid, .tid = pid,
+			      .op = BPFLEAK_OP_DROP, .has_fd2 = true, .fd2 = lost, .cmd = -1,
+			      .detail = why, .end_ns = end > 0 ? (uint64_t)end : 0 };
+	check(j, jw_event(&j->jw, &e), "drop");
 }
 
 void jb_snap_fd(struct jb *j, int64_t snap, int fd, int kind, uint32_t id)
@@ -250,27 +215,18 @@ void jb_snap_fd(struct jb *j, int64_t snap, int fd, int kind, uint32_t id)
 		 kind == BPFLEAK_KIND_MAP ? "map_type:\t1\nkey_size:\t4\nvalue_size:\t8\n"
 					    "max_entries:\t16\nmap_flags:\t0x0\n" : "",
 		 kind >= 1 && kind <= 4 ? key[kind] : "x_id", id);
-	sqlite3_stmt *st = prep(j, "INSERT INTO snapshot_fd(snapshot_id, fd, kind, obj_id, target,"
-				" cloexec, fdinfo) VALUES (?,?,?,?,?,1,?)");
-	sqlite3_bind_int64(st, 1, snap);
-	sqlite3_bind_int(st, 2, fd);
-	sqlite3_bind_int(st, 3, kind);
-	sqlite3_bind_int64(st, 4, id);
-	sqlite3_bind_text(st, 5, kind == BPFLEAK_KIND_MAP ? "anon_inode:bpf-map" : "anon_inode:bpf-prog",
-			  -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, info, -1, SQLITE_TRANSIENT);
-	step_done(j, st);
+	struct bpfleak_snap_fd f = { .fd = fd, .kind = kind, .obj_id = id, .cloexec = 1,
+				     .fdinfo = info };
+	snprintf(f.target, sizeof(f.target), "%s",
+		 kind == BPFLEAK_KIND_MAP ? "anon_inode:bpf-map" : "anon_inode:bpf-prog");
+	check(j, jw_snapshot_fd(&j->jw, snap, &f), "snapshot fd");
 }
 
 void jb_snap_pin(struct jb *j, int64_t snap, const char *path, int kind, uint32_t id)
 {
-	sqlite3_stmt *st = prep(j, "INSERT INTO snapshot_pin(snapshot_id, path, kind, obj_id, name,"
-				" error) VALUES (?,?,?,?,'pinned',0)");
-	sqlite3_bind_int64(st, 1, snap);
-	sqlite3_bind_text(st, 2, path, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int(st, 3, kind);
-	sqlite3_bind_int64(st, 4, id);
-	step_done(j, st);
+	struct bpfleak_snap_pin p = { .path = (char *)path, .kind = kind, .obj_id = id,
+				      .name = "pinned" };
+	check(j, jw_snapshot_pin(&j->jw, snap, &p), "snapshot pin");
 }
 
 void jb_report(struct jb *j, struct run *r, ...)
@@ -301,6 +257,12 @@ void run_free(struct run *r)
 	r->out = r->err = NULL;
 }
 
+static void sql_die(const char *what, sqlite3 *db)
+{
+	fprintf(stderr, "jbuild: %s: %s\n", what, sqlite3_errmsg(db));
+	abort();
+}
+
 char *jq(const char *json, const char *sql)
 {
 	sqlite3 *db;
@@ -308,7 +270,7 @@ char *jq(const char *json, const char *sql)
 	char *res = NULL;
 	sqlite3_open(":memory:", &db);
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		die(sql, db);
+		sql_die(sql, db);
 	sqlite3_bind_text(st, 1, json, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
 		res = strdup((const char *)sqlite3_column_text(st, 0));
@@ -353,10 +315,11 @@ void jb_model(struct jb *j, struct model *m)
 		abort();
 	}
 	replay_all(m);
-	for (size_t i = 0; i < m->n_procs; i++) {
-		struct proc *p = m->procs[i];
-		if (!p->pins)
-			p->pins = &m->journal_pins;
-		reconcile_proc(m, p);
-	}
+	reconcile_all(m);
+}
+
+void jb_model_free(struct model *m)
+{
+	journal_close(m);
+	model_free(m);
 }

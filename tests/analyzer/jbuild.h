@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
 /*
- * Test helper: build synthetic journals with the real DDL from journal.h in
- * a temp dir, run bpfleak-report in-process on them, and query its JSON
- * output with sqlite's JSON functions.
+ * Test helper: build synthetic journals in a temp dir through the one
+ * journal writer (common/journal_writer.c), run bpfleak-report in-process
+ * on them, and query its JSON output with sqlite's JSON functions.  Tests
+ * that need a journal no recorder writes (damaged, old, lying) change it
+ * with jb_sql.
  */
 #ifndef BPFLEAK_JBUILD_H
 #define BPFLEAK_JBUILD_H
@@ -11,13 +13,24 @@
 #include <sqlite3.h>
 #include <bpfleak/journal.h>
 #include "analyzer.h"
+#include "journal_writer.h"
+
+/* A row written earlier that a later call changes. */
+struct jb_row {
+	int pid;
+	char *path;      /* modules: the path; processes: NULL */
+	int64_t row;
+};
 
 struct jb {
-	sqlite3 *db;
+	struct jw jw;
+	bool open;
 	char dir[256];
 	char path[320];
 	int64_t ts;      /* next event time; each event advances it by step */
 	int64_t step;
+	struct jb_row *rows;
+	size_t n_rows;
 };
 
 void jb_init(struct jb *j);
@@ -39,15 +52,16 @@ void jb_dup(struct jb *j, int pid, int fd, int src, int kind, uint32_t id, int64
 void jb_close(struct jb *j, int pid, int fd, int kind, uint32_t id, int result, int64_t stack);
 void jb_inherited(struct jb *j, int pid, int fd, int kind, uint32_t id, const char *why);
 
+/* An exit snapshot at j->ts whose scan took no time, pins walked. */
 int64_t jb_snapshot(struct jb *j, int pid);
-/* A snapshot whose scan ran from ts to end_ns; pins_walked 0/1 (-1: NULL, an old journal). */
-int64_t jb_snapshot_ex(struct jb *j, int pid, int64_t ts, int64_t end_ns, int pins_walked);
+/* An exit snapshot whose scan ran from ts to end_ns. */
+int64_t jb_snapshot_ex(struct jb *j, int pid, int64_t ts, int64_t end_ns, bool pins_walked);
 /* NOTE event (a BPFLEAK_NOTES name) at j->ts. */
 void jb_note(struct jb *j, int pid, const char *note, int fd2);
 /* DROP: lost events between start and end (end < 0: NULL), why (NULL ok). */
 void jb_drop(struct jb *j, int pid, int lost, int64_t start, int64_t end, const char *why);
-/* Times of pid's latest process row; -1 leaves a column as it is. */
-void jb_process_times(struct jb *j, int pid, int64_t started, int64_t exited, int64_t flushed);
+/* pid's latest process row says everything up to ts is written. */
+void jb_process_flushed(struct jb *j, int pid, int64_t ts);
 /* The module row of pid at path was dlclose'd at ts. */
 void jb_module_unload(struct jb *j, int pid, const char *path, int64_t ts);
 void jb_snap_fd(struct jb *j, int64_t snap, int fd, int kind, uint32_t id);
@@ -70,7 +84,8 @@ char *jb_sites(const char *json);
 /* Lines in a text. */
 int count_lines(const char *s);
 
-/* Load + replay + reconcile, as report_main does, for direct classify_* tests. */
+/* Load + replay + reconcile, as report_main does, for direct classify_* tests; then free it. */
 void jb_model(struct jb *j, struct model *m);
+void jb_model_free(struct model *m);
 
 #endif

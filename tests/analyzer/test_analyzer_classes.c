@@ -30,14 +30,13 @@ static struct opts default_opts(void)
 }
 
 /* The findings one classifier produced, as sorted "stack:count" lines. */
-static char *run_class(struct jb *j, void (*fn)(struct model *, struct proc *, const struct opts *),
-		       const struct opts *o, int pid, struct model *m)
+static char *run_class(struct jb *j, int cls, const struct opts *o, int pid, struct model *m)
 {
 	char buf[1024] = "";
 	jb_model(j, m);
 	struct proc *p = model_proc(m, pid, 0);
 	assert_non_null(p);
-	fn(m, p, o);
+	classify_one(m, p, cls, o);
 	/* Stable order for comparison: by stack id. */
 	for (size_t i = 0; i < m->n_findings; i++)
 		for (size_t k = i + 1; k < m->n_findings; k++)
@@ -80,7 +79,7 @@ static void test_duplicate(void **state)
 	jb_create(&j, 100, 11, MAP, 3, c);
 	jb_close(&j, 100, 11, MAP, 3, 0, 0);
 	jb_create(&j, 100, 11, MAP, 2, c);             /* duplicate of fd 7 */
-	expect(run_class(&j, classify_duplicate, &o, 100, &m), "duplicate s2:1\nduplicate s3:3");
+	expect(run_class(&j, CLS_DUPLICATE, &o, 100, &m), "duplicate s2:1\nduplicate s3:3");
 	/* The oldest FD is the holder; the extra ones point at it. */
 	struct proc *p = model_proc(&m, 100, 0);
 	for (size_t i = 0; i < m.n_findings; i++)
@@ -88,7 +87,7 @@ static void test_duplicate(void **state)
 			const struct fdrec *r = &p->recs[m.findings[i].recs[k]];
 			assert_int_equal(r->same_as_fd, r->obj_id == 1 ? 3 : 7);
 		}
-	model_free(&m);
+	jb_model_free(&m);
 	jb_cleanup(&j);
 }
 
@@ -115,8 +114,8 @@ static void test_unpinned(void **state)
 	jb_snap_fd(&j, s, 7, MAP, 6);
 	jb_snap_pin(&j, s, "/sys/fs/bpf/m", MAP, 1);
 	jb_snap_pin(&j, s, "/sys/fs/bpf/l", LINK, 4);
-	expect(run_class(&j, classify_unpinned, &o, 100, &m), "unpinned s1:1\nunpinned s2:1");
-	model_free(&m);
+	expect(run_class(&j, CLS_UNPINNED, &o, 100, &m), "unpinned s1:1\nunpinned s2:1");
+	jb_model_free(&m);
 
 	/* Information by default, a leak with --expect-pinned. */
 	struct run r;
@@ -154,15 +153,15 @@ static void test_outstanding(void **state)
 		jb_snap_pin(&j, s, fd == 3 ? "/sys/fs/bpf/a" : fd == 4 ? "/sys/fs/bpf/b" : "/sys/fs/bpf/c",
 			    MAP, (uint32_t)fd - 2);
 	}
-	expect(run_class(&j, classify_outstanding, &o, 100, &m), "outstanding s1:3");
+	expect(run_class(&j, CLS_OUTSTANDING, &o, 100, &m), "outstanding s1:3");
 	assert_int_equal(m.findings[0].oldest_age, 9 * SEC);
 	assert_int_equal(m.findings[0].newest_age, 7 * SEC);
-	model_free(&m);
+	jb_model_free(&m);
 
 	o.min_age_ns = 8 * SEC;
-	expect(run_class(&j, classify_outstanding, &o, 100, &m), "outstanding s1:2");
+	expect(run_class(&j, CLS_OUTSTANDING, &o, 100, &m), "outstanding s1:2");
 	assert_int_equal(m.findings[0].newest_age, 8 * SEC);
-	model_free(&m);
+	jb_model_free(&m);
 
 	/* Information only, unless --min-age makes old FDs leaks.  (Three FDs
 	 * opened a second apart and never closed are also growth: --class.) */
@@ -213,13 +212,13 @@ static void test_growth(void **state)
 	jb_snapshot(&j, 100);
 	/* No snapshot FDs are given: compare the journal only. */
 	jb_sql(&j, "DELETE FROM snapshot");
-	expect(run_class(&j, classify_growth, &o, 100, &m), "growth s1:10\ngrowth s5:12");
+	expect(run_class(&j, CLS_GROWTH, &o, 100, &m), "growth s1:10\ngrowth s5:12");
 	assert_true(m.findings[0].rate_per_s > 0.99 && m.findings[0].rate_per_s < 1.01);
-	model_free(&m);
+	jb_model_free(&m);
 
 	o.growth_min = 11;
-	expect(run_class(&j, classify_growth, &o, 100, &m), "growth s5:12");
-	model_free(&m);
+	expect(run_class(&j, CLS_GROWTH, &o, 100, &m), "growth s5:12");
+	jb_model_free(&m);
 	(void)g;
 	(void)burst;
 	(void)closed;
@@ -241,8 +240,8 @@ static void test_unknown_origin(void **state)
 	jb_snap_fd(&j, s, 3, MAP, 1);
 	jb_snap_fd(&j, s, 9, MAP, 77);   /* a raw syscall the shim never saw */
 	jb_snap_fd(&j, s, 10, PROG, 78);
-	expect(run_class(&j, classify_unknown_origin, &o, 100, &m), "unknown_origin s0:2");
-	model_free(&m);
+	expect(run_class(&j, CLS_UNKNOWN_ORIGIN, &o, 100, &m), "unknown_origin s0:2");
+	jb_model_free(&m);
 	struct run r;
 	jb_report(&j, &r, "--class", "unknown_origin", "--format", "json", NULL);
 	assert_int_equal(r.rc, 3);   /* information, but a blind spot: no all-clear */
@@ -274,11 +273,11 @@ static void test_double_close(void **state)
 	jb_close(&j, 100, 7, MAP, 3, 0, 0);
 	jb_close(&j, 100, 7, MAP, 3, -9, 0);       /* ... nor a close-everything sweep: */
 	jb_sql(&j, "UPDATE event SET flags = 16 WHERE seq = (SELECT max(seq) FROM event)");
-	expect(run_class(&j, classify_double_close, &o, 100, &m),
+	expect(run_class(&j, CLS_DOUBLE_CLOSE, &o, 100, &m),
 	       "double_close s0:1\ndouble_close s1:1\ndouble_close s2:1");
 	for (size_t i = 0; i < m.n_findings; i++)
 		assert_int_equal(m.findings[i].flag, m.findings[i].stack_id == cl ? 0 : 1);
-	model_free(&m);
+	jb_model_free(&m);
 	struct run r;
 	jb_report(&j, &r, "--class", "double_close", NULL);
 	assert_int_equal(r.rc, 1);
@@ -301,7 +300,7 @@ static void test_stale(void **state)
 	jb_close(&j, 100, 5, MAP, 3, -9, 0);
 	int64_t s = jb_snapshot(&j, 100);
 	jb_snap_fd(&j, s, 4, MAP, 9);
-	expect(run_class(&j, classify_stale, &o, 100, &m), "stale s1:1\nstale s2:1\nstale s3:1");
+	expect(run_class(&j, CLS_STALE, &o, 100, &m), "stale s1:1\nstale s2:1\nstale s3:1");
 	struct proc *p = model_proc(&m, 100, 0);
 	assert_int_equal(p->recs[0].stale, STALE_SNAP_CLOSED);
 	assert_int_equal(p->recs[1].stale, STALE_SNAP_OTHER);
@@ -310,7 +309,7 @@ static void test_stale(void **state)
 	/* Nothing stale is open; map 9 is the kernel's alone. */
 	assert_int_equal(p->n_final, 1);
 	assert_int_equal(p->recs[p->final[0]].origin, OR_SNAPSHOT);
-	model_free(&m);
+	jb_model_free(&m);
 	jb_cleanup(&j);
 }
 

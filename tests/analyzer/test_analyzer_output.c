@@ -260,7 +260,7 @@ static void test_live_pid(void **state)
 	int me = getpid();
 	/* The journal says it is flushed past the live snapshot: no waiting. */
 	jb_process(&j, me, 1, "/proc/self/exe", "start", 0);
-	jb_process_times(&j, me, -1, -1, INT64_MAX / 2);
+	jb_process_flushed(&j, me, INT64_MAX / 2);
 	jb_create(&j, me, fd, MAP, info.id, jb_stack1(&j, 0xa000));
 	jb_create(&j, me, 900, MAP, 999999, jb_stack1(&j, 0xb000));   /* closed unseen */
 	snprintf(pid, sizeof(pid), "%d", me);
@@ -282,7 +282,7 @@ static void test_live_pid(void **state)
 
 	/* A journal from another boot cannot be compared with /proc now. */
 	jb_init(&j);
-	jb_sql(&j, "INSERT INTO meta VALUES ('boot_id', '00000000-0000-0000-0000-000000000000')");
+	jb_sql(&j, "INSERT OR REPLACE INTO meta VALUES ('boot_id', '00000000-0000-0000-0000-000000000000')");
 	jb_create(&j, me, fd, MAP, info.id, jb_stack1(&j, 0xa000));
 	jb_report(&j, &r, "--pid", pid, NULL);
 	assert_int_equal(r.rc, 2);

@@ -211,7 +211,7 @@ static void test_exec_untraced_image(void **state)
 	assert_int_equal(p->recs[0].how, H_EXEC);
 	assert_int_equal(p->n_warns, 1);
 	assert_non_null(strstr(p->warns[0].text, "did not trace"));
-	model_free(&m);
+	jb_model_free(&m);
 	jb_cleanup(&j);
 }
 

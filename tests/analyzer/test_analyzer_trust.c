@@ -443,7 +443,7 @@ static void test_growth_needs_real_time(void **state)
 	j.step = 300000;
 	for (int fd = 3; fd < 6; fd++)
 		jb_create(&j, 100, fd, MAP, (uint32_t)fd, a);
-	jb_process_times(&j, 100, 1000 * MS, -1, 1000 * MS + 3400000);
+	jb_process_flushed(&j, 100, 1000 * MS + 3400000);
 	jb_report(&j, &r, "--format", "json", "--class", "growth", NULL);
 	assert_int_equal(r.rc, 3);   /* killed holding FDs: no all-clear either */
 	expect_sites(r.out, "");
@@ -694,7 +694,7 @@ static void test_live_unconfirmed(void **state)
 	 * request file that was there already stays. */
 	jb_init(&j);
 	jb_process(&j, me, 1, exe, "start", 0);
-	jb_process_times(&j, me, -1, -1, INT64_MAX / 2);
+	jb_process_flushed(&j, me, INT64_MAX / 2);
 	jb_create(&j, me, 900, MAP, 999999, jb_stack1(&j, 0xb000));
 	snprintf(flush, sizeof(flush), "%s-flush", j.path);
 	FILE *f = fopen(flush, "w");

@@ -5,7 +5,9 @@
 # symlink, an existing text file, an existing sqlite database of someone
 # else, -wal and -shm files planted as symlinks, a disk too full to create
 # the schema (16 KiB tmpfs) and a disk that fills up during the run
-# (200 KiB tmpfs).
+# (200 KiB tmpfs), and a full disk under an existing journal whose lock
+# file lost its block (the shim maps that file: an unbacked page of a
+# shared mapping raises SIGBUS on a full disk).
 #
 # Asserts for each: the host runs unchanged (same stdout, same exit status
 # 7, nothing else on stderr), the shim says so in exactly one line
@@ -117,4 +119,13 @@ grep -qi 'full\|space' "$T/err" ||
 if [ -s "$T/small/j.db" ]; then
 	$PY "$HOSTILE_PY" integrity "$T/small/j.db" || problem "full-during-run: journal damaged"
 fi
+
+# An existing journal on a disk that is then filled to the last block, its
+# lock file emptied: recording must fail as a gap, never a crash.
+mount_tmpfs "$T/full" size=400k
+BPFLEAK_JOURNAL=$T/full/j.db LD_PRELOAD=$SHIM "$HOST" plain 300 >/dev/null 2>&1
+[ -s "$T/full/j.db" ] || problem "full-existing: the first run left no journal"
+: >"$T/full/j.db-lock"
+dd if=/dev/zero of="$T/full/filler" bs=4k 2>/dev/null
+check full-existing "$T/full/j.db" gap
 exit $status

@@ -1,20 +1,14 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 /*
- * bpfleak-report's driver: options, then the pipeline described in
- * analyzer.h, then the exit code (0 no leak, 1 leaks, 2 usage or input
- * error, 3 no leak found but blind spots keep the report from vouching
- * for it).  It takes its streams as arguments so the unit tests run it
- * in-process.
+ * bpfleak-report's driver: options, then the stages in analyzer.h's order,
+ * then the exit code (0 no leak, 1 leaks, 2 usage or input error, 3 no
+ * leak found but blind spots keep the report from vouching for it).  It
+ * frees what the stages made.  It takes its streams as arguments so the
+ * unit tests run it in-process.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 #include "analyzer.h"
 
 static const char usage_text[] =
@@ -69,15 +63,6 @@ static const struct option long_opts[] = {
 	{ "flush-wait", required_argument, NULL, OPT_FLUSH_WAIT },
 	{ NULL, 0, NULL, 0 },
 };
-
-/* 1 leaks; else 3 when a blind spot spoils the all-clear; else 0. */
-int report_exit_code(const struct model *m, const struct opts *o)
-{
-	for (size_t i = 0; i < m->n_findings; i++)
-		if (m->findings[i].leak)
-			return 1;
-	return blind_spoils(m, o) ? 3 : 0;
-}
 
 static int parse_long(const char *s, long lo, long hi, long *out)
 {
@@ -205,115 +190,32 @@ static int parse_opts(int argc, char **argv, struct opts *o, FILE *out, char *er
 }
 
 /*
- * Ask a live target to flush: the shim's writer looks at JOURNAL-flush
- * every 20 ms and, when its mtime changed, writes a batch and moves
- * process.flushed_ns.  Returns 1 when this call created the file (then it
- * is ours to remove), 0 when it touched an existing one, -1 when neither
- * worked (a read-only directory: the target's own batches may still do).
+ * The live snapshot is taken first (time T), then the target is asked to
+ * flush, then the journal is loaded: so the journal holds every event
+ * before T, or the report knows it may not.
  */
-static int request_flush(const char *flush_path)
+static int open_journal(struct model *m, const struct opts *o, struct snap **live,
+			int *confirmed, char *err, size_t errlen)
 {
-	int fd = open(flush_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd >= 0) {
-		close(fd);
-		return 1;
-	}
-	if (errno == EEXIST && utimensat(AT_FDCWD, flush_path, NULL, AT_SYMLINK_NOFOLLOW) == 0)
-		return 0;
-	return -1;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
-/*
- * The journal lags a live process by up to a batch.  Everything the target
- * did before the live snapshot (taken at t) is in the journal once its
- * latest process row says flushed_ns >= t; each look is a fresh read.
- */
-static int confirm_flush(struct model *m, const struct opts *o, int64_t t)
-{
-	char flush_path[PATH_MAX];
-	if (snprintf(flush_path, sizeof(flush_path), "%s-flush", m->path) >= (int)sizeof(flush_path))
-		return 0;
-	int created = request_flush(flush_path);
-	int64_t deadline = now_monotonic_ns() + o->flush_wait_ns;
-	int ok = 0;
-	for (;;) {
-		if (journal_flushed_ns(m, o->pid) >= t) {
-			ok = 1;
-			break;
-		}
-		if (now_monotonic_ns() >= deadline)
-			break;
-		sleep_ms(10);
-	}
-	if (created == 1)
-		unlink(flush_path);
-	return ok;
-}
-
-static void discard_snap(struct snap **s)
-{
-	if (*s) {
-		snap_free(*s);
-		free(*s);
-		*s = NULL;
-	}
-}
-
-/*
- * --pid: the live snapshot is taken first (time T), then the target is
- * asked to flush, then the journal is loaded: so the journal holds every
- * event before T, or the report knows it may not.
- */
-static int live_before_load(struct model *m, const struct opts *o, struct snap **live,
-			    int *confirmed, char *err, size_t errlen)
-{
-	if (snapshot_read_live(o->pid, live, err, errlen) < 0)
+	if (o->pid && snapshot_read_live(o->pid, live, err, errlen) < 0)
 		return -1;
 	if (journal_open(m, o->journal, o->symbolize, err, errlen) < 0)
 		return -1;
-	*confirmed = *live ? confirm_flush(m, o, (*live)->ts) : 1;
+	*confirmed = *live ? snapshot_confirm_flush(m, o, (*live)->ts) : 1;
 	return 0;
 }
 
-static int live_after_load(struct model *m, const struct opts *o, struct snap **live,
-			   int confirmed, char *err, size_t errlen)
+static void print_report(const struct model *m, const struct opts *o, FILE *out, FILE *err)
 {
-	struct proc *p = model_proc(m, o->pid, 1);
-	struct snap *s = *live;
-	*live = NULL;
-	if (snapshot_take_live(m, p, s, err, errlen) < 0)
-		return -1;
-	if (!p->in_journal && !p->snap) {
-		snprintf(err, errlen, "%s: process %d is neither in the journal nor running",
-			 o->journal, o->pid);
-		return -1;
-	}
-	if (p->snap && s && p->snap == s) {
-		p->live_unconfirmed = !confirmed;
-		snapshot_fill_objects(m, s);
-	}
-	return 0;
-}
-
-/* Why a process has no snapshot, in the header and the JSON. */
-static void note_missing_snapshot(struct proc *p)
-{
-	if (p->snap || p->snap_note)
-		return;
-	if (p->exec_untraced && !p->n_final) {
-		p->exec_note = xasprintf("exec'd %s (not traced)", p->exec_path ? p->exec_path : "an image");
-		p->snap_note = p->exec_note;
-	} else {
-		p->snap_note = p->exited ? "the shim stored no exit snapshot"
-					 : "no clean exit recorded (killed, or still running: try --pid)";
-	}
+	if (o->format == FMT_JSON)
+		report_json(m, o, out);
+	else if (o->format == FMT_FOLDED)
+		report_folded(m, o, out);
+	else
+		report_text(m, o, out);
+	if (m->dropped && o->format != FMT_TEXT)
+		fprintf(err, "bpfleak-report: warning: %llu events were dropped; results "
+			"after the drop may be incomplete\n", (unsigned long long)m->dropped);
 }
 
 int report_main(int argc, char **argv, FILE *out, FILE *err)
@@ -321,6 +223,7 @@ int report_main(int argc, char **argv, FILE *out, FILE *err)
 	struct opts o;
 	struct model m;
 	struct suppressions *supp = NULL;
+	struct symbolizer *sym = NULL;
 	struct snap *live = NULL;
 	char msg[1024];
 	int rc = 2, confirmed = 1;
@@ -336,55 +239,42 @@ int report_main(int argc, char **argv, FILE *out, FILE *err)
 	}
 	if (o.suppressions && !(supp = suppressions_load(o.suppressions, msg, sizeof(msg))))
 		goto fail;
-	if (o.pid ? live_before_load(&m, &o, &live, &confirmed, msg, sizeof(msg)) < 0
-		  : journal_open(&m, o.journal, o.symbolize, msg, sizeof(msg)) < 0)
-		goto fail;
-	if (journal_load(&m, msg, sizeof(msg)) < 0 ||
+	if (open_journal(&m, &o, &live, &confirmed, msg, sizeof(msg)) < 0 ||
+	    journal_load(&m, msg, sizeof(msg)) < 0 ||
 	    snapshot_load_stored(&m, msg, sizeof(msg)) < 0)
 		goto fail;
-	if (o.pid && live_after_load(&m, &o, &live, confirmed, msg, sizeof(msg)) < 0)
-		goto fail;
-	replay_all(&m);
-	for (size_t i = 0; i < m.n_procs; i++) {
-		struct proc *p = m.procs[i];
-		if (!p->pins) {
-			p->pins = &m.journal_pins;
-			p->pins_from_journal = 1;
-		}
-		reconcile_proc(&m, p);
-		note_missing_snapshot(p);
+	if (o.pid) {
+		struct snap *s = live;
+		live = NULL;   /* snapshot_use_live owns it now */
+		if (snapshot_use_live(&m, &o, s, confirmed, msg, sizeof(msg)) < 0)
+			goto fail;
 	}
-	m.sym = symbolizer_new(&m);
+	replay_all(&m);
+	reconcile_all(&m);
+	sym = symbolizer_new(&m);
 	if (o.symbolize) {
-		int n = symbolize_store_all(m.sym, msg, sizeof(msg));
+		int n = symbolize_store_all(sym, msg, sizeof(msg));
 		if (n < 0)
 			goto fail;
 		if (!o.quiet)
 			fprintf(err, "bpfleak-report: stored %d resolved frames in %s\n", n, o.journal);
 	}
 	classify_all(&m, &o);
-	findings_finish(&m, &o, supp);
+	findings_finish(&m, &o, supp, sym);
 	blind_collect(&m, &o);
-	if (!o.quiet) {
-		if (o.format == FMT_JSON)
-			report_json(&m, &o, out);
-		else if (o.format == FMT_FOLDED)
-			report_folded(&m, &o, out);
-		else
-			report_text(&m, &o, out);
-		if (m.dropped && o.format != FMT_TEXT)
-			fprintf(err, "bpfleak-report: warning: %llu events were dropped; results "
-				"after the drop may be incomplete\n", (unsigned long long)m.dropped);
-	}
+	if (!o.quiet)
+		print_report(&m, &o, out, err);
 	rc = report_exit_code(&m, &o);
 	fflush(out);
-	suppressions_free(supp);
-	model_free(&m);
-	return rc;
+	goto done;
 fail:
 	fprintf(err, "bpfleak-report: %s\n", msg);
-	discard_snap(&live);
+	rc = 2;
+done:
+	snap_free(live);
+	symbolizer_free(sym);
 	suppressions_free(supp);
+	journal_close(&m);
 	model_free(&m);
-	return 2;
+	return rc;
 }
