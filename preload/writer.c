@@ -681,7 +681,10 @@ void writer_fork_parent(void)
 void writer_fork_child(void)
 {
 	pthread_mutex_init(&writer_mutex, NULL);
+	/* The shim's own closes: hook_close must not wait for them (ownfds.c). */
+	shim_internal++;
 	journal_after_fork_child();
+	shim_internal--;
 	journal_turn_after_fork_child();
 	atomic_store(&running, 0);
 	atomic_store(&thread_tid, 0);
