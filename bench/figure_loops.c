@@ -15,8 +15,8 @@ const struct loop all_loops[] = {
 	{ 1, "hookclose", "  same, in-process A/B (ns added)", 500000, 5000, 1.02, true },
 	{ 1, "lookup", "BPF_MAP_LOOKUP_ELEM (libbpf)", 200000, 2000, 1.02, false },
 	{ 1, "hooklookup", "  same, in-process A/B (ns added)", 300000, 3000, 1.02, true },
-	{ 2, "getfd", "BPF_MAP_GET_FD_BY_ID + close", 100000, 1000, 1.3, false },
-	{ 2, "mapcreate", "BPF_MAP_CREATE + close", 20000, 200, 1.3, false },
+	{ 2, "getfd", "BPF_MAP_GET_FD_BY_ID + close", 100000, 1000, 1.2, false },
+	{ 2, "mapcreate", "BPF_MAP_CREATE + close", 20000, 200, 1.2, false },
 	{ 2, "progload", "BPF_PROG_LOAD (XDP, 2 insns) + close", 5000, 50, 0, false },
 };
 const size_t n_loops = sizeof(all_loops) / sizeof(all_loops[0]);

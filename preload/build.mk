@@ -11,7 +11,7 @@ SHIM_SRCS := preload/real.c preload/state.c preload/config.c preload/log.c prelo
              preload/fdtable.c preload/ownfds.c preload/unwinder.c preload/stack.c preload/sigstack.c \
              preload/objcache.c preload/queue.c preload/modules.c preload/record.c \
              preload/hooks_bpf.c preload/hooks_fd.c preload/hooks_process.c \
-             preload/journal.c preload/writer.c preload/heldscan.c preload/lifecycle.c preload/interpose.c
+             preload/journal.c preload/writer.c preload/writer_requests.c preload/exitsnap.c preload/heldscan.c preload/lifecycle.c preload/interpose.c
 SHIM_OBJS := $(SHIM_SRCS:%.c=$(B)/pic/%.o)
 # The shim's part of common/: no sqlite (that is the module's), no JSON.
 SHIM_COMMON_OBJS := $(filter-out $(B)/pic/common/journal_writer.o $(B)/pic/common/sqlquery.o \

@@ -10,9 +10,8 @@
  * cache, which cost more than the rows themselves.  Its files are owned
  * FDs (ownfds.c), so a host's close_range(3, ~0U) steps around them; a
  * host that dup2s onto one of them gets the number (journal_give_up_fd),
- * and a fork child closes the connection it inherited before anything
- * else (sqlite forbids using it there), so the child's FD table holds none
- * of the parent's journal files.
+ * and it is closed before a fork (writer_fork_prepare): sqlite forbids a
+ * child to touch a connection it inherited, even to close it.
  *
  * It also notices when the file at the configured path is no longer the one
  * written so far (log rotation, a cleanup job, an operator's rm): the
@@ -32,6 +31,7 @@
 #include <bpfleak/snapshot.h>
 #include "journal_writer.h"
 #include "jwapi.h"
+#include "consumer.h"
 #include "shim.h"
 
 static struct jw jw;
@@ -127,7 +127,7 @@ static void open_turn(void)
 	char path[sizeof(shim_cfg.journal) + 8];
 	snprintf(path, sizeof(path), "%s-lock", shim_cfg.journal);
 	ownfds_setup_sqlite();   /* where the shim's journal FDs go */
-	writer_pause();
+	consumer_hold_files();
 	int fd = ownfds_open_journal(path, O_RDWR | O_CREAT | O_NOFOLLOW, 0600);
 	struct stat st;
 	if (fd >= 0 && fstat(fd, &st) == 0 && st.st_size < (off_t)sizeof(struct turn_page) &&
@@ -146,7 +146,7 @@ static void open_turn(void)
 		turn_page = p == MAP_FAILED ? NULL : p;
 	}
 	turn_fd = fd;
-	writer_resume();
+	consumer_release_files();
 }
 
 void journal_turn_take(void)
@@ -272,12 +272,6 @@ void journal_close(void)
 		jw_close(&jw);
 	is_open = false;
 	n_pending = 0;
-}
-
-/* In a fork child: the parent's connection is closed here, never used. */
-void journal_after_fork_child(void)
-{
-	journal_close();
 }
 
 bool journal_is_open(void)

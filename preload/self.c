@@ -57,21 +57,32 @@ void self_after_fork_child(void)
 	self.from_fork = true;
 }
 
-static uint64_t start_ticks(void)
+/* Field `field` (1-based, as proc(5) numbers them) of /proc/self/stat; 0 unknown. */
+static uint64_t stat_field(int field)
 {
 	size_t len = 0;
 	char *stat = bpfleak_read_file("/proc/self/stat", &len);
-	uint64_t ticks = 0;
+	uint64_t v = 0;
 	if (stat) {
-		/* Field 22; the fields after comm's ")" are space separated. */
+		/* The fields after comm's ")" are space separated. */
 		char *p = strrchr(stat, ')');
-		for (int field = 2; p && field < 22; field++)
+		for (int f = 2; p && f < field; f++)
 			p = strchr(p + 1, ' ');
 		if (p)
-			ticks = strtoull(p + 1, NULL, 10);
+			v = strtoull(p + 1, NULL, 10);
 		free(stat);
 	}
-	return ticks;
+	return v;
+}
+
+static uint64_t start_ticks(void)
+{
+	return stat_field(22);
+}
+
+int self_thread_count(void)
+{
+	return (int)stat_field(20);
 }
 
 static char *cmdline(void)

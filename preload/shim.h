@@ -141,6 +141,13 @@ void self_after_fork_child(void);
 /* Fill what the process row needs; strings are malloc'd (free with self_row_free). */
 struct jw_process;
 void self_row(struct jw_process *p, char **exe, char **cmdline, char *boot_id, size_t cap);
+/* Threads of the process now, a zombie main thread included; 0 unknown. */
+int self_thread_count(void);
+
+/* The exit snapshot, through the calling thread's view (exitsnap.c). */
+struct bpfleak_snapshot;
+struct jw_snapshot_info;
+void exitsnap_take(struct bpfleak_snapshot *snap, struct jw_snapshot_info *info);
 
 /* ---- arena: bump allocation that is never freed (arena.c) ---- */
 void *arena_alloc(size_t size);
@@ -345,7 +352,7 @@ void modules_mark_unwritten(void);   /* a rolled-back batch, a new file */
 void modules_before_dlclose(void);
 void modules_after_dlclose(void);
 
-/* ---- writer (writer.c) ---- */
+/* ---- writer (writer.c; requests from other threads: writer_requests.c) ---- */
 /* Create (or check) the journal; false: failed open, recording is off. */
 bool writer_prepare_journal(void);
 /* Start the writer thread if this process has none. */
@@ -365,11 +372,9 @@ bool writer_exit(long timeout_ns, bool underscore_exit);
 void writer_set_exit_status(int status);
 /* main() called pthread_exit: the writer checks whether it is the last thread. */
 void writer_main_exited(void);
-/* Held by range closes: the journal's files are not open meanwhile. */
-void writer_pause(void);
-void writer_resume(void);
 /* The writer thread itself, in a destructor after it ended the process. */
 bool writer_is_self(void);
+pid_t writer_tid(void);
 /* Run the exit work on this thread (no writer thread, or it is us). */
 void writer_exit_inline(bool underscore_exit);
 void writer_fork_prepare(void);
@@ -386,7 +391,6 @@ struct jw_snapshot_info;
 /* Open (creating if needed) at the configured path; false with a reason. */
 bool journal_open(char *why, size_t cap);
 void journal_close(void);
-void journal_after_fork_child(void);
 bool journal_is_open(void);
 /* The file at the path is not the one written so far (moved, deleted). */
 bool journal_replaced(void);
