@@ -72,14 +72,16 @@ def rows(r):
                     budget(s.get("budget_ratio")),
                     cell(us(s.get("valgrind_us")), ratio(s["without_us"], s.get("valgrind_us"))),
                     cell(us(s.get("strace_us")), ratio(s["without_us"], s.get("strace_us")))])
+    # The peers of figures 1-2 are timed in runs of their own (figure 7): their
+    # ratios are to those runs' own time without a tool.
     for j in (r.get("journal") or [])[:1]:
-        out.append([f"journal size, {j['pairs']:,} create/close pairs, one call site", "",
+        out.append([f"journal size, {j['pairs']:,.0f} create/close pairs, one call site", "",
                     f"{j['bytes_per_event']:.1f} B/event", f"{j['budget']:.0f} B" if num(j.get("budget")) else "",
                     "", ""])
     a = r.get("analyzer") or {}
     for run in a.get("runs") or []:
         if num(run.get("budget_s")) and num(run.get("report_wall_s")):
-            out.append([f"`bpfleak-report` on {run['events']:,} events, {run['open_fds']:,} open FDs", "",
+            out.append([f"`bpfleak-report` on {run['events']:,.0f} events, {run['open_fds']:,.0f} open FDs", "",
                         f"{run['report_wall_s']:.1f} s, {run['report_peak_rss_mib']:.0f} MiB peak",
                         f"{run['budget_s']:.0f} s", "", ""])
     return out
