@@ -20,6 +20,8 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <bpfleak/journal.h>
+#include <bpfleak/procfs.h>
 #include "shim.h"
 
 #define POLL_CHUNK 256
@@ -41,7 +43,7 @@ static bool is_bpf_fd(int fd)
 	unsigned int type = st.st_mode & S_IFMT;
 	if (type != 0 && type != S_IFREG)
 		return false;
-	char path[48] = "/proc/thread-self/fd/", target[32];
+	char path[48] = "/proc/thread-self/fd/", target[64];
 	size_t at = strlen(path);
 	char digits[12];
 	int n = 0;
@@ -55,7 +57,8 @@ static bool is_bpf_fd(int fd)
 	if (len <= 0)
 		return false;
 	target[len] = '\0';
-	return !strncmp(target, "anon_inode:bpf-", 15);
+	/* Every bpf kind, as the exit snapshot tells them (btf, bpf_link, tokens too). */
+	return bpfleak_kind_from_target(target) != BPFLEAK_KIND_UNKNOWN;
 }
 
 static bool poll_scan(int limit)

@@ -29,6 +29,9 @@ note "_exit from a SIGTERM handler while main mallocs (12 runs)"
 hung=0
 for i in $(seq 1 12); do
 	j=$T/term.$i.db
+	# Emptied first: the background job's own redirection may come after
+	# wait_for has read the last run's "ready".
+	: >"$T/term.out"
 	BPFLEAK_JOURNAL="$j" LD_PRELOAD=$PRELOAD timeout -k 1 10 "$TRUST" sigterm-exit >"$T/term.out" 2>"$T/err" &
 	p=$!
 	KILL_PIDS="$KILL_PIDS $p"
