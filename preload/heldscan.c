@@ -7,12 +7,15 @@
  * would not have touched (docs/overhead.md, figure 8).
  *
  * Which FDs are open: poll() with no events marks every number that is not
- * one POLLNVAL, 256 numbers a call, and asks nothing of the files.  Where
- * RLIMIT_NOFILE allows more numbers than that is worth, the FD directory
- * in /proc is listed instead (costlier: procfs makes an inode per entry).
- * Only an open FD that can be an anonymous inode is read back with
- * readlink.
+ * one POLLNVAL, 256 numbers a call, and asks nothing of the files.  Only
+ * the numbers below the size of the process's FD table need asking, and
+ * select() tells that size without a look at /proc (table_size()).  Where
+ * the table is larger than polling is worth, the FD directory in /proc is
+ * listed instead (costlier: opening it was most of what a dormant /bin/true
+ * paid for the shim).  Only an open FD that can be an anonymous inode (or a
+ * bpffs token) is read back with readlink.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdint.h>
@@ -20,6 +23,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <bpfleak/journal.h>
 #include <bpfleak/procfs.h>
 #include "shim.h"
@@ -31,6 +35,44 @@
 static long sys(long nr, long a1, long a2, long a3, long a4)
 {
 	return raw_syscall(nr, a1, a2, a3, a4, 0, 0);
+}
+
+/* The FD table starts with room for this many, and grows in doublings of it. */
+#define TABLE_FIRST 64
+
+/*
+ * A number every open FD is below, or -1 when that is more than
+ * POLL_MAX_FDS.  The kernel sizes the set select() reads to its FD table:
+ * a bit for a number past the table is ignored, a bit below it for a
+ * closed FD fails with EBADF.  So with fd n closed, select() on bit n alone
+ * returns 0 exactly when the table ends at or below n.  No file is asked
+ * anything, and nothing changes.
+ */
+static int table_size(int limit)
+{
+	int n = TABLE_FIRST;
+	while (n < limit) {
+		if (n >= POLL_MAX_FDS)
+			return -1;
+		struct pollfd p = { .fd = n, .events = 0 };
+		if (sys(SYS_poll, (long)&p, 1, 0, 0) != 1 || !(p.revents & POLLNVAL)) {
+			n *= 2;   /* open (or unsure): the table goes further */
+			continue;
+		}
+		uint64_t bits[POLL_MAX_FDS / 64 + 1] = { 0 };
+		bits[n / 64] = 1ull << (n % 64);
+		struct timespec zero = { 0, 0 };
+		int saved = errno;
+		long r = raw_syscall(SYS_pselect6, n + 1, (long)bits, 0, 0, (long)&zero, 0);
+		bool bad_fd = r < 0 && errno == EBADF;
+		errno = saved;
+		if (r == 0)
+			return n;
+		if (!bad_fd)
+			return -1;
+		n *= 2;
+	}
+	return limit;
 }
 
 static bool is_bpf_fd(int fd)
@@ -115,7 +157,9 @@ static bool proc_scan(void)
 bool heldscan_any_bpf_fd(void)
 {
 	struct rlimit rl;
-	if (sys(SYS_prlimit64, 0, RLIMIT_NOFILE, 0, (long)&rl) == 0 && rl.rlim_cur <= POLL_MAX_FDS)
-		return poll_scan((int)rl.rlim_cur);
-	return proc_scan();
+	if (sys(SYS_prlimit64, 0, RLIMIT_NOFILE, 0, (long)&rl) != 0)
+		return proc_scan();
+	int limit = rl.rlim_cur > INT32_MAX ? INT32_MAX : (int)rl.rlim_cur;
+	int size = table_size(limit);
+	return size >= 0 ? poll_scan(size) : proc_scan();
 }
