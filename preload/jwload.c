@@ -20,9 +20,8 @@
 
 #define MODULE_NAME "libbpfleak-journal.so"
 
-static const struct jw_api *api;
-static _Atomic int load_state;   /* 0 not tried, 1 loaded, -1 failed for good */
-static char load_error[300];
+/* Set once loaded; two threads may load at once (lifecycle.c), to the same table. */
+static const struct jw_api *_Atomic api;
 
 /*
  * The path of the object this code is in.  The loader's own name for it
@@ -60,7 +59,7 @@ static bool own_path(char *out, size_t cap)
 	return found;
 }
 
-static bool load(char *why, size_t cap)
+static bool load(const struct jw_api **out, char *why, size_t cap)
 {
 	char path[4096];
 	if (!own_path(path, sizeof(path) - sizeof(MODULE_NAME))) {
@@ -82,33 +81,36 @@ static bool load(char *why, size_t cap)
 		dlclose(h);
 		return false;
 	}
-	api = a;
+	*out = a;
 	return true;
 }
 
-/* Called with the writer's mutex held, or on the activating thread alone. */
+/*
+ * Without a lock of our own: a thread in dlopen holds the loader's lock
+ * and may be on its way here (a bpf FD made in a library's constructor).
+ * A failure is tried again by the next caller; there are few.
+ */
 bool journal_writer_load(char *why, size_t cap)
 {
-	int s = atomic_load(&load_state);
-	if (s == 0) {
-		shim_guard++;
-		s = load(load_error, sizeof(load_error)) ? 1 : -1;
-		shim_guard--;
-		atomic_store(&load_state, s);
-	}
-	if (s < 0)
-		snprintf(why, cap, "%s", load_error);
-	return s > 0;
+	if (atomic_load_explicit(&api, memory_order_acquire))
+		return true;
+	const struct jw_api *a = NULL;
+	shim_guard++;
+	bool ok = load(&a, why, cap);
+	shim_guard--;
+	if (ok)
+		atomic_store_explicit(&api, a, memory_order_release);
+	return ok;
 }
 
 #define JW_FORWARD(ret, name, params, args) \
 	ret jw_##name params                \
 	{                                   \
-		return api->name args;      \
+		return atomic_load_explicit(&api, memory_order_relaxed)->name args; \
 	}
 #define JW_VFORWARD(name, params, args) \
 	void jw_##name params           \
 	{                               \
-		api->name args;         \
+		atomic_load_explicit(&api, memory_order_relaxed)->name args; \
 	}
 JW_API(JW_FORWARD, JW_VFORWARD)

@@ -22,7 +22,9 @@
 #include <unistd.h>
 #include <bpfleak/journal.h>
 #include <bpfleak/snapshot.h>
+#include "jwapi.h"
 #include "shim.h"
+#include "unwinder.h"
 
 static _Atomic pid_t activating_tid;
 
@@ -54,8 +56,25 @@ static void setup(bool at_exit, int new_fd)
 	writer_start();
 }
 
+/*
+ * What recording needs from other libraries, loaded before other threads
+ * are made to wait in ACTIVATING: dlopen takes the loader's lock, and a
+ * thread that holds it (in dlopen, making a bpf FD in a library's
+ * constructor) would wait here for us while we waited for it.  Failures
+ * are reported by the set-up, which asks again.
+ */
+static void load_recording_libraries(void)
+{
+	if (shim_state_now() != SHIM_DORMANT || sigstack_on_alt())
+		return;
+	char why[300];
+	journal_writer_load(why, sizeof(why));
+	unwinder_load(why, sizeof(why));
+}
+
 bool lifecycle_activate(bool at_exit, int new_fd)
 {
+	load_recording_libraries();
 	int expected = SHIM_DORMANT;
 	if (!atomic_compare_exchange_strong(&shim_state, &expected, SHIM_ACTIVATING)) {
 		/* A signal handler on the activating thread must not wait for itself. */
@@ -88,6 +107,11 @@ void lifecycle_finish_setup(int new_fd)
 {
 	if (sigstack_on_alt())
 		return;
+	if (atomic_load(&shim_setup_pending)) {   /* as in lifecycle_activate */
+		char why[300];
+		journal_writer_load(why, sizeof(why));
+		unwinder_load(why, sizeof(why));
+	}
 	int expected = SHIM_ACTIVE;
 	if (!atomic_compare_exchange_strong(&shim_state, &expected, SHIM_ACTIVATING))
 		return;

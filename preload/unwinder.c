@@ -10,6 +10,7 @@
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 #include <dlfcn.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include "shim.h"
@@ -24,6 +25,7 @@
 #define SYMBOL_TEXT(name) #name
 
 static struct unwinder fns;
+static _Atomic int claimed;
 static _Atomic(const struct unwinder *) published;
 
 const struct unwinder *unwinder_get(void)
@@ -31,17 +33,23 @@ const struct unwinder *unwinder_get(void)
 	return atomic_load_explicit(&published, memory_order_acquire);
 }
 
-#define FIND(field, name)                                                      \
-	do {                                                                   \
-		fns.field = (__typeof__(fns.field))dlsym(h, SYMBOL_OF(name)); \
-		if (!fns.field)                                                \
-			missing = SYMBOL_OF(name);                             \
+#define FIND(field, name)                                                  \
+	do {                                                               \
+		u.field = (__typeof__(u.field))dlsym(h, SYMBOL_OF(name)); \
+		if (!u.field)                                              \
+			missing = SYMBOL_OF(name);                         \
 	} while (0)
 
+/*
+ * Without a lock of our own: a thread in dlopen holds the loader's lock and
+ * may be on its way here (a bpf FD made in a library's constructor).  Two
+ * threads may load at once; one copies what it found into place.
+ */
 bool unwinder_load(char *why, size_t cap)
 {
 	if (unwinder_get())
 		return true;
+	struct unwinder u;
 	void *h = dlopen(BPFLEAK_UNWIND_SONAME, RTLD_NOW | RTLD_LOCAL);
 	if (!h) {
 		const char *e = dlerror();
@@ -60,6 +68,13 @@ bool unwinder_load(char *why, size_t cap)
 		snprintf(why, cap, "%s has no %s", BPFLEAK_UNWIND_SONAME, missing);
 		return false;   /* the library stays: dlclose from here is not worth its risks */
 	}
-	atomic_store_explicit(&published, &fns, memory_order_release);
+	int expected = 0;
+	if (atomic_compare_exchange_strong(&claimed, &expected, 1)) {
+		fns = u;
+		atomic_store_explicit(&published, &fns, memory_order_release);
+	}
+	/* The other thread copies and publishes with nothing in between. */
+	while (!unwinder_get())
+		sched_yield();
 	return true;
 }
