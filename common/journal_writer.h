@@ -34,9 +34,11 @@ enum {
 	JW_N_STMTS
 };
 
+struct jw_bound;
 struct jw {
 	struct sqlite3 *db;
 	struct sqlite3_stmt *st[JW_N_STMTS];
+	struct jw_bound *bound;   /* what the event INSERTs hold bound (journal_writer.c) */
 };
 
 /* jw_open flags */
