@@ -19,18 +19,15 @@
 #include "shim.h"
 
 #define BIT(c) (1ull << (c))
-/* Set by the first bpf() call, not by the constructor: a process that
- * makes none never writes this page. */
-static _Atomic uint64_t interesting_mask;
+static uint64_t interesting_mask;
 
-uint64_t hooks_init(void)
+void hooks_init(void)
 {
 	uint64_t mask = BIT(BPF_OBJ_PIN);
 	for (int c = 0; c < BPFLEAK_CMD_MAX; c++)
 		if (bpfleak_cmds[c].creates_fd)
 			mask |= BIT(c);
-	atomic_store_explicit(&interesting_mask, mask, memory_order_relaxed);
-	return mask;
+	interesting_mask = mask;
 }
 
 static bool is_get_fd_by_id(int cmd)
@@ -205,10 +202,8 @@ __attribute__((noinline)) static long record_bpf(int cmd, void *attr, unsigned i
 
 long hook_bpf(int cmd, void *attr, unsigned int size, bool via_bpf_symbol)
 {
-	uint64_t mask = atomic_load_explicit(&interesting_mask, memory_order_relaxed);
-	if (__builtin_expect(!mask, 0))
-		mask = hooks_init();
-	if (cmd < 0 || cmd >= BPFLEAK_CMD_MAX || !(mask & BIT(cmd)) || shim_guard || shim_foreign)
+	if (cmd < 0 || cmd >= BPFLEAK_CMD_MAX || !(interesting_mask & BIT(cmd)) || shim_guard ||
+	    shim_foreign)
 		return real_bpf_call(cmd, attr, size, via_bpf_symbol);
 	int state = shim_state_now();
 	if (state != SHIM_ACTIVE && state != SHIM_DORMANT && state != SHIM_ACTIVATING)

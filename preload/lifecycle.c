@@ -268,6 +268,7 @@ __attribute__((constructor)) static void shim_init(void)
 	log_init();
 	config_load();
 	self_init();
+	hooks_init();
 	pthread_atfork(on_fork_prepare, on_fork_parent, lifecycle_fork_child);
 	atomic_store(&shim_state, SHIM_DORMANT);
 	bool go = false;

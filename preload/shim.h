@@ -437,8 +437,7 @@ void hook_closefrom(int lowfd);
 int hook_dup(int oldfd);
 int hook_dup3(int oldfd, int newfd, int flags, bool is_dup2);
 int hook_fcntl_dup(int fd, int cmd, long arg, int (*real_fcntl)(int, int, ...));
-/* The commands hook_bpf looks at (computed on the first call). */
-uint64_t hooks_init(void);
+void hooks_init(void);
 /* The bpf FDs the process holds now, as `inherited` events (activation). */
 void hooks_list_held(const char *origin, int skip_fd);
 /* A fork child's first event: its inherited FDs, checked against the kernel. */
