@@ -33,7 +33,7 @@ static void usage(int status)
 {
 	fprintf(status ? stderr : stdout,
 		"usage: bench [--short] [--reps N] [--build DIR] [--json FILE] [--only 1,2,...]\n"
-		"             [--cpus LIST] [--no-peers] [--label TEXT]\n"
+		"             [--cpus LIST] [--no-peers] [--label TEXT] [--before DIR]\n"
 		"\n"
 		"  --short       1 repetition of small counts (make check); no verdicts\n"
 		"  --reps N      A/B repetitions of each timed loop (default 7)\n"
@@ -41,10 +41,12 @@ static void usage(int status)
 		"                (default: the build directory this program is in)\n"
 		"  --json FILE   write the figures there (default bench/results.json)\n"
 		"  --only LIST   only these figures: 1 pass-through, 2 creates, 3 threads,\n"
-		"                4 journal, 5 analyzer, 6 memory, 7 peers\n"
+		"                4 journal, 5 analyzer, 6 memory, 7 peers, 8 start-up\n"
 		"  --cpus LIST   pin the children to these CPUs (e.g. 1 or 0-1)\n"
 		"  --no-peers    skip valgrind and strace\n"
-		"  --label TEXT  stored with the results (make bench: git describe)\n");
+		"  --label TEXT  stored with the results (make bench: git describe)\n"
+		"  --before DIR  also run DIR/libbpfleak.so (another build) in figures 1-3\n"
+		"                and 8, interleaved with ours: before and after in one run\n");
 	exit(status);
 }
 
@@ -118,6 +120,8 @@ int main(int argc, char **argv)
 			opt.cpus = argv[++i];
 		else if (!strcmp(a, "--label") && next)
 			opt.label = argv[++i];
+		else if (!strcmp(a, "--before") && next)
+			opt.before = argv[++i];
 		else if (!strcmp(a, "--help") || !strcmp(a, "-h"))
 			usage(0);
 		else
@@ -147,6 +151,13 @@ int main(int argc, char **argv)
 	snprintf(paths.loops, sizeof(paths.loops), "%s/bench/bench_loops", paths.build);
 	snprintf(paths.gen, sizeof(paths.gen), "%s/bench/gen_journal", paths.build);
 	snprintf(paths.report, sizeof(paths.report), "%s/bpfleak-report", paths.build);
+	if (opt.before) {
+		snprintf(paths.before_shim, sizeof(paths.before_shim), "%s/libbpfleak.so", opt.before);
+		if (access(paths.before_shim, R_OK)) {
+			fprintf(stderr, "bench: --before: %s: %s\n", paths.before_shim, strerror(errno));
+			return 1;
+		}
+	}
 	if (!executable(paths.loops) || !executable(paths.gen) || access(paths.shim, R_OK)) {
 		fprintf(stderr, "bench: %s, %s or %s is missing (run make)\n", paths.shim,
 			paths.loops, paths.gen);
@@ -211,6 +222,7 @@ int main(int argc, char **argv)
 	jsonw_string(&json, "pinned_cpus", opt.cpus);
 	jsonw_end_object(&json);
 	jsonw_string(&json, "shim", paths.shim);
+	jsonw_string(&json, "before_shim", opt.before ? paths.before_shim : NULL);
 
 	jsonw_begin_array(&json, "loops");
 	if (want(1) || want(2) || want(3))
@@ -232,14 +244,18 @@ int main(int argc, char **argv)
 		figure_peers();
 	else
 		jsonw_null(&json, "peers");
+	jsonw_begin_array(&json, "startup");
+	if (want(8))
+		figure_startup();
+	jsonw_end_array(&json);
 	jsonw_number(&json, "settle_s", settled.seconds);
 	jsonw_number(&json, "runs_started_busy", settled.busy);
-	jsonw_int_array(&json, "runs_started_busy_by_figure", settled.busy_by_figure + 1, 7);
+	jsonw_int_array(&json, "runs_started_busy_by_figure", settled.busy_by_figure + 1, N_FIGURES);
 	jsonw_number(&json, "harness_errors", harness_errors);
 	if (settled.busy) {
 		say("\nnote: %d run(s) started before the machine went idle (another load was "
 		    "running), in figure", settled.busy);
-		for (int f = 1; f < 8; f++)
+		for (int f = 1; f <= N_FIGURES; f++)
 			if (settled.busy_by_figure[f])
 				say(" %d (%d)", f, settled.busy_by_figure[f]);
 		say(": their elapsed times are noisier than usual, CPU times less so.\n");

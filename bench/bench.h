@@ -11,6 +11,7 @@
 #include "jsonw.h"
 
 #define MAX_REPS 101
+#define N_FIGURES 9
 #define MIB (1024.0 * 1024.0)
 
 struct bench_options {
@@ -21,6 +22,7 @@ struct bench_options {
 	const char *only;
 	const char *cpus;
 	const char *label;
+	const char *before;      /* --before DIR: another build's shim, run beside ours */
 	bool peers;
 };
 extern struct bench_options opt;
@@ -29,6 +31,7 @@ extern struct bench_options opt;
 struct bench_paths {
 	char build[4096];
 	char shim[4200], loops[4200], gen[4200], report[4200];
+	char before_shim[4200];  /* "" without --before */
 	char tmpdir[32];
 	char errlog[4200];
 };
@@ -60,7 +63,7 @@ void settle(void);
 struct settle_stats {
 	double seconds;          /* spent waiting */
 	int busy;                /* runs started on a busy machine */
-	int busy_by_figure[8];   /* the same per figure, 1..7 */
+	int busy_by_figure[N_FIGURES + 1];   /* the same per figure, 1..N_FIGURES */
 };
 extern struct settle_stats settled;
 
@@ -79,13 +82,13 @@ struct run {
 };
 
 /* What runs in front of the program. */
-enum with { W_NONE, W_SHIM, W_VALGRIND, W_STRACE };
+enum with { W_NONE, W_SHIM, W_VALGRIND, W_STRACE, W_BEFORE };
 extern const char *const with_names[];
 extern char valgrind_path[4096], strace_path[4096];
 
 /*
  * Run argv (argv[0] a path) with the tool `w` in front, the shim's
- * environment when w == W_SHIM (journal at `journal`), stdout captured into
+ * environment when w == W_SHIM or W_BEFORE (journal at `journal`), stdout captured into
  * r->out (or thrown away when capture is false), stderr appended to the
  * error log.
  */
@@ -127,5 +130,6 @@ void figure_journal(void);   /* 4: journal bytes per event */
 void figure_analyzer(void);  /* 5: bpfleak-report on synthetic journals */
 void figure_rss(void);       /* 6: memory with 100,000 tracked FDs */
 void figure_peers(void);     /* 7: valgrind and strace on the same loops */
+void figure_startup(void);   /* 8: start-up of a process that makes no bpf FD */
 
 #endif

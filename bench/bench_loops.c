@@ -16,6 +16,7 @@
  *   journal1000 getfd through 1,000 distinct 10-frame call paths
  *   rss         open ITERS GET_FD_BY_ID FDs and keep them open (figure 6)
  *   probe       create one map: exit 0 when bpf() is permitted
+ *   idle        exit at once, no bpf call: a bpf tool that had nothing to do
  *   hookclose   dup+close, in-process A/B: alternating blocks of 1,000 ops
  *               calling libc's dup/close directly (dlsym on libc's handle)
  *               and through the global symbols (the shim's, when preloaded)
@@ -55,11 +56,11 @@
 #include <linux/bpf.h>
 
 enum mode { M_CLOSE, M_LOOKUP, M_GETFD, M_MAPCREATE, M_PROGLOAD, M_JOURNAL1, M_JOURNAL1000,
-	    M_RSS, M_PROBE, M_HOOKCLOSE, M_HOOKLOOKUP };
+	    M_RSS, M_PROBE, M_HOOKCLOSE, M_HOOKLOOKUP, M_IDLE };
 
 static const char *const mode_names[] = {
 	"close", "lookup", "getfd", "mapcreate", "progload", "journal1", "journal1000", "rss", "probe",
-	"hookclose", "hooklookup",
+	"hookclose", "hooklookup", "idle",
 };
 
 static int devnull_fd = -1;
@@ -387,6 +388,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
+	if (m == M_IDLE)
+		return 0;
 	devnull_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (devnull_fd < 0)
 		die("open /dev/null");

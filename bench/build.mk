@@ -9,6 +9,8 @@
 # `make bench` never fails on timing.  `make check` builds the three and runs
 # bench/smoke.sh: the whole harness once in --short mode, so it cannot rot.
 # BENCH_FLAGS passes options through, e.g. make bench BENCH_FLAGS='--reps 9 --only 1,2'.
+# A full run (not --short, --only or --no-peers) rewrites README.md's table
+# from bench/results.json (bench/readme_table.py).
 BENCH_BINS := $(B)/bench/bench_loops $(B)/bench/gen_journal $(B)/bench/bench
 BENCH_FLAGS ?=
 # e.g. --before DIR: K1-K3 also traced by DIR/bpfleak (another build), side by side.
@@ -34,7 +36,8 @@ $(B)/bench/gen_journal: bench/gen_journal.c include/bpfleak/journal.h $(GEN_JOUR
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(GEN_JOURNAL_LIB) -Wl,-rpath,'$$ORIGIN' $(LDFLAGS) $(SQLITE_LIBS)
 
 BENCH_SRCS := bench/bench.c bench/harness.c bench/figure_loops.c bench/figure_journal.c \
-              bench/figure_analyzer.c bench/figure_rss.c bench/figure_peers.c
+              bench/figure_analyzer.c bench/figure_rss.c bench/figure_peers.c \
+              bench/figure_startup.c
 $(B)/bench/bench: $(BENCH_SRCS) bench/bench.h $(B)/obj/common/jsonw.o $(B)/.deps-ok
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $(BENCH_SRCS) $(B)/obj/common/jsonw.o $(LDFLAGS) $(SQLITE_LIBS) -lm
@@ -42,6 +45,7 @@ $(B)/bench/bench: $(BENCH_SRCS) bench/bench.h $(B)/obj/common/jsonw.o $(B)/.deps
 bench: all $(BENCH_BINS) $(B)/bench/bench_kernel
 	$(B)/bench/bench --build $(B) --json bench/results.json \
 		--label "$$(git describe --always --dirty 2>/dev/null || echo unknown)" $(BENCH_FLAGS)
+	python3 bench/readme_table.py bench/results.json README.md
 	$(B)/bench/bench_kernel --build $(B) --json bench/results-kernel.json $(BENCH_KERNEL_FLAGS)
 
 # The kernel recorder's figures (bench/bench_kernel.c), in the same run.

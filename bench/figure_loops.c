@@ -15,8 +15,8 @@ const struct loop all_loops[] = {
 	{ 1, "hookclose", "  same, in-process A/B (ns added)", 500000, 5000, 1.02, true },
 	{ 1, "lookup", "BPF_MAP_LOOKUP_ELEM (libbpf)", 200000, 2000, 1.02, false },
 	{ 1, "hooklookup", "  same, in-process A/B (ns added)", 300000, 3000, 1.02, true },
-	{ 2, "getfd", "BPF_MAP_GET_FD_BY_ID + close", 100000, 1000, 1.3, false },
-	{ 2, "mapcreate", "BPF_MAP_CREATE + close", 20000, 200, 1.3, false },
+	{ 2, "getfd", "BPF_MAP_GET_FD_BY_ID + close", 100000, 1000, 1.2, false },
+	{ 2, "mapcreate", "BPF_MAP_CREATE + close", 20000, 200, 1.2, false },
 	{ 2, "progload", "BPF_PROG_LOAD (XDP, 2 insns) + close", 5000, 50, 0, false },
 };
 const size_t n_loops = sizeof(all_loops) / sizeof(all_loops[0]);
@@ -32,6 +32,7 @@ struct ab {
 	double ta[MAX_REPS], tb[MAX_REPS];   /* looping threads' CPU ns/op */
 	int busy;                            /* runs started on a busy machine */
 	double delta[MAX_REPS], null_delta[MAX_REPS];   /* in-process: hooked - direct */
+	double c[MAX_REPS], cc[MAX_REPS], tc[MAX_REPS], delta_c[MAX_REPS];   /* --before's shim */
 	int n;
 	long long events, dropped;   /* what the shim's journals held, all reps */
 	bool failed;
@@ -49,13 +50,25 @@ static void ab_once(const struct loop *l, long iters, int threads, struct ab *ab
 	snprintf(it, sizeof(it), "%ld", iters);
 	snprintf(th, sizeof(th), "%d", threads);
 	char *argv[] = { paths.loops, (char *)l->mode, it, th, NULL };
-	struct run a, b;
+	struct run a, b, c = { .ok = true };
 	snprintf(j, sizeof(j), "%s/ab-%s-%d.db", paths.tmpdir, l->mode, threads);
 	remove_journal(j);
+	bool before = paths.before_shim[0] != 0;
+	if (before) {
+		settle();
+		run_child(argv, W_BEFORE, j, true, &c);
+		remove_journal(j);
+	}
 	settle();
 	run_child(argv, W_NONE, NULL, true, &a);
 	settle();
 	run_child(argv, W_SHIM, j, true, &b);
+	if (!c.ok) {
+		describe_failure("the --before build's shim", &c);
+		ab->failed = true;
+		remove_journal(j);
+		return;
+	}
 	if (!a.ok || !b.ok) {
 		char what[128];
 		snprintf(what, sizeof(what), "%s %s x%d threads", l->mode,
@@ -73,6 +86,10 @@ static void ab_once(const struct loop *l, long iters, int threads, struct ab *ab
 	remove_journal(j);
 	int i = ab->n++;
 	ab->busy += a.busy + b.busy;
+	ab->c[i] = before ? c.ns_op : NAN;
+	ab->cc[i] = before ? c.cpu_ns_op : NAN;
+	ab->tc[i] = before ? c.thr_ns_op : NAN;
+	ab->delta_c[i] = before ? c.delta_ns : NAN;
 	if (l->inproc) {
 		ab->a[i] = b.base_ns_op;
 		ab->b[i] = b.ns_op;
@@ -148,10 +165,20 @@ void figures_loops(void)
 			}
 			say("  %-3d %-38s %3d %8ld %10.1f %10.1f %7.3f %-15s %7s %s\n", figure, l->title,
 			    threads, iters * threads, ma, mb, ratio, range, budget, verdict);
+			bool before = paths.before_shim[0] != 0;
 			if (l->inproc)
 				say("  %-3s %-38s %3s %8s %+10.1f ns added per op; null test (no shim): "
 				    "%+.1f ns\n", "", "", "", "", median(ab.delta, ab.n),
 				    median(ab.null_delta, ab.n));
+			if (before && l->inproc)
+				say("  %-3s %-38s %3s %8s %+10.1f ns added per op by the --before build\n", "",
+				    "", "", "", median(ab.delta_c, ab.n));
+			else if (before)
+				say("  %-3s %-38s %3s %8s %10s %10.1f %7.3f   C: the --before build (elapsed; "
+				    "thread CPU %.3f, process CPU %.3f)\n", "", "", "", "", "",
+				    median(ab.c, ab.n), median(ab.c, ab.n) / ma,
+				    median(ab.tc, ab.n) / median(ab.ta, ab.n),
+				    median(ab.cc, ab.n) / median(ab.ca, ab.n));
 			else {
 				say("  %-3s %-38s %3s %8s %10.1f %10.1f %7.3f   CPU of the calling thread(s)\n",
 				    "", "", "", "", median(ab.ta, ab.n), median(ab.tb, ab.n), thr_ratio);
@@ -176,6 +203,17 @@ void figures_loops(void)
 			jsonw_number(&json, "ratio", ratio);
 			jsonw_number(&json, "ratio_min", minimum(ab.ratio, ab.n));
 			jsonw_number(&json, "ratio_max", maximum(ab.ratio, ab.n));
+			if (before) {
+				jsonw_number(&json, "before_ns_op", median(ab.c, ab.n));
+				jsonw_number(&json, "before_ratio", l->inproc ? 1 + median(ab.delta_c, ab.n) / ma
+					     : median(ab.c, ab.n) / ma);
+				if (!l->inproc) {
+					jsonw_number(&json, "before_thread_cpu_ratio",
+						     median(ab.tc, ab.n) / median(ab.ta, ab.n));
+					jsonw_number(&json, "before_cpu_ratio",
+						     median(ab.cc, ab.n) / median(ab.ca, ab.n));
+				}
+			}
 			if (l->inproc) {
 				jsonw_number(&json, "added_ns_op", median(ab.delta, ab.n));
 				jsonw_number(&json, "null_test_ns_op", median(ab.null_delta, ab.n));

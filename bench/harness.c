@@ -87,7 +87,7 @@ void print_rule(void)
 	say("  %s\n", "-------------------------------------------------------------------------------------------------");
 }
 
-const char *const with_names[] = { "without", "bpfleak", "valgrind", "strace" };
+const char *const with_names[] = { "without", "bpfleak", "valgrind", "strace", "before" };
 char valgrind_path[4096], strace_path[4096];
 
 static double now_s(void)
@@ -224,8 +224,8 @@ void run_child(char *const argv[], enum with w, const char *journal, bool captur
 		unsetenv("BPFLEAK_DEPTH");
 		unsetenv("BPFLEAK_CLOSE_STACKS");
 		unsetenv("BPFLEAK_QUIET");
-		if (w == W_SHIM) {
-			setenv("LD_PRELOAD", paths.shim, 1);
+		if (w == W_SHIM || w == W_BEFORE) {
+			setenv("LD_PRELOAD", w == W_SHIM ? paths.shim : paths.before_shim, 1);
 			setenv("BPFLEAK_JOURNAL", journal, 1);
 			setenv("BPFLEAK_QUIET", "1", 1);
 		}
@@ -366,10 +366,15 @@ double median(const double *v, int n)
 {
 	if (n <= 0)
 		return NAN;
-	double s[MAX_REPS];
+	double small[MAX_REPS], *s = n <= MAX_REPS ? small : malloc((size_t)n * sizeof(*s));
+	if (!s)
+		return NAN;
 	memcpy(s, v, (size_t)n * sizeof(*v));
 	qsort(s, (size_t)n, sizeof(*s), cmp_double);
-	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+	double m = n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+	if (s != small)
+		free(s);
+	return m;
 }
 
 double minimum(const double *v, int n)

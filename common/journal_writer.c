@@ -207,10 +207,32 @@ static int ensure_schema(struct jw *j, char *err, size_t errcap)
 	return 0;
 }
 
+#define EVENT_COLUMNS 14
+#define INSERT_EVENT "INSERT INTO event(ts_ns, pid, tid, op, fd, fd2, cmd, obj_kind, obj_id," \
+		     " stack_id, result, flags, detail, end_ns) VALUES "
+#define EVENT_ROW "(?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+
+/*
+ * What each event INSERT holds bound since its last run: sqlite3_reset
+ * keeps a statement's bindings, and row r of one batch mostly repeats row
+ * r of the one before (same pid, tid, op, command, kind, flags; the same
+ * NULLs), so a value already in place is not bound again.  Binding was a
+ * quarter of the writer's instructions per row (docs/overhead.md).  Text
+ * is always bound again: its bytes may change under the same pointer.
+ */
+enum { BOUND_UNKNOWN, BOUND_NULL, BOUND_INT };
+#define EVENT_PARAMS (32 * EVENT_COLUMNS)
+struct bound_stmt {
+	int64_t v[EVENT_PARAMS];
+	uint8_t kind[EVENT_PARAMS];
+};
+struct jw_bound {
+	struct bound_stmt of[3];   /* JW_INS_EVENT, JW_INS_EVENTS_8, JW_INS_EVENTS_32 */
+};
+
 static const char *const statement_sql[JW_N_STMTS] = {
-	[JW_INS_EVENT] = "INSERT INTO event(ts_ns, pid, tid, op, fd, fd2, cmd, obj_kind, obj_id,"
-			 " stack_id, result, flags, detail, end_ns)"
-			 " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	[JW_INS_EVENT] = INSERT_EVENT EVENT_ROW,
+	/* JW_INS_EVENTS_*: built by events_sql() */
 	[JW_INS_STACK] = "INSERT OR IGNORE INTO stack(hash, depth, ips) VALUES (?,?,?)",
 	[JW_GET_STACK] = "SELECT id FROM stack WHERE hash = ?",
 	[JW_INS_OBJECT] = "INSERT OR IGNORE INTO object(kind, id, type, name, key_size, value_size,"
@@ -243,6 +265,34 @@ static int precreate(const char *path, char *err, size_t errcap)
 		return -1;
 	}
 	return 0;
+}
+
+/* "INSERT ... VALUES (?,...),(?,...),..." with `rows` rows. */
+static char *events_sql(int rows)
+{
+	size_t row = sizeof(EVENT_ROW), len = sizeof(INSERT_EVENT) + (size_t)rows * row;
+	char *sql = sqlite3_malloc64(len);
+	if (!sql)
+		return NULL;
+	char *p = sql + snprintf(sql, len, "%s", INSERT_EVENT);
+	for (int r = 0; r < rows; r++)
+		p += snprintf(p, len - (size_t)(p - sql), "%s" EVENT_ROW, r ? "," : "");
+	return sql;
+}
+
+static int prepare_statements(struct jw *j)
+{
+	static const int multi_rows[JW_N_STMTS] = { [JW_INS_EVENTS_8] = 8, [JW_INS_EVENTS_32] = 32 };
+	for (int i = 0; i < JW_N_STMTS; i++) {
+		char *built = multi_rows[i] ? events_sql(multi_rows[i]) : NULL;
+		const char *sql = multi_rows[i] ? built : statement_sql[i];
+		int rc = sql ? sqlite3_prepare_v3(j->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &j->st[i], NULL)
+			     : SQLITE_NOMEM;
+		sqlite3_free(built);
+		if (rc != SQLITE_OK)
+			return rc;
+	}
+	return SQLITE_OK;
 }
 
 int jw_open(struct jw *j, const char *path, int flags, char *err, size_t errcap)
@@ -278,20 +328,41 @@ int jw_open(struct jw *j, const char *path, int flags, char *err, size_t errcap)
 	if (flags & JW_APPEND)
 		exec_sql(j->db, "PRAGMA journal_mode=WAL");
 	exec_sql(j->db, "PRAGMA synchronous=NORMAL");
-	for (int i = 0; i < JW_N_STMTS; i++) {
-		if (sqlite3_prepare_v2(j->db, statement_sql[i], -1, &j->st[i], NULL) != SQLITE_OK) {
-			snprintf(err, errcap, "journal schema mismatch: %s", sqlite3_errmsg(j->db));
-			jw_close(j);
-			return -1;
-		}
+	if (prepare_statements(j) != SQLITE_OK) {
+		snprintf(err, errcap, "journal schema mismatch: %s", sqlite3_errmsg(j->db));
+		jw_close(j);
+		return -1;
 	}
+	/* Without it every value is bound every time, as sqlite expects anyway. */
+	j->bound = sqlite3_malloc64(sizeof(*j->bound));
+	if (j->bound)
+		memset(j->bound, 0, sizeof(*j->bound));
 	return 0;
+}
+
+void jw_private_sqlite(int (*open_fn)(const char *path, int flags, int mode),
+		       int (*close_fn)(int fd))
+{
+	sqlite3_config(SQLITE_CONFIG_SINGLETHREAD);
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	/* The unix VFS's table of system calls is the seam for its files. */
+	sqlite3_vfs *unix_vfs = sqlite3_vfs_find("unix");
+	if (unix_vfs && unix_vfs->iVersion >= 3 && unix_vfs->xSetSystemCall) {
+		unix_vfs->xSetSystemCall(unix_vfs, "open", (sqlite3_syscall_ptr)open_fn);
+		unix_vfs->xSetSystemCall(unix_vfs, "close", (sqlite3_syscall_ptr)close_fn);
+	}
+}
+
+void jw_busy_handler(struct jw *j, int (*fn)(void *ctx, int attempts), void *ctx)
+{
+	sqlite3_busy_handler(j->db, fn, ctx);
 }
 
 void jw_close(struct jw *j)
 {
 	for (int i = 0; i < JW_N_STMTS; i++)
 		sqlite3_finalize(j->st[i]);
+	sqlite3_free(j->bound);
 	if (j->db)
 		sqlite3_close_v2(j->db);
 	memset(j, 0, sizeof(*j));
@@ -405,27 +476,108 @@ int jw_module_unloaded(struct jw *j, int64_t row, uint64_t ts_ns)
 	return once(j->db, "UPDATE module SET unloaded_ns = ? WHERE id = ?", bind_row_ts, &r);
 }
 
+static struct bound_stmt *bound_of(struct jw *j, int stmt)
+{
+	if (!j->bound)
+		return NULL;
+	return &j->bound->of[stmt == JW_INS_EVENT ? 0 : stmt == JW_INS_EVENTS_8 ? 1 : 2];
+}
+
+static void keep_int(sqlite3_stmt *st, struct bound_stmt *b, int idx, int64_t v)
+{
+	if (b && b->kind[idx - 1] == BOUND_INT && b->v[idx - 1] == v)
+		return;
+	int rc = sqlite3_bind_int64(st, idx, v);
+	if (b) {
+		b->kind[idx - 1] = rc == SQLITE_OK ? BOUND_INT : BOUND_UNKNOWN;
+		b->v[idx - 1] = v;
+	}
+}
+
+static void keep_null(sqlite3_stmt *st, struct bound_stmt *b, int idx)
+{
+	if (b && b->kind[idx - 1] == BOUND_NULL)
+		return;
+	int rc = sqlite3_bind_null(st, idx);
+	if (b)
+		b->kind[idx - 1] = rc == SQLITE_OK ? BOUND_NULL : BOUND_UNKNOWN;
+}
+
+static void keep_opt_int(sqlite3_stmt *st, struct bound_stmt *b, int idx, bool present, int64_t v)
+{
+	if (present)
+		keep_int(st, b, idx, v);
+	else
+		keep_null(st, b, idx);
+}
+
+/* One event's columns, from parameter base + 1 on. */
+static void bind_event(sqlite3_stmt *st, struct bound_stmt *b, int base, const struct jw_event *e)
+{
+	keep_int(st, b, base + 1, (int64_t)e->ts_ns);
+	keep_int(st, b, base + 2, e->pid);
+	keep_int(st, b, base + 3, e->tid);
+	keep_int(st, b, base + 4, e->op);
+	keep_opt_int(st, b, base + 5, e->has_fd, e->fd);
+	keep_opt_int(st, b, base + 6, e->has_fd2, e->fd2);
+	keep_opt_int(st, b, base + 7, e->cmd >= 0, e->cmd);
+	keep_opt_int(st, b, base + 8, e->kind != 0 || e->has_fd, e->kind);
+	keep_opt_int(st, b, base + 9, e->obj_id != 0, e->obj_id);
+	keep_opt_int(st, b, base + 10, e->stack_id > 0, e->stack_id);
+	keep_int(st, b, base + 11, e->result);
+	keep_opt_int(st, b, base + 12, e->flags != 0, e->flags);
+	if (e->detail) {
+		sqlite3_bind_text(st, base + 13, e->detail, -1, SQLITE_STATIC);
+		if (b)
+			b->kind[base + 12] = BOUND_UNKNOWN;
+	} else {
+		keep_null(st, b, base + 13);
+	}
+	keep_opt_int(st, b, base + 14, e->end_ns != 0, (int64_t)e->end_ns);
+}
+
 int jw_event(struct jw *j, const struct jw_event *e)
 {
 	sqlite3_stmt *st = j->st[JW_INS_EVENT];
-	sqlite3_bind_int64(st, 1, (int64_t)e->ts_ns);
-	sqlite3_bind_int(st, 2, e->pid);
-	sqlite3_bind_int(st, 3, e->tid);
-	sqlite3_bind_int(st, 4, e->op);
-	bind_opt_int(st, 5, e->has_fd, e->fd);
-	bind_opt_int(st, 6, e->has_fd2, e->fd2);
-	bind_opt_int(st, 7, e->cmd >= 0, e->cmd);
-	bind_opt_int(st, 8, e->kind != 0 || e->has_fd, e->kind);
-	bind_opt_int(st, 9, e->obj_id != 0, e->obj_id);
-	bind_opt_int(st, 10, e->stack_id > 0, e->stack_id);
-	sqlite3_bind_int(st, 11, e->result);
-	bind_opt_int(st, 12, e->flags != 0, e->flags);
-	if (e->detail)
-		sqlite3_bind_text(st, 13, e->detail, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(st, 13);
-	bind_opt_int(st, 14, e->end_ns != 0, (int64_t)e->end_ns);
+	bind_event(st, bound_of(j, JW_INS_EVENT), 0, e);
 	return run(st);
+}
+
+int jw_events(struct jw *j, const struct jw_event *e, size_t n)
+{
+	static const struct {
+		int stmt;
+		size_t rows;
+	} sizes[] = { { JW_INS_EVENTS_32, 32 }, { JW_INS_EVENTS_8, 8 }, { JW_INS_EVENT, 1 } };
+	size_t done = 0;
+	for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+		sqlite3_stmt *st = j->st[sizes[s].stmt];
+		struct bound_stmt *b = bound_of(j, sizes[s].stmt);
+		for (; n - done >= sizes[s].rows; done += sizes[s].rows) {
+			for (size_t r = 0; r < sizes[s].rows; r++)
+				bind_event(st, b, (int)r * EVENT_COLUMNS, &e[done + r]);
+			int rc = run(st);
+			if (rc != SQLITE_OK)
+				return rc;
+		}
+	}
+	return SQLITE_OK;
+}
+
+bool jw_last_event_of(struct jw *j, pid_t pid, int *op, int *flags)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(j->db, "SELECT op, coalesce(flags, 0) FROM event WHERE pid = ?"
+			       " ORDER BY seq DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+		return false;
+	sqlite3_bind_int(st, 1, pid);
+	bool found = sqlite3_step(st) == SQLITE_ROW;
+	if (found) {
+		*op = sqlite3_column_int(st, 0);
+		*flags = sqlite3_column_int(st, 1);
+	}
+	sqlite3_finalize(st);
+	return found;
 }
 
 static void bind_process(sqlite3_stmt *st, const void *arg)

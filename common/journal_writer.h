@@ -25,6 +25,8 @@ struct bpfleak_snap_pin;
 
 enum {
 	JW_INS_EVENT,
+	JW_INS_EVENTS_8,         /* multi-row INSERTs of jw_events() */
+	JW_INS_EVENTS_32,
 	JW_INS_STACK,
 	JW_GET_STACK,
 	JW_INS_OBJECT,
@@ -32,9 +34,11 @@ enum {
 	JW_N_STMTS
 };
 
+struct jw_bound;
 struct jw {
 	struct sqlite3 *db;
 	struct sqlite3_stmt *st[JW_N_STMTS];
+	struct jw_bound *bound;   /* what the event INSERTs hold bound (journal_writer.c) */
 };
 
 /* jw_open flags */
@@ -91,6 +95,15 @@ int jw_exec(struct jw *j, const char *sql);
 int jw_begin(struct jw *j);
 int jw_commit(struct jw *j);
 void jw_rollback(struct jw *j);
+/*
+ * For a private copy of sqlite that one thread at a time uses (the shim's,
+ * built into libbpfleak-journal.so): no mutexes, no memory statistics, and
+ * its files opened and closed through these.  Before the first jw_open.
+ */
+void jw_private_sqlite(int (*open_fn)(const char *path, int flags, int mode),
+		       int (*close_fn)(int fd));
+/* sqlite's busy handler: fn(ctx, attempts) != 0 to wait and try again. */
+void jw_busy_handler(struct jw *j, int (*fn)(void *ctx, int attempts), void *ctx);
 /* The extended sqlite error code of the last failure. */
 int jw_errcode(struct jw *j);
 const char *jw_errstr(int code);
@@ -106,6 +119,13 @@ int jw_object(struct jw *j, const struct bpfleak_obj_info *o, uint64_t first_see
 int64_t jw_module(struct jw *j, const struct jw_module *m);
 int jw_module_unloaded(struct jw *j, int64_t row, uint64_t ts_ns);
 int jw_event(struct jw *j, const struct jw_event *e);
+/*
+ * n events in this order, 32 rows an INSERT: the per-statement work of
+ * sqlite (cursor, the table's last rowid, the halt) once per 32 rows.
+ */
+int jw_events(struct jw *j, const struct jw_event *e, size_t n);
+/* The op and flags of pid's last row in `event`; false when it has none. */
+bool jw_last_event_of(struct jw *j, pid_t pid, int *op, int *flags);
 int64_t jw_process(struct jw *j, const struct jw_process *p);
 /* The row of an earlier image of this pid that exec'd into this one, 0 none. */
 int64_t jw_process_find_exec(struct jw *j, pid_t pid, uint64_t start_ticks, const char *boot_id);

@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
-/* Object identity of a bpf FD through libbpf's bpf_obj_get_info_by_fd. */
+/* Object identity of a bpf FD through BPF_OBJ_GET_INFO_BY_FD. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-#include <bpf/bpf.h>
 #include <linux/bpf.h>
 #include <bpfleak/journal.h>
 #include <bpfleak/objinfo.h>
 #include <bpfleak/snapshot.h>
+#include "bpfcall.h"
 
 int bpfleak_fd_kind(int fd)
 {
@@ -51,7 +51,7 @@ int bpfleak_obj_info_get(int fd, int kind, struct bpfleak_obj_info *out)
 	switch (kind) {
 	case BPFLEAK_KIND_MAP:
 		len = sizeof(u.map);
-		if ((err = bpf_obj_get_info_by_fd(fd, &u.map, &len)))
+		if ((err = bpfleak_obj_get_info(fd, &u.map, &len)))
 			return err < 0 ? err : -errno;
 		out->id = u.map.id;
 		out->type = u.map.type;
@@ -63,7 +63,7 @@ int bpfleak_obj_info_get(int fd, int kind, struct bpfleak_obj_info *out)
 		break;
 	case BPFLEAK_KIND_PROG:
 		len = sizeof(u.prog);
-		if ((err = bpf_obj_get_info_by_fd(fd, &u.prog, &len)))
+		if ((err = bpfleak_obj_get_info(fd, &u.prog, &len)))
 			return err < 0 ? err : -errno;
 		out->id = u.prog.id;
 		out->type = u.prog.type;
@@ -72,7 +72,7 @@ int bpfleak_obj_info_get(int fd, int kind, struct bpfleak_obj_info *out)
 		break;
 	case BPFLEAK_KIND_LINK:
 		len = sizeof(u.link);
-		if ((err = bpf_obj_get_info_by_fd(fd, &u.link, &len)))
+		if ((err = bpfleak_obj_get_info(fd, &u.link, &len)))
 			return err < 0 ? err : -errno;
 		out->id = u.link.id;
 		out->type = u.link.type;
@@ -80,7 +80,7 @@ int bpfleak_obj_info_get(int fd, int kind, struct bpfleak_obj_info *out)
 		break;
 	case BPFLEAK_KIND_BTF:
 		len = sizeof(u.btf);
-		if ((err = bpf_obj_get_info_by_fd(fd, &u.btf, &len)))
+		if ((err = bpfleak_obj_get_info(fd, &u.btf, &len)))
 			return err < 0 ? err : -errno;
 		out->id = u.btf.id;
 		break;

@@ -13,11 +13,11 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <bpf/bpf.h>
 #include <linux/bpf.h>
 #include <bpfleak/journal.h>
 #include <bpfleak/objinfo.h>
 #include <bpfleak/snapshot.h>
+#include "bpfcall.h"
 
 static int grow(void **arr, size_t n, size_t *cap, size_t elem)
 {
@@ -150,10 +150,9 @@ static int add_pin(struct pin_walk *w, const char *path, const struct bpfleak_ob
 /* Read-only open is enough for the id and never changes the object. */
 static int probe_pin(struct pin_walk *w, const char *path)
 {
-	LIBBPF_OPTS(bpf_obj_get_opts, opts, .file_flags = BPF_F_RDONLY);
-	int fd = bpf_obj_get_opts(path, &opts);
+	int fd = bpfleak_obj_get_rdonly(path);
 	if (fd < 0)
-		return add_pin(w, path, NULL, errno ? errno : EIO);
+		return add_pin(w, path, NULL, -fd);
 	struct bpfleak_obj_info oi;
 	int err = bpfleak_obj_info_get(fd, BPFLEAK_KIND_UNKNOWN, &oi);
 	close(fd);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include "shim.h"
 
@@ -35,17 +36,48 @@ static bool env_flag(const char *name)
 	return v && *v && strcmp(v, "0") != 0;
 }
 
+/*
+ * Strings are put together by hand here, and the working directory read
+ * with a plain system call: this runs in every process the shim is
+ * preloaded into, and printf's pages are ones a short-lived host
+ * (/bin/true) never touches otherwise (docs/overhead.md, figure 8).
+ * put() appends s at *at; on overflow *at becomes cap.
+ */
+static void put(char *out, size_t cap, size_t *at, const char *s)
+{
+	while (*s && *at + 1 < cap)
+		out[(*at)++] = *s++;
+	if (*s)
+		*at = cap;
+	else if (*at < cap)
+		out[*at] = '\0';
+}
+
+static void put_uint(char *out, size_t cap, size_t *at, unsigned long v)
+{
+	char digits[24];
+	int n = (int)sizeof(digits) - 1;
+	digits[n] = '\0';
+	do
+		digits[--n] = (char)('0' + v % 10);
+	while ((v /= 10) && n > 0);
+	put(out, cap, at, digits + n);
+}
+
 /* Relative paths are anchored now, so a later chdir does not split the journal. */
 static void absolute(char *out, size_t cap, const char *path)
 {
-	char cwd[PATH_MAX];
-	if (path[0] == '/') {
-		snprintf(out, cap, "%s", path);
-		return;
+	size_t at = 0;
+	out[0] = '\0';
+	if (path[0] != '/') {
+		if (raw_syscall(SYS_getcwd, (long)out, (long)cap, 0, 0, 0, 0) > 0)
+			at = strlen(out);
+		else
+			put(out, cap, &at, ".");
+		put(out, cap, &at, "/");
 	}
-	if (!getcwd(cwd, sizeof(cwd)))
-		snprintf(cwd, sizeof(cwd), ".");
-	if (snprintf(out, cap, "%s/%s", cwd, path) >= (int)cap)
+	put(out, cap, &at, path);
+	if (at >= cap)
 		out[0] = '\0';   /* too long: refused when the journal is opened */
 }
 
@@ -57,8 +89,14 @@ void config_load(void)
 		absolute(shim_cfg.journal, sizeof(shim_cfg.journal), j);
 	} else {
 		char name[64];
-		snprintf(name, sizeof(name), "bpfleak.%s.%d.db", program_invocation_short_name,
-			 (int)getpid());
+		size_t at = 0;
+		put(name, sizeof(name), &at, "bpfleak.");
+		put(name, sizeof(name) - 16, &at, program_invocation_short_name);
+		if (at > sizeof(name) - 16)
+			at = sizeof(name) - 16;   /* a long program name is cut, as before */
+		put(name, sizeof(name), &at, ".");
+		put_uint(name, sizeof(name), &at, (unsigned long)raw_syscall(SYS_getpid, 0, 0, 0, 0, 0, 0));
+		put(name, sizeof(name), &at, ".db");
 		absolute(shim_cfg.journal, sizeof(shim_cfg.journal), name);
 	}
 	const char *l = env("BPFLEAK_LOG");

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <linux/close_range.h>
 #include <bpfleak/journal.h>
+#include "consumer.h"
 #include "shim.h"
 
 static void submit_close(int fd, uint64_t slot, uint64_t ts, int result, uint16_t flags)
@@ -250,14 +251,14 @@ int hook_dup3(int oldfd, int newfd, int flags, bool is_dup2)
 	dst = target ? atomic_load_explicit(target, memory_order_acquire) : 0;
 	uint64_t mark = record_mark();
 	if ((dst & SLOT_OWNED) && SLOT_ID(dst) == OWNER_JOURNAL) {
-		/* sqlite holds this number only during a drain: wait it out.  The
-		 * turn lock's FD is kept for good: the host's dup2 takes it over. */
+		/* The journal's: between two batches (the writer's mutex) the
+		 * shim lets go of it, and the host's dup2 takes the number. */
 		shim_guard++;
-		writer_pause();
-		journal_turn_lost(newfd);
+		consumer_hold_files();
+		consumer_give_up_fd(newfd);
 		int r = is_dup2 ? real.dup2(oldfd, newfd) : real.dup3(oldfd, newfd, flags);
 		int err = errno;
-		writer_resume();
+		consumer_release_files();
 		if (r >= 0 && SLOT_TRACKED(src))
 			record_dup(newfd, oldfd, src, (flags & O_CLOEXEC) != 0, shim_now_ns(), mark);
 		record_release();
@@ -445,10 +446,10 @@ static int close_range_around_owned(unsigned int first, unsigned int last, int f
 static int guarded_close_range(unsigned int first, unsigned int last, int flags)
 {
 	shim_guard++;
-	writer_pause();
+	consumer_hold_files();
 	int r = close_range_around_owned(first, last, flags);
 	int err = errno;
-	writer_resume();
+	consumer_release_files();
 	shim_guard--;
 	errno = err;
 	return r;
@@ -486,10 +487,10 @@ int hook_close_range(unsigned int first, unsigned int last, int flags)
 		range_claim(&l);
 	uint64_t mark = record_mark();
 	uint64_t ts = shim_now_ns();
-	writer_pause();
+	consumer_hold_files();
 	int r = close_range_around_owned(first, last, flags);
 	int err = errno;
-	writer_resume();
+	consumer_release_files();
 	if (cloexec_only && r == 0)
 		range_mark_cloexec(&l, ts);
 	else if (!cloexec_only)
@@ -518,11 +519,11 @@ void hook_closefrom(int lowfd)
 	range_claim(&l);
 	uint64_t mark = record_mark();
 	uint64_t ts = shim_now_ns();
-	writer_pause();
+	consumer_hold_files();
 	/* closefrom is close_range(lowfd, ~0U) where the kernel has it (5.9+). */
 	if (close_range_around_owned((unsigned int)lowfd, ~0u, 0) != 0)
 		real.closefrom(lowfd);
-	writer_resume();
+	consumer_release_files();
 	range_finish(&l, ts, 0, mark);
 	range_release(&l);
 	record_release();

@@ -1,10 +1,17 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 /*
  * The shim's side of the journal: the only file of the shim that talks to
- * sqlite (through common/journal_writer.c).  Only the writer calls it, with
- * the writer's mutex held; the connection is open for one drain at a time,
- * so a fork never carries a live connection into a child (sqlite forbids
- * that) and a host's close_range(3, ~0U) never finds one.
+ * sqlite (through common/journal_writer.c, in libbpfleak-journal.so: see
+ * jwapi.h).  Only the writer calls it, with the writer's mutex held.
+ *
+ * The connection stays open from one drain to the next: a new one would
+ * rebuild the WAL's index from the whole WAL (sqlite does that for the
+ * first connection of a process to a WAL file) and start with a cold page
+ * cache, which cost more than the rows themselves.  Its files are owned
+ * FDs (ownfds.c), so a host's close_range(3, ~0U) steps around them; a
+ * host that dup2s onto one of them gets the number (journal_give_up_fd),
+ * and it is closed before a fork (writer_fork_prepare): sqlite forbids a
+ * child to touch a connection it inherited, even to close it.
  *
  * It also notices when the file at the configured path is no longer the one
  * written so far (log rotation, a cleanup job, an operator's rm): the
@@ -19,14 +26,25 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <sqlite3.h>
+#include <sqlite3.h>   /* result codes only: the library is the module's */
 #include <bpfleak/journal.h>
 #include <bpfleak/snapshot.h>
 #include "journal_writer.h"
+#include "jwapi.h"
+#include "consumer.h"
 #include "shim.h"
 
 static struct jw jw;
 static bool is_open;
+
+/*
+ * Event rows wait here, in order, until the batch commits (or this fills):
+ * jw_events() writes them 32 to an INSERT.  Their detail strings are
+ * static, arena-held or the writer's, all alive until then.
+ */
+#define PENDING_MAX 512
+static struct jw_event pending[PENDING_MAX];
+static size_t n_pending;
 static dev_t file_dev;
 static ino_t file_ino;
 static bool file_known;
@@ -44,6 +62,7 @@ static void drop_orphan_side_files(void)
 /* Tests: the next file opened is a new journal, not a replacement. */
 void journal_forget_file(void)
 {
+	journal_close();
 	file_known = false;
 }
 
@@ -108,7 +127,7 @@ static void open_turn(void)
 	char path[sizeof(shim_cfg.journal) + 8];
 	snprintf(path, sizeof(path), "%s-lock", shim_cfg.journal);
 	ownfds_setup_sqlite();   /* where the shim's journal FDs go */
-	writer_pause();
+	consumer_hold_files();
 	int fd = ownfds_open_journal(path, O_RDWR | O_CREAT | O_NOFOLLOW, 0600);
 	struct stat st;
 	if (fd >= 0 && fstat(fd, &st) == 0 && st.st_size < (off_t)sizeof(struct turn_page) &&
@@ -127,7 +146,7 @@ static void open_turn(void)
 		turn_page = p == MAP_FAILED ? NULL : p;
 	}
 	turn_fd = fd;
-	writer_resume();
+	consumer_release_files();
 }
 
 void journal_turn_take(void)
@@ -167,11 +186,19 @@ bool journal_turn_waiting(void)
 	return atomic_load(&turn_waiting) != 0;
 }
 
-/* The host dup2'd over the lock's FD: that number is the host's now. */
-void journal_turn_lost(int fd)
+/*
+ * The host dup2s onto one of the journal's FDs (the writer's mutex held):
+ * that number is the host's now.  The turn lock's FD is handed over as it
+ * is; sqlite's go with the connection, reopened by the next drain.
+ */
+void journal_give_up_fd(int fd)
 {
-	if (fd != turn_fd || fd < 0)
+	if (fd < 0)
 		return;
+	if (fd != turn_fd) {
+		journal_close();
+		return;
+	}
 	if (turn_page)
 		munmap(turn_page, sizeof(*turn_page));
 	turn_page = NULL;
@@ -185,9 +212,25 @@ void journal_turn_after_fork_child(void)
 	atomic_store(&turn_waiting, 0);
 }
 
+/* The connection's sqlite: no mutexes, its files opened as owned FDs. */
+static void setup_sqlite(void)
+{
+	static bool done;
+	if (done)
+		return;
+	done = true;
+	ownfds_setup_sqlite();
+	jw_private_sqlite(ownfds_open_journal, ownfds_close_journal);
+}
+
 bool journal_open(char *why, size_t cap)
 {
-	ownfds_setup_sqlite();
+	if (!journal_writer_load(why, cap))
+		return false;
+	if (is_open && !journal_replaced())
+		return true;
+	journal_close();
+	setup_sqlite();
 	if (journal_replaced()) {
 		struct stat st;
 		if (stat(shim_cfg.journal, &st) != 0 || st.st_size == 0)
@@ -210,7 +253,9 @@ bool journal_open(char *why, size_t cap)
 		snprintf(why, cap, "journal %.300s", err);
 		return false;
 	}
-	sqlite3_busy_handler(jw.db, busy, NULL);
+	jw_busy_handler(&jw, busy, NULL);
+	/* It only appends: the right-most pages of a few tables. */
+	jw_exec(&jw, "PRAGMA cache_size=-256");
 	struct stat st;
 	if (stat(shim_cfg.journal, &st) == 0) {
 		file_dev = st.st_dev;
@@ -226,6 +271,7 @@ void journal_close(void)
 	if (is_open)
 		jw_close(&jw);
 	is_open = false;
+	n_pending = 0;
 }
 
 bool journal_is_open(void)
@@ -235,19 +281,31 @@ bool journal_is_open(void)
 
 int journal_begin(void)
 {
+	n_pending = 0;
 	if (jw_begin(&jw) == SQLITE_OK)
 		return 0;
 	int code = jw_errcode(&jw);
 	return (code & 0xff) == SQLITE_BUSY ? JOURNAL_BUSY : code;
 }
 
+static int flush_events(void)
+{
+	size_t n = n_pending;
+	n_pending = 0;
+	return n && jw_events(&jw, pending, n) != SQLITE_OK ? jw_errcode(&jw) : 0;
+}
+
 int journal_commit(void)
 {
+	int rc = flush_events();
+	if (rc)
+		return rc;
 	return jw_commit(&jw) == SQLITE_OK ? 0 : jw_errcode(&jw);
 }
 
 void journal_rollback(void)
 {
+	n_pending = 0;
 	jw_rollback(&jw);
 }
 
@@ -269,15 +327,11 @@ static int fail(void)
 /* The image that called exec wrote it down before the call (interpose.c). */
 static bool exec_journaled(pid_t pid)
 {
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(jw.db, "SELECT op, coalesce(flags, 0) FROM event WHERE pid = ?"
-			       " ORDER BY seq DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+	int op = 0, flags = 0;
+	if (flush_events())
 		return false;
-	sqlite3_bind_int(st, 1, pid);
-	bool yes = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == BPFLEAK_OP_EXEC &&
-		   (sqlite3_column_int(st, 1) & BPFLEAK_EF_BEFORE_EXEC);
-	sqlite3_finalize(st);
-	return yes;
+	return jw_last_event_of(&jw, pid, &op, &flags) && op == BPFLEAK_OP_EXEC &&
+	       (flags & BPFLEAK_EF_BEFORE_EXEC);
 }
 
 int journal_process_row(int64_t *row, const char *origin)
@@ -329,13 +383,13 @@ int journal_event(const struct shim_event *ev, const char *detail, uint64_t end_
 		       (op == BPFLEAK_OP_NOTE && ev->fd2);
 	bool has_fd = op != BPFLEAK_OP_FORK && op != BPFLEAK_OP_DROP && op != BPFLEAK_OP_ERROR &&
 		      op != BPFLEAK_OP_EXEC && op != BPFLEAK_OP_NOTE;
-	struct jw_event e = {
+	pending[n_pending++] = (struct jw_event){
 		.ts_ns = ev->ts_ns, .pid = ev->pid, .tid = ev->tid, .op = op,
 		.has_fd = has_fd, .has_fd2 = has_fd2, .fd = ev->fd, .fd2 = ev->fd2,
 		.cmd = ev->cmd, .kind = ev->kind, .obj_id = ev->obj_id, .stack_id = stack_id,
 		.result = ev->result, .flags = ev->flags, .detail = detail, .end_ns = end_ns,
 	};
-	return jw_event(&jw, &e) == SQLITE_OK ? 0 : fail();
+	return n_pending == PENDING_MAX ? flush_events() : 0;
 }
 
 static int64_t module_row(const struct module_info *m, void *ctx)

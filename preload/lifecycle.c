@@ -18,10 +18,13 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <bpfleak/journal.h>
 #include <bpfleak/snapshot.h>
+#include "jwapi.h"
 #include "shim.h"
+#include "unwinder.h"
 
 static _Atomic pid_t activating_tid;
 
@@ -29,6 +32,8 @@ static _Atomic pid_t activating_tid;
 #define EXIT_WAIT_NS (5 * 1000000000l)
 #define UNDERSCORE_EXIT_WAIT_NS (500 * 1000000l)
 #define EXEC_WAIT_NS (1000 * 1000000l)
+/* Events the queue holds; mapped when recording starts, paid for as it fills. */
+#define QUEUE_EVENTS 32768
 
 /*
  * The heavy part of activation, never on a small signal stack: the bpf FDs
@@ -51,8 +56,25 @@ static void setup(bool at_exit, int new_fd)
 	writer_start();
 }
 
+/*
+ * What recording needs from other libraries, loaded before other threads
+ * are made to wait in ACTIVATING: dlopen takes the loader's lock, and a
+ * thread that holds it (in dlopen, making a bpf FD in a library's
+ * constructor) would wait here for us while we waited for it.  Failures
+ * are reported by the set-up, which asks again.
+ */
+static void load_recording_libraries(void)
+{
+	if (shim_state_now() != SHIM_DORMANT || sigstack_on_alt())
+		return;
+	char why[300];
+	journal_writer_load(why, sizeof(why));
+	unwinder_load(why, sizeof(why));
+}
+
 bool lifecycle_activate(bool at_exit, int new_fd)
 {
+	load_recording_libraries();
 	int expected = SHIM_DORMANT;
 	if (!atomic_compare_exchange_strong(&shim_state, &expected, SHIM_ACTIVATING)) {
 		/* A signal handler on the activating thread must not wait for itself. */
@@ -67,7 +89,10 @@ bool lifecycle_activate(bool at_exit, int new_fd)
 	/* Other threads wait in ACTIVATING: the list of held FDs must not race
 	 * their creates and closes. */
 	bool defer = !at_exit && sigstack_on_alt();
-	if (!defer)
+	/* The queue first, even on a signal stack: events wait there for the set-up. */
+	if (!queue_init(QUEUE_EVENTS))
+		shim_fail("out of memory for the event queue");
+	else if (!defer)
 		setup(at_exit, new_fd);
 	atomic_store(&shim_setup_pending, defer);
 	expected = SHIM_ACTIVATING;   /* unless set-up failed open */
@@ -82,6 +107,11 @@ void lifecycle_finish_setup(int new_fd)
 {
 	if (sigstack_on_alt())
 		return;
+	if (atomic_load(&shim_setup_pending)) {   /* as in lifecycle_activate */
+		char why[300];
+		journal_writer_load(why, sizeof(why));
+		unwinder_load(why, sizeof(why));
+	}
 	int expected = SHIM_ACTIVE;
 	if (!atomic_compare_exchange_strong(&shim_state, &expected, SHIM_ACTIVATING))
 		return;
@@ -239,10 +269,6 @@ __attribute__((constructor)) static void shim_init(void)
 	config_load();
 	self_init();
 	hooks_init();
-	if (!queue_init(32768)) {
-		shim_fail("out of memory for the event queue");
-		return;
-	}
 	pthread_atfork(on_fork_prepare, on_fork_parent, lifecycle_fork_child);
 	atomic_store(&shim_state, SHIM_DORMANT);
 	bool go = false;
@@ -255,25 +281,14 @@ __attribute__((constructor)) static void shim_init(void)
 	}
 }
 
-/* Any bpf FD open now?  A dormant process checks before it leaves no trace. */
-static bool holds_bpf_fds(void)
-{
-	struct bpfleak_snapshot s;
-	memset(&s, 0, sizeof(s));
-	bpfleak_snapshot_fds_of(self.pid, shim_tid(), &s);
-	bool any = s.n_fds > 0;
-	bpfleak_snapshot_free(&s);
-	return any;
-}
-
 __attribute__((destructor)) static void shim_fini(void)
 {
-	if (shim_foreign || getpid() != self.pid)
+	if (shim_foreign || raw_syscall(SYS_getpid, 0, 0, 0, 0, 0, 0) != self.pid)
 		return;
 	int state = shim_state_now();
 	/* A fork child that never touched a bpf FD leaves no trace; a process
 	 * that holds bpf FDs it never saw made is journaled, for what it holds. */
-	if (state == SHIM_DORMANT && !self.from_fork && holds_bpf_fds())
+	if (state == SHIM_DORMANT && !self.from_fork && heldscan_any_bpf_fd())
 		state = lifecycle_activate(true, -1) ? SHIM_ACTIVE : SHIM_DISABLED;
 	if (state != SHIM_ACTIVE)
 		return;

@@ -22,10 +22,8 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-#define UNW_LOCAL_ONLY
-#include <libunwind.h>
-#include <sqlite3.h>
 #include "shim.h"
+#include "unwinder.h"
 
 /* A handful at most; kept in a small array as well as in the table, so a
  * range close can step around them without scanning the table. */
@@ -136,7 +134,7 @@ static void release_low_fds(int top, const uint64_t *mine)
 /*
  * libunwind opens its pipe when it initialises (unw_set_caching_policy makes
  * that happen here).  This runs once, when recording starts: a program that
- * never makes a bpf FD never pays for it.
+ * never makes a bpf FD never pays for it, nor maps libunwind.
  */
 void ownfds_start_unwinder(void)
 {
@@ -153,8 +151,20 @@ void ownfds_start_unwinder(void)
 	uint64_t mine[1024 / 64] = { 0 };
 	if (top > 64)
 		reserve_low_fds(top - 1, mine);
-	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+	char why[300];
+	bool loaded = unwinder_load(why, sizeof(why));
+	if (loaded) {
+		const struct unwinder *u = unwinder_get();
+		u->set_caching_policy(*u->local_addr_space, UNW_CACHE_PER_THREAD);
+	}
 	release_low_fds(top, mine);
+	if (!loaded) {
+		/* Every event then says it has no stack (BPFLEAK_EF_NO_STACK). */
+		shim_warn("call stacks are not recorded: %s", why);
+		shim_internal--;
+		shim_guard--;
+		return;
+	}
 	int na = list_pipes(after, 64);
 	for (int i = 0; i < na; i++) {
 		bool old = false;
@@ -222,26 +232,14 @@ int ownfds_close_journal(int fd)
 	return r;
 }
 
-/*
- * sqlite's unix VFS opens and closes files through a table of system calls
- * that can be replaced: the seam used here.  Our sqlite is a private static
- * copy and only the writer uses it, one connection at a time, so its own
- * mutexes are pure cost: switched off before it initialises.
- */
+/* Where the journal's FDs go: the top 64 numbers below min(RLIMIT_NOFILE, 1024). */
 void ownfds_setup_sqlite(void)
 {
 	static bool done;
 	if (done)
 		return;
 	done = true;
-	sqlite3_config(SQLITE_CONFIG_SINGLETHREAD);
-	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur > 256)
 		high_fd_base = (rl.rlim_cur < 1024 ? (int)rl.rlim_cur : 1024) - 64;
-	sqlite3_vfs *unix_vfs = sqlite3_vfs_find("unix");
-	if (unix_vfs && unix_vfs->iVersion >= 3 && unix_vfs->xSetSystemCall) {
-		unix_vfs->xSetSystemCall(unix_vfs, "open", (sqlite3_syscall_ptr)ownfds_open_journal);
-		unix_vfs->xSetSystemCall(unix_vfs, "close", (sqlite3_syscall_ptr)ownfds_close_journal);
-	}
 }

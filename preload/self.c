@@ -7,6 +7,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 #include <bpfleak/snapshot.h>
@@ -30,11 +31,18 @@ uint64_t shim_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/*
+ * In the constructor of every process: plain system calls rather than
+ * libc's wrappers and the vDSO, whose pages a short-lived host (/bin/true)
+ * would otherwise not touch (docs/overhead.md, figure 8).
+ */
 void self_init(void)
 {
-	self.pid = getpid();
-	self.ppid = getppid();
-	self.started_ns = shim_now_ns();
+	self.pid = (pid_t)raw_syscall(SYS_getpid, 0, 0, 0, 0, 0, 0);
+	self.ppid = (pid_t)raw_syscall(SYS_getppid, 0, 0, 0, 0, 0, 0);
+	struct timespec ts = { 0, 0 };
+	raw_syscall(SYS_clock_gettime, CLOCK_MONOTONIC, (long)&ts, 0, 0, 0, 0);
+	self.started_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 	self.origin = "start";
 }
 
@@ -49,21 +57,32 @@ void self_after_fork_child(void)
 	self.from_fork = true;
 }
 
-static uint64_t start_ticks(void)
+/* Field `field` (1-based, as proc(5) numbers them) of /proc/self/stat; 0 unknown. */
+static uint64_t stat_field(int field)
 {
 	size_t len = 0;
 	char *stat = bpfleak_read_file("/proc/self/stat", &len);
-	uint64_t ticks = 0;
+	uint64_t v = 0;
 	if (stat) {
-		/* Field 22; the fields after comm's ")" are space separated. */
+		/* The fields after comm's ")" are space separated. */
 		char *p = strrchr(stat, ')');
-		for (int field = 2; p && field < 22; field++)
+		for (int f = 2; p && f < field; f++)
 			p = strchr(p + 1, ' ');
 		if (p)
-			ticks = strtoull(p + 1, NULL, 10);
+			v = strtoull(p + 1, NULL, 10);
 		free(stat);
 	}
-	return ticks;
+	return v;
+}
+
+static uint64_t start_ticks(void)
+{
+	return stat_field(22);
+}
+
+int self_thread_count(void)
+{
+	return (int)stat_field(20);
 }
 
 static char *cmdline(void)

@@ -141,6 +141,13 @@ void self_after_fork_child(void);
 /* Fill what the process row needs; strings are malloc'd (free with self_row_free). */
 struct jw_process;
 void self_row(struct jw_process *p, char **exe, char **cmdline, char *boot_id, size_t cap);
+/* Threads of the process now, a zombie main thread included; 0 unknown. */
+int self_thread_count(void);
+
+/* The exit snapshot, through the calling thread's view (exitsnap.c). */
+struct bpfleak_snapshot;
+struct jw_snapshot_info;
+void exitsnap_take(struct bpfleak_snapshot *snap, struct jw_snapshot_info *info);
 
 /* ---- arena: bump allocation that is never freed (arena.c) ---- */
 void *arena_alloc(size_t size);
@@ -195,7 +202,7 @@ int ownfds_in(unsigned int first, unsigned int last, int *out, int cap);
 int ownfds_host_close(int fd);
 /* libunwind's pipe, opened now and kept out of the host's FD numbering. */
 void ownfds_start_unwinder(void);
-/* sqlite's journal files: high numbers, owned while open. */
+/* The journal's files (sqlite's, the turn lock): high numbers, owned while open. */
 void ownfds_setup_sqlite(void);
 int ownfds_open_journal(const char *path, int flags, int mode);
 /* A journal open is between open() and being marked owned: hosts wait. */
@@ -320,6 +327,9 @@ void lifecycle_unshare_files(void);      /* this thread got its own FD table */
 /* Activate: list held FDs, start the writer.  Returns recording state. */
 bool lifecycle_activate(bool at_exit, int new_fd);
 
+/* A dormant process at exit: does it hold a bpf FD (heldscan.c)? */
+bool heldscan_any_bpf_fd(void);
+
 /* ---- modules (modules.c) ---- */
 void modules_refresh(void);
 uint32_t modules_generation(void);
@@ -342,7 +352,7 @@ void modules_mark_unwritten(void);   /* a rolled-back batch, a new file */
 void modules_before_dlclose(void);
 void modules_after_dlclose(void);
 
-/* ---- writer (writer.c) ---- */
+/* ---- writer (writer.c; requests from other threads: writer_requests.c) ---- */
 /* Create (or check) the journal; false: failed open, recording is off. */
 bool writer_prepare_journal(void);
 /* Start the writer thread if this process has none. */
@@ -362,11 +372,9 @@ bool writer_exit(long timeout_ns, bool underscore_exit);
 void writer_set_exit_status(int status);
 /* main() called pthread_exit: the writer checks whether it is the last thread. */
 void writer_main_exited(void);
-/* Held by range closes: the journal's files are not open meanwhile. */
-void writer_pause(void);
-void writer_resume(void);
 /* The writer thread itself, in a destructor after it ended the process. */
 bool writer_is_self(void);
+pid_t writer_tid(void);
 /* Run the exit work on this thread (no writer thread, or it is us). */
 void writer_exit_inline(bool underscore_exit);
 void writer_fork_prepare(void);
@@ -403,7 +411,7 @@ void journal_turn_give(void);
 bool journal_turn_waiting(void);
 /* Another process waits for the journal: give it the next turn. */
 bool journal_turn_contended(void);
-void journal_turn_lost(int fd);
+void journal_give_up_fd(int fd);
 void journal_turn_after_fork_child(void);
 int journal_commit(void);
 void journal_rollback(void);

@@ -1,18 +1,18 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 /*
- * Call stacks: raw return addresses from libunwind's unw_backtrace, with the
+ * Call stacks: raw return addresses from libunwind's unw_backtrace (loaded by
+ * unwinder.c when recording starts), with the
  * shim's own frames cut off, interned in a lock-free open-addressing table
  * so each distinct stack exists once in memory and is written once to the
  * journal.  Symbolization happens later, offline, in bpfleak-report.
  */
-#define UNW_LOCAL_ONLY
-#include <libunwind.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <bpfleak/journal.h>
 #include "shim.h"
+#include "unwinder.h"
 
 #define TABLE_SLOTS (1u << 16)
 
@@ -140,14 +140,14 @@ static bool is_self(uintptr_t ip, uintptr_t lo, uintptr_t hi)
  * and the total number of frames outside the shim in *total (0: unknown).
  */
 #define DEEP_WALK_MAX 4096
-static int outer_frames(uintptr_t *outer, int keep, int *total)
+static int outer_frames(const struct unwinder *u, uintptr_t *outer, int keep, int *total)
 {
 	unw_context_t uc;
 	unw_cursor_t cur;
 	uintptr_t ring[8];
 	int n = 0;
 	*total = 0;
-	if (unw_getcontext(&uc) != 0 || unw_init_local(&cur, &uc) != 0)
+	if (u->getcontext(&uc) != 0 || u->init_local(&cur, &uc) != 0)
 		return 0;
 	uintptr_t lo = atomic_load_explicit(&self_lo, memory_order_relaxed);
 	uintptr_t hi = atomic_load_explicit(&self_hi, memory_order_relaxed);
@@ -155,14 +155,14 @@ static int outer_frames(uintptr_t *outer, int keep, int *total)
 	bool past_self = false;
 	do {
 		unw_word_t ip;
-		if (unw_get_reg(&cur, UNW_REG_IP, &ip) != 0 || ip == 0)
+		if (u->get_reg(&cur, UNW_REG_IP, &ip) != 0 || ip == 0)
 			break;
 		if (!past_self && is_self((uintptr_t)ip, lo, hi))
 			continue;
 		past_self = true;
 		ring[n % 8] = (uintptr_t)ip;
 		n++;
-	} while (++steps < DEEP_WALK_MAX && unw_step(&cur) > 0);
+	} while (++steps < DEEP_WALK_MAX && u->step(&cur) > 0);
 	if (steps < DEEP_WALK_MAX)
 		*total = n;
 	int k = n < keep ? n : keep;
@@ -216,12 +216,15 @@ const struct stack_node *stack_capture(void)
 
 __attribute__((noinline)) static const struct stack_node *capture(void)
 {
+	const struct unwinder *u = unwinder_get();
+	if (!u)
+		return NULL;   /* recording started on a small signal stack: not loaded yet */
 	void *raw[SHIM_MAX_DEPTH + 9];
 	int depth = shim_cfg.depth;
 	int want = depth + 9;   /* the shim's own frames, and one to tell "more" */
 	if (want > (int)(sizeof(raw) / sizeof(raw[0])))
 		want = (int)(sizeof(raw) / sizeof(raw[0]));
-	int n = unw_backtrace(raw, want);
+	int n = u->backtrace(raw, want);
 	if (n <= 0)
 		return NULL;
 	int skip = 0;
@@ -237,7 +240,7 @@ __attribute__((noinline)) static const struct stack_node *capture(void)
 	int keep_outer = depth >= 16 ? 4 : depth >= 8 ? 2 : 0;
 	uintptr_t outer[4];
 	int total = 0;
-	int got = keep_outer ? outer_frames(outer, keep_outer, &total) : 0;
+	int got = keep_outer ? outer_frames(u, outer, keep_outer, &total) : 0;
 	int inner = depth - 2 - got;
 	uintptr_t cut[SHIM_MAX_DEPTH];
 	memcpy(cut, ips, (size_t)inner * sizeof(*cut));

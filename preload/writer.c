@@ -4,8 +4,8 @@
  * the journal, a batch per transaction, at most every 20 ms (sooner when
  * the queue fills), and does the exit work (snapshot, last batch) when
  * asked.  Only this thread uses sqlite while the process runs; exit, _exit
- * and exec ask it and wait on a futex with a time limit, which is safe from
- * a signal handler and can never hang the host.
+ * and exec ask it and wait with a time limit (writer_requests.c); the exit
+ * snapshot is exitsnap.c's.  The FD hooks reach it through consumer.h.
  *
  * Its thread must never keep the process alive: when main() has called
  * pthread_exit and every other thread is gone, the writer does the exit
@@ -17,8 +17,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
-#include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -34,7 +32,9 @@
 #include <bpfleak/journal.h>
 #include <bpfleak/snapshot.h>
 #include "journal_writer.h"
+#include "consumer.h"
 #include "shim.h"
+#include "writer_requests.h"
 
 #define BATCH_MAX 4096
 #define IDLE_WAIT_NS (20 * 1000 * 1000)
@@ -50,17 +50,7 @@ static pthread_mutex_t writer_mutex = PTHREAD_MUTEX_INITIALIZER;
 static pthread_t thread;
 static _Atomic int running;
 static _Atomic pid_t thread_tid;
-static _Atomic uint32_t kick_word;
-/* Requests are tickets: done_seq reaches a ticket once its drain is written. */
-static _Atomic uint32_t req_seq, done_seq;
-static _Atomic int exit_req;          /* 0, 1 exit, 2 _exit */
-static _Atomic int exit_status_known;
-static _Atomic int exit_status;
 static _Atomic int exit_done;
-static _Atomic int main_exited;
-/* Moves while the writer gets somewhere (a batch, a wait for another
- * process's lock): exit paths wait for a writer that makes progress. */
-static _Atomic uint32_t progress;
 
 static int64_t proc_row;              /* our row in the current file, 0 none */
 static bool ever_opened;              /* the journal was written at least once */
@@ -71,33 +61,6 @@ static uint64_t gap_since_ns, gap_lost, lost_total;
 static char gap_why[160];
 static bool gap_warned;
 
-/* bpfleak-report --pid asks for a flush by touching JOURNAL-flush. */
-static struct timespec flush_req_seen;
-
-static long futex(_Atomic uint32_t *word, int op, uint32_t val, const struct timespec *ts)
-{
-	return raw_syscall(SYS_futex, (long)word, op, val, (long)ts, 0, 0);
-}
-
-void writer_kick(void)
-{
-	uint32_t expected = 0;
-	if (atomic_compare_exchange_strong(&kick_word, &expected, 1))
-		futex(&kick_word, FUTEX_WAKE_PRIVATE, 1, NULL);
-}
-
-static void wait_for_kick(long ns)
-{
-	struct timespec ts = { 0, ns };
-	futex(&kick_word, FUTEX_WAIT_PRIVATE, 0, &ts);
-	atomic_store(&kick_word, 0);
-}
-
-void writer_progress(void)
-{
-	atomic_fetch_add_explicit(&progress, 1, memory_order_relaxed);
-}
-
 bool writer_running(void)
 {
 	return atomic_load(&running) != 0;
@@ -106,6 +69,11 @@ bool writer_running(void)
 bool writer_is_self(void)
 {
 	return atomic_load(&running) && atomic_load(&thread_tid) == shim_tid();
+}
+
+pid_t writer_tid(void)
+{
+	return atomic_load(&thread_tid);
 }
 
 /* ---- the journal's rows ---- */
@@ -239,10 +207,11 @@ static int write_batch(struct batch *b, bool *more)
 		rc = write_gap("queue full", since, dropped);
 	uint64_t now = shim_now_ns();
 	if (!rc && all && b->snap && !b->snap_written) {
+		int status = 0;
+		bool status_known = requests_exit_status(&status);
 		rc = journal_snapshot(b->snap, b->info);
 		if (!rc)
-			rc = journal_process_exited(proc_row, now, atomic_load(&exit_status_known),
-						    atomic_load(&exit_status));
+			rc = journal_process_exited(proc_row, now, status_known, status);
 		b->snap_written = !rc;
 	} else if (!rc && all) {
 		/* Everything seen up to now is written: what a live report waits for. */
@@ -272,28 +241,6 @@ static int write_batch(struct batch *b, bool *more)
 	return 0;
 }
 
-static void exit_snapshot(struct bpfleak_snapshot *snap, struct jw_snapshot_info *info)
-{
-	memset(snap, 0, sizeof(*snap));
-	memset(info, 0, sizeof(*info));
-	snap->pid = self.pid;
-	record_scan_begin();
-	info->ts_ns = shim_now_ns();
-	/* Through this thread's own view: after pthread_exit, main is a zombie
-	 * and /proc/PID/fd shows nothing, while the table lives on. */
-	bpfleak_snapshot_fds_of(snap->pid, shim_tid(), snap);
-	info->end_ns = shim_now_ns();
-	record_scan_end();
-	record_wait_inflight(50 * 1000000l);
-	info->reason = BPFLEAK_SNAP_EXIT;
-	if (snap->n_fds > 0 || record_pins_touched()) {
-		bpfleak_snapshot_pins_of(snap->pid, shim_tid(), snap);
-		info->pins_walked = true;
-	}
-	if (snap->n_io_uring)
-		record_note(BPFLEAK_NOTE_IO_URING, 0);
-}
-
 /*
  * Fold the WAL into the journal file now and then: a file moved away by log
  * rotation (its -wal stays behind) or copied off a running host then holds
@@ -316,10 +263,9 @@ static void checkpoint_now_and_then(void)
  * Write what is queued (and, in exit mode, the exit snapshot).  Called by
  * the writer thread, or by the exiting thread itself when there is none.
  *
- * One batch per hold of the writer's mutex, journal open only while it is
- * held: a fork waits for at most one batch (the child must not inherit an
- * open connection), and between batches other processes of the tree get
- * their turn at the journal.
+ * One batch per hold of the writer's mutex: a fork waits for at most one
+ * batch (then closes the connection, writer_fork_prepare), and between
+ * batches other processes of the tree get their turn at the journal.
  */
 static void drain(enum drain_mode mode)
 {
@@ -334,7 +280,7 @@ static void drain(enum drain_mode mode)
 	struct jw_snapshot_info info;
 	struct batch b = { .restarted = false };
 	if (mode == DRAIN_EXIT) {
-		exit_snapshot(&snap, &info);
+		exitsnap_take(&snap, &info);
 		b.snap = &snap;
 		b.info = &info;
 	}
@@ -380,11 +326,15 @@ static void drain(enum drain_mode mode)
 			lose(discard_queue(), journal_errstr(rc));
 			more = false;
 		}
-		if (!more && mode == DRAIN_EXIT)
+		if (!more && mode == DRAIN_EXIT) {
 			journal_finish();
-		else if (!more)
+			journal_close();
+		} else if (!more) {
 			checkpoint_now_and_then();
-		journal_close();
+		}
+		/* After a failed write the next drain starts on a new connection. */
+		if (rc && rc != JOURNAL_BUSY)
+			journal_close();
 		pthread_mutex_unlock(&writer_mutex);
 		/* Another process of the tree waits: it gets the next turn. */
 		if (!more || journal_turn_contended()) {
@@ -422,7 +372,6 @@ bool writer_prepare_journal(void)
 				proc_row = 0;
 			}
 		}
-		journal_close();
 	}
 	pthread_mutex_unlock(&writer_mutex);
 	journal_turn_give();
@@ -432,38 +381,15 @@ bool writer_prepare_journal(void)
 	return ok;
 }
 
-/* ---- requests ---- */
-
-static bool flush_requested(void)
-{
-	char path[sizeof(shim_cfg.journal) + 8];
-	snprintf(path, sizeof(path), "%s-flush", shim_cfg.journal);
-	struct stat st;
-	if (stat(path, &st) != 0)
-		return false;
-	if (st.st_mtim.tv_sec == flush_req_seen.tv_sec && st.st_mtim.tv_nsec == flush_req_seen.tv_nsec)
-		return false;
-	flush_req_seen = st.st_mtim;
-	return true;
-}
+/* ---- the thread ---- */
 
 /* main() called pthread_exit and we are all that is left of the process. */
 static bool only_writer_left(void)
 {
-	if (!atomic_load(&main_exited))
+	if (!requests_main_exited())
 		return false;
-	size_t len = 0;
-	char *stat = bpfleak_read_file("/proc/self/stat", &len);
-	if (!stat)
-		return false;
-	int threads = 0;
-	char *p = strrchr(stat, ')');
-	for (int field = 2; p && field < 20; field++)
-		p = strchr(p + 1, ' ');
-	if (p)
-		threads = atoi(p + 1);
-	free(stat);
 	/* The main thread stays a zombie, counted, until the process ends. */
+	int threads = self_thread_count();
 	return threads > 0 && threads <= 2;
 }
 
@@ -504,16 +430,15 @@ static void *writer_main(void *arg)
 	long wait = 0;
 	for (;;) {
 		if (wait)
-			wait_for_kick(wait);
-		uint32_t tickets = atomic_load(&req_seq);
+			requests_wait(wait);
+		uint32_t tickets = requests_taken();
 		bool last = only_writer_left();
 		uint64_t before = events_written;
-		if ((atomic_load(&exit_req) || last) && !atomic_load(&exit_done))
+		if ((requests_exit_kind() || last) && !atomic_load(&exit_done))
 			exit_work();
 		else if (shim_state_now() == SHIM_ACTIVE || queue_depth())
-			drain(flush_requested() ? DRAIN_FLUSH : DRAIN_NORMAL);
-		atomic_store(&done_seq, tickets);
-		futex(&done_seq, FUTEX_WAKE_PRIVATE, INT_MAX, NULL);
+			drain(requests_flush_file_touched() ? DRAIN_FLUSH : DRAIN_NORMAL);
+		requests_done(tickets);
 		if (last)
 			return NULL;   /* the last thread: glibc now calls exit(0) */
 		if (shim_state_now() == SHIM_DISABLED)
@@ -545,101 +470,11 @@ void writer_start(void)
 		atomic_store(&running, 0);   /* the exit path writes inline instead */
 }
 
-/*
- * Ask, then wait until the writer has done it.  timeout_ns is how long a
- * writer may show no progress at all (a deadlock, say, on a lock the
- * interrupted host thread holds); a writer that is busy -- waiting its turn
- * on a journal other processes share, or for a CPU -- is given up to
- * REQUEST_MAX_NS.
- */
-#define REQUEST_MAX_NS (10 * 1000000000l)
-#define REQUEST_SLICE_NS (10 * 1000000l)
-
-static long since(const struct timespec *t0)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - t0->tv_sec) * 1000000000l + (now.tv_nsec - t0->tv_nsec);
-}
-
-/*
- * Is the writer thread waiting to run (state R)?  Then it is not stuck,
- * only starved of CPU by the host's own threads.  Read with plain system
- * calls into a stack buffer: this runs in exit paths, maybe in a handler.
- */
-static bool writer_runnable(void)
-{
-	char path[64], buf[256];
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)atomic_load(&thread_tid));
-	int fd = (int)raw_syscall(SYS_openat, AT_FDCWD, (long)path, O_RDONLY | O_CLOEXEC, 0, 0, 0);
-	if (fd < 0)
-		return false;
-	long n = raw_syscall(SYS_read, fd, (long)buf, sizeof(buf) - 1, 0, 0, 0);
-	raw_syscall(SYS_close, fd, 0, 0, 0, 0, 0);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	const char *p = strrchr(buf, ')');
-	return p && p[1] == ' ' && p[2] == 'R';
-}
-
-static bool request(int exit_kind, long timeout_ns)
-{
-	if (!atomic_load(&running) || writer_is_self())
-		return false;
-	uint32_t ticket = atomic_fetch_add(&req_seq, 1) + 1;
-	if (exit_kind)
-		atomic_store(&exit_req, exit_kind);
-	writer_kick();
-	struct timespec start, quiet_since;
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	quiet_since = start;
-	uint32_t seen = atomic_load(&progress);
-	for (;;) {
-		uint32_t done = atomic_load(&done_seq);
-		if ((int32_t)(done - ticket) >= 0)
-			return true;
-		uint32_t now_progress = atomic_load(&progress);
-		/* Waiting for the tree's turn at the journal, or for a CPU, is not stuck. */
-		if (now_progress != seen ||
-		    (since(&quiet_since) >= timeout_ns && (journal_turn_waiting() || writer_runnable()))) {
-			seen = now_progress;
-			clock_gettime(CLOCK_MONOTONIC, &quiet_since);
-		}
-		if (since(&quiet_since) >= timeout_ns || since(&start) >= REQUEST_MAX_NS)
-			return false;
-		struct timespec ts = { 0, REQUEST_SLICE_NS };
-		futex(&done_seq, FUTEX_WAIT_PRIVATE, done, &ts);
-	}
-}
-
-bool writer_flush(long timeout_ns)
-{
-	return request(0, timeout_ns);
-}
-
-void writer_set_exit_status(int status)
-{
-	atomic_store(&exit_status, status);
-	atomic_store(&exit_status_known, 1);
-}
-
-bool writer_exit(long timeout_ns, bool underscore_exit)
-{
-	return request(underscore_exit ? 2 : 1, timeout_ns);
-}
-
 void writer_exit_inline(bool underscore_exit)
 {
 	(void)underscore_exit;
 	if (!atomic_load(&exit_done))
 		exit_work();
-}
-
-void writer_main_exited(void)
-{
-	atomic_store(&main_exited, 1);
-	writer_kick();
 }
 
 /* Write everything queued, from the calling thread (tests). */
@@ -648,16 +483,21 @@ void writer_drain_now(void)
 	drain(DRAIN_NORMAL);
 }
 
-/* ---- for the FD hooks: the journal's files are closed while this is held ---- */
+/* ---- the FD hooks' seam (consumer.h): the writer's mutex holds the journal's files ---- */
 
-void writer_pause(void)
+void consumer_hold_files(void)
 {
 	pthread_mutex_lock(&writer_mutex);
 }
 
-void writer_resume(void)
+void consumer_release_files(void)
 {
 	pthread_mutex_unlock(&writer_mutex);
+}
+
+void consumer_give_up_fd(int fd)
+{
+	journal_give_up_fd(fd);
 }
 
 /* ---- fork: no connection is open across it, and the child starts afresh ---- */
@@ -668,6 +508,16 @@ void writer_fork_prepare(void)
 	journal_yield(true);
 	pthread_mutex_lock(&writer_mutex);
 	journal_yield(false);
+	/*
+	 * No connection crosses a fork: sqlite's state in the child would be
+	 * a copy of one in use (sqlite forbids that, and a child that closed
+	 * its copy was seen waiting forever on a lock nobody held).  The
+	 * parent's next batch opens it again.  The shim's own closes: hook_close
+	 * must not wait for them (ownfds.c).
+	 */
+	shim_internal++;
+	journal_close();
+	shim_internal--;
 }
 
 void writer_fork_parent(void)
@@ -681,16 +531,10 @@ void writer_fork_child(void)
 	journal_turn_after_fork_child();
 	atomic_store(&running, 0);
 	atomic_store(&thread_tid, 0);
-	atomic_store(&kick_word, 0);
-	atomic_store(&req_seq, 0);
-	atomic_store(&done_seq, 0);
-	atomic_store(&exit_req, 0);
 	atomic_store(&exit_done, 0);
-	atomic_store(&exit_status_known, 0);
-	atomic_store(&main_exited, 0);
+	requests_after_fork_child();
 	proc_row = 0;
 	events_written = 0;
 	gap_since_ns = gap_lost = lost_total = 0;
 	gap_warned = false;
-	flush_req_seen = (struct timespec){ 0, 0 };
 }

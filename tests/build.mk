@@ -6,7 +6,8 @@
 # on the real kernel and check the journal with SQL.
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 TEST_DEFS   := -DBPFLEAK_BUILD_DIR=\"$(abspath $(B))\" -DBPFLEAK_SRC_DIR=\"$(abspath .)\"
-SHIM_UNIT_OBJS := $(filter-out $(B)/pic/preload/lifecycle.o $(B)/pic/preload/interpose.o,$(SHIM_OBJS))
+SHIM_UNIT_OBJS := $(filter-out $(B)/pic/preload/lifecycle.o $(B)/pic/preload/interpose.o,$(SHIM_OBJS)) \
+                  $(B)/pic/preload/jwlinked.o
 SHIM_UNIT_LIBS := $(SQLITE_A) -lunwind $(LDLIBS_BPF) $(CMOCKA_LIBS) -lpthread -ldl -lm
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(wildcard tests/unit/test_*.c))

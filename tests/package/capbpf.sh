@@ -23,7 +23,7 @@ skip() { echo "SKIP: $*"; exit 77; }
 fail() { echo "FAIL: $*"; exit 1; }
 ok() { echo "ok: $*"; }
 
-for f in libbpfleak.so bpfleak-report tests/package/host_capbpf; do
+for f in libbpfleak.so libbpfleak-journal.so bpfleak-report tests/package/host_capbpf; do
 	[ -e "$B/$f" ] || fail "$B/$f is not built (make check builds it)"
 done
 [ "$(id -u)" = 0 ] || skip "needs root (to become nobody with CAP_BPF, and to mount a bpffs)"
@@ -44,7 +44,8 @@ mkdir "$T/bpffs" "$T/state"
 mount -t bpf bpf "$T/bpffs" 2>"$T/mount.err" || skip "cannot mount a bpffs: $(cat "$T/mount.err")"
 chown nobody "$T/bpffs" "$T/state"
 # Copies nobody can read wherever the build tree is.
-cp "$B/libbpfleak.so" "$B/bpfleak-report" "$B/tests/package/host_capbpf" "$T/"
+# libbpfleak-journal.so goes beside libbpfleak.so: the shim loads it from there.
+cp "$B/libbpfleak.so" "$B/libbpfleak-journal.so" "$B/bpfleak-report" "$B/tests/package/host_capbpf" "$T/"
 as_nobody() { setpriv --reuid=nobody --regid="$NOGROUP" --clear-groups "$@"; }
 
 J=$T/state/svc.db

@@ -59,6 +59,7 @@ L=./usr/lib/$MA/bpfleak
 has -rwxr-xr-x ./usr/bin/bpfleak
 has -rwxr-xr-x ./usr/bin/bpfleak-report
 has -rw-r--r-- "$L/libbpfleak.so"
+has -rw-r--r-- "$L/libbpfleak-journal.so"
 has -rwxr-xr-x "$L/samples/gateway"
 has -rw-r--r-- "$L/samples/gateway.bpf.o"
 has -rw-r--r-- ./usr/include/bpfleak/journal.h

@@ -3,7 +3,7 @@
 # its own getenv, two plugins.  -O0 -g -rdynamic: reports name their lines.
 TRUST_DIR   := $(B)/tests/trust
 TRUST_HOSTS := $(TRUST_DIR)/host_trust $(TRUST_DIR)/host_getenv \
-               $(TRUST_DIR)/plugin_a.so $(TRUST_DIR)/plugin_b.so
+               $(TRUST_DIR)/plugin_a.so $(TRUST_DIR)/plugin_b.so $(TRUST_DIR)/plugin_ctor.so
 TRUST_HOST_SRCS := tests/trust/host_trust.c tests/trust/modes_exit.c tests/trust/modes_spawn.c \
                    tests/trust/modes_fd.c tests/trust/modes_stack.c
 
@@ -14,6 +14,10 @@ $(TRUST_DIR)/host_trust: $(TRUST_HOST_SRCS) tests/trust/host_trust.h $(B)/.deps-
 $(TRUST_DIR)/host_getenv: tests/trust/host_getenv.c $(B)/.deps-ok
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) -O0 -g -o $@ $< $(LDLIBS_BPF)
+
+$(TRUST_DIR)/plugin_ctor.so: tests/trust/plugin_ctor.c $(B)/.deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) -O0 -g -fPIC -shared -o $@ $< $(LDLIBS_BPF)
 
 $(TRUST_DIR)/plugin_%.so: tests/trust/plugin.c $(B)/.deps-ok
 	@mkdir -p $(dir $@)

@@ -46,4 +46,14 @@ rc=$?
 "$REPORT" "$j" >"$T/raw.txt" 2>&1
 head -5 "$T/raw.txt" | grep -qi "could not\|cannot\|not see\|blind" ||
 	problem "the report's first lines do not say what it could not see: $(head -5 "$T/raw.txt")"
+
+# The same with one of them at FD 700: a dormant shim's look at exit finds
+# FDs past the first 64 too (preload/heldscan.c sizes the FD table).
+j=$T/rawhigh.db
+shim "$j" "$TRUST" raw-create high >"$T/out" 2>"$T/err" || problem "raw-create high: exit $?"
+held=$(sqlite3 "file:$j?mode=ro" "SELECT group_concat(e.fd) FROM (SELECT e.fd FROM event e
+	JOIN op_name n ON n.op = e.op WHERE n.name = 'inherited' AND e.detail = 'exit' ORDER BY e.fd) e" 2>&1)
+want=$(awk '/^raw_fd/ { print $2 }' "$T/out" | sort -n | paste -sd, -)
+[ "$held" = "$want" ] ||
+	problem "raw-create high: held at exit $held, want $want (the FDs the host made)"
 exit $status

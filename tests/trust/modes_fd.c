@@ -86,6 +86,9 @@ static long raw(long nr, long a, long b, long c)
 static int raw_create_mode(int argc, char **argv)
 {
 	bool exit_group = argc > 0 && !strcmp(argv[0], "exit_group");
+	/* high: the first map moves to FD 700, so the FD table has grown past
+	 * its first 64 entries when the shim looks at exit. */
+	bool high = argc > 0 && !strcmp(argv[0], "high");
 	for (int i = 0; i < 2; i++) {
 		union bpf_attr attr;
 		memset(&attr, 0, sizeof(attr));
@@ -97,6 +100,12 @@ static int raw_create_mode(int argc, char **argv)
 		long fd = raw(__NR_bpf, BPF_MAP_CREATE, (long)&attr, sizeof(attr));
 		if (fd < 0)
 			return 3;
+		if (high && i == 0) {
+			if (raw(__NR_dup3, fd, 700, O_CLOEXEC) != 700)
+				return 3;
+			raw(__NR_close, fd, 0, 0);
+			fd = 700;
+		}
 		out("raw_fd %ld", fd);
 	}
 	if (exit_group)
@@ -156,7 +165,7 @@ static int churn_mode(int argc, char **argv)
 const struct trust_mode trust_fd_modes[] = {
 	{ "unshare", "[close_range]", unshare_mode },
 	{ "io-uring-close", "", io_uring_close_mode },
-	{ "raw-create", "[exit_group]", raw_create_mode },
+	{ "raw-create", "[exit_group|high]", raw_create_mode },
 	{ "pulse", "[MS]", pulse_mode },
 	{ "churn", "[SECONDS]", churn_mode },
 	{ NULL, NULL, NULL },

@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <link.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,9 +110,44 @@ static int plugins_mode(int argc, char **argv)
 	exit(0);
 }
 
+static int ctor_pipe[2];
+
+static void *first_map_meanwhile(void *arg)
+{
+	(void)arg;
+	char c;
+	if (read(ctor_pipe[0], &c, 1) != 1)
+		return NULL;
+	/* The other thread is in dlopen, in the plugin's constructor. */
+	out("thread map fd %d", trust_map("tr_thread"));
+	return NULL;
+}
+
+/*
+ * The process's first bpf FD, made while another thread holds the loader's
+ * lock and makes one of its own from a plugin's constructor: recording
+ * starts on one of them while the other waits for it.
+ */
+static int ctor_race_mode(int argc, char **argv)
+{
+	if (argc < 1 || pipe(ctor_pipe))
+		return 2;
+	char fd[16];
+	snprintf(fd, sizeof(fd), "%d", ctor_pipe[1]);
+	setenv("TRUST_CTOR_FD", fd, 1);
+	pthread_t t;
+	if (pthread_create(&t, NULL, first_map_meanwhile, NULL))
+		return 3;
+	void *h = dlopen(argv[0], RTLD_NOW | RTLD_LOCAL);
+	pthread_join(t, NULL);
+	out("plugin %s", h ? "loaded" : dlerror());
+	exit(h ? 0 : 3);
+}
+
 const struct trust_mode trust_stack_modes[] = {
 	{ "altstack", "SIZE [guard]", altstack_mode },
 	{ "deep", "[DEPTH]", deep_mode },
 	{ "plugins", "PLUGIN_A.so PLUGIN_B.so", plugins_mode },
+	{ "ctor-race", "PLUGIN_CTOR.so", ctor_race_mode },
 	{ NULL, NULL, NULL },
 };

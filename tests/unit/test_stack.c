@@ -111,6 +111,8 @@ static void test_depth_limit(void **state)
 
 int main(void)
 {
+	/* What activation does: libunwind is loaded then, not with the shim. */
+	ownfds_start_unwinder();
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_same_ips_same_node),
 		cmocka_unit_test(test_concurrent_intern_dedups),
