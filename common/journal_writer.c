@@ -16,6 +16,7 @@
 #include <bpfleak/snapshot.h>
 #include <bpfleak/sqlquery.h>
 #include "journal_writer.h"
+#include "journal_writer_sql.h"
 
 static int exec_sql(sqlite3 *db, const char *sql)
 {
@@ -23,14 +24,14 @@ static int exec_sql(sqlite3 *db, const char *sql)
 }
 
 /* Run a prepared statement to completion and reset it. */
-static int run(sqlite3_stmt *st)
+int jw_sql_run(sqlite3_stmt *st)
 {
 	int rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
 }
 
-static void bind_opt_int(sqlite3_stmt *st, int idx, bool present, int64_t v)
+void jw_sql_bind_opt_int(sqlite3_stmt *st, int idx, bool present, int64_t v)
 {
 	if (present)
 		sqlite3_bind_int64(st, idx, v);
@@ -38,7 +39,7 @@ static void bind_opt_int(sqlite3_stmt *st, int idx, bool present, int64_t v)
 		sqlite3_bind_null(st, idx);
 }
 
-static void bind_opt_text(sqlite3_stmt *st, int idx, const char *s)
+void jw_sql_bind_opt_text(sqlite3_stmt *st, int idx, const char *s)
 {
 	if (s && s[0])
 		sqlite3_bind_text(st, idx, s, -1, SQLITE_TRANSIENT);
@@ -47,7 +48,7 @@ static void bind_opt_text(sqlite3_stmt *st, int idx, const char *s)
 }
 
 /* One-shot statement: prepare, bind through fn, run, finalize. */
-static int once(sqlite3 *db, const char *sql, void (*bind)(sqlite3_stmt *, const void *),
+int jw_sql_once(sqlite3 *db, const char *sql, void (*bind)(sqlite3_stmt *, const void *),
 		const void *arg)
 {
 	sqlite3_stmt *st;
@@ -82,13 +83,13 @@ static void bind_code_name(sqlite3_stmt *st, const void *arg)
 int jw_meta(struct jw *j, const char *key, const char *value)
 {
 	struct kv kv = { key, value, 0 };
-	return once(j->db, "INSERT OR IGNORE INTO meta(key, value) VALUES (?, ?)", bind_kv, &kv);
+	return jw_sql_once(j->db, "INSERT OR IGNORE INTO meta(key, value) VALUES (?, ?)", bind_kv, &kv);
 }
 
 static int name_row(sqlite3 *db, const char *sql, int64_t code, const char *name)
 {
 	struct kv kv = { NULL, name, code };
-	return once(db, sql, bind_code_name, &kv);
+	return jw_sql_once(db, sql, bind_code_name, &kv);
 }
 
 /* The name tables, from the lists in journal.h. */
@@ -411,7 +412,7 @@ int64_t jw_stack(struct jw *j, uint64_t hash, const uint64_t *ips, uint32_t dept
 	sqlite3_bind_int64(ins, 1, (int64_t)hash);
 	sqlite3_bind_int(ins, 2, (int)depth);
 	sqlite3_bind_blob(ins, 3, ips, (int)(depth * sizeof(*ips)), SQLITE_STATIC);
-	if (run(ins) != SQLITE_OK)
+	if (jw_sql_run(ins) != SQLITE_OK)
 		return -1;
 	if (sqlite3_changes(j->db) == 1)
 		return sqlite3_last_insert_rowid(j->db);
@@ -430,16 +431,16 @@ int jw_object(struct jw *j, const struct bpfleak_obj_info *o, uint64_t first_see
 	sqlite3_bind_int(st, 1, o->kind);
 	sqlite3_bind_int64(st, 2, o->id);
 	sqlite3_bind_int64(st, 3, o->type);
-	bind_opt_text(st, 4, o->name);
+	jw_sql_bind_opt_text(st, 4, o->name);
 	bool is_map = o->kind == BPFLEAK_KIND_MAP;
-	bind_opt_int(st, 5, is_map, o->key_size);
-	bind_opt_int(st, 6, is_map, o->value_size);
-	bind_opt_int(st, 7, is_map, o->max_entries);
-	bind_opt_int(st, 8, is_map, o->flags);
-	bind_opt_text(st, 9, o->tag);
-	bind_opt_int(st, 10, o->kind == BPFLEAK_KIND_LINK, o->prog_id);
+	jw_sql_bind_opt_int(st, 5, is_map, o->key_size);
+	jw_sql_bind_opt_int(st, 6, is_map, o->value_size);
+	jw_sql_bind_opt_int(st, 7, is_map, o->max_entries);
+	jw_sql_bind_opt_int(st, 8, is_map, o->flags);
+	jw_sql_bind_opt_text(st, 9, o->tag);
+	jw_sql_bind_opt_int(st, 10, o->kind == BPFLEAK_KIND_LINK, o->prog_id);
 	sqlite3_bind_int64(st, 11, (int64_t)first_seen_ns);
-	return run(st);
+	return jw_sql_run(st);
 }
 
 int64_t jw_module(struct jw *j, const struct jw_module *m)
@@ -448,12 +449,12 @@ int64_t jw_module(struct jw *j, const struct jw_module *m)
 	sqlite3_bind_int(st, 1, m->pid);
 	sqlite3_bind_int64(st, 2, (int64_t)m->ts_ns);
 	sqlite3_bind_text(st, 3, m->path, -1, SQLITE_STATIC);
-	bind_opt_text(st, 4, m->build_id);
+	jw_sql_bind_opt_text(st, 4, m->build_id);
 	sqlite3_bind_int64(st, 5, (int64_t)m->base);
 	sqlite3_bind_int64(st, 6, (int64_t)m->size);
-	bind_opt_int(st, 7, m->file_size >= 0, m->file_size);
-	bind_opt_int(st, 8, m->mtime_ns >= 0, m->mtime_ns);
-	return run(st) == SQLITE_OK ? sqlite3_last_insert_rowid(j->db) : -1;
+	jw_sql_bind_opt_int(st, 7, m->file_size >= 0, m->file_size);
+	jw_sql_bind_opt_int(st, 8, m->mtime_ns >= 0, m->mtime_ns);
+	return jw_sql_run(st) == SQLITE_OK ? sqlite3_last_insert_rowid(j->db) : -1;
 }
 
 struct row_ts {
@@ -473,7 +474,7 @@ static void bind_row_ts(sqlite3_stmt *st, const void *arg)
 int jw_module_unloaded(struct jw *j, int64_t row, uint64_t ts_ns)
 {
 	struct row_ts r = { row, ts_ns, false, 0 };
-	return once(j->db, "UPDATE module SET unloaded_ns = ? WHERE id = ?", bind_row_ts, &r);
+	return jw_sql_once(j->db, "UPDATE module SET unloaded_ns = ? WHERE id = ?", bind_row_ts, &r);
 }
 
 static struct bound_stmt *bound_of(struct jw *j, int stmt)
@@ -540,7 +541,7 @@ int jw_event(struct jw *j, const struct jw_event *e)
 {
 	sqlite3_stmt *st = j->st[JW_INS_EVENT];
 	bind_event(st, bound_of(j, JW_INS_EVENT), 0, e);
-	return run(st);
+	return jw_sql_run(st);
 }
 
 int jw_events(struct jw *j, const struct jw_event *e, size_t n)
@@ -556,7 +557,7 @@ int jw_events(struct jw *j, const struct jw_event *e, size_t n)
 		for (; n - done >= sizes[s].rows; done += sizes[s].rows) {
 			for (size_t r = 0; r < sizes[s].rows; r++)
 				bind_event(st, b, (int)r * EVENT_COLUMNS, &e[done + r]);
-			int rc = run(st);
+			int rc = jw_sql_run(st);
 			if (rc != SQLITE_OK)
 				return rc;
 		}
@@ -584,21 +585,21 @@ static void bind_process(sqlite3_stmt *st, const void *arg)
 {
 	const struct jw_process *p = arg;
 	sqlite3_bind_int(st, 1, p->pid);
-	bind_opt_int(st, 2, p->ppid > 0, p->ppid);
-	bind_opt_text(st, 3, p->exe);
+	jw_sql_bind_opt_int(st, 2, p->ppid > 0, p->ppid);
+	jw_sql_bind_opt_text(st, 3, p->exe);
 	sqlite3_bind_text(st, 4, p->cmdline ? p->cmdline : "", -1, SQLITE_TRANSIENT);
-	bind_opt_text(st, 5, p->boot_id);
+	jw_sql_bind_opt_text(st, 5, p->boot_id);
 	sqlite3_bind_int64(st, 6, (int64_t)p->start_ticks);
-	bind_opt_text(st, 7, p->origin);
+	jw_sql_bind_opt_text(st, 7, p->origin);
 	sqlite3_bind_int64(st, 8, (int64_t)p->started_ns);
 	sqlite3_bind_int64(st, 9, p->realtime_base_ns);
-	bind_opt_text(st, 10, p->recorder);
-	bind_opt_int(st, 11, p->ns_pid > 0, p->ns_pid);
+	jw_sql_bind_opt_text(st, 10, p->recorder);
+	jw_sql_bind_opt_int(st, 11, p->ns_pid > 0, p->ns_pid);
 }
 
 int64_t jw_process(struct jw *j, const struct jw_process *p)
 {
-	int rc = once(j->db, "INSERT INTO process(pid, ppid, exe, cmdline, boot_id, start_ticks,"
+	int rc = jw_sql_once(j->db, "INSERT INTO process(pid, ppid, exe, cmdline, boot_id, start_ticks,"
 			     " origin, started_ns, realtime_base_ns, recorder, ns_pid)"
 			     " VALUES (?,?,?,?,?,?,?,?,?,?,?)", bind_process, p);
 	return rc == SQLITE_OK ? sqlite3_last_insert_rowid(j->db) : -1;
@@ -632,142 +633,21 @@ static void bind_exited(sqlite3_stmt *st, const void *arg)
 {
 	const struct row_ts *r = arg;
 	sqlite3_bind_int64(st, 1, (int64_t)r->ts);
-	bind_opt_int(st, 2, r->have_status, r->status);
+	jw_sql_bind_opt_int(st, 2, r->have_status, r->status);
 	sqlite3_bind_int64(st, 3, r->row);
 }
 
 int jw_process_exited(struct jw *j, int64_t row, uint64_t ts_ns, bool have_status, int status)
 {
 	struct row_ts r = { row, ts_ns, have_status, status };
-	return once(j->db, "UPDATE process SET exited_ns = ?, exit_status = ?, flushed_ns = ?1"
+	return jw_sql_once(j->db, "UPDATE process SET exited_ns = ?, exit_status = ?, flushed_ns = ?1"
 			   " WHERE id = ?3", bind_exited, &r);
 }
 
 int jw_process_flushed(struct jw *j, int64_t row, uint64_t ts_ns)
 {
 	struct row_ts r = { row, ts_ns, false, 0 };
-	return once(j->db, "UPDATE process SET flushed_ns = max(coalesce(flushed_ns, 0), ?)"
+	return jw_sql_once(j->db, "UPDATE process SET flushed_ns = max(coalesce(flushed_ns, 0), ?)"
 			   " WHERE id = ?", bind_row_ts, &r);
 }
 
-struct snap_args {
-	pid_t pid;
-	int n_mounts;
-	const struct jw_snapshot_info *info;
-};
-
-static void bind_snapshot(sqlite3_stmt *st, const void *arg)
-{
-	const struct snap_args *a = arg;
-	sqlite3_bind_int(st, 1, a->pid);
-	sqlite3_bind_int64(st, 2, (int64_t)a->info->ts_ns);
-	sqlite3_bind_text(st, 3, a->info->reason, -1, SQLITE_STATIC);
-	bind_opt_int(st, 4, a->info->end_ns != 0, (int64_t)a->info->end_ns);
-	sqlite3_bind_int(st, 5, a->info->pins_walked);
-	sqlite3_bind_int(st, 6, a->n_mounts);
-}
-
-int64_t jw_snapshot_begin(struct jw *j, pid_t pid, int n_mounts, const struct jw_snapshot_info *info)
-{
-	struct snap_args args = { pid, n_mounts, info };
-	int rc = once(j->db, "INSERT INTO snapshot(pid, ts_ns, reason, end_ns, pins_walked, mounts)"
-			     " VALUES (?,?,?,?,?,?)", bind_snapshot, &args);
-	return rc == SQLITE_OK ? sqlite3_last_insert_rowid(j->db) : -1;
-}
-
-static const char snap_fd_sql[] = "INSERT OR REPLACE INTO snapshot_fd(snapshot_id, fd, kind,"
-				  " obj_id, target, cloexec, fdinfo) VALUES (?,?,?,?,?,?,?)";
-static const char snap_pin_sql[] = "INSERT INTO snapshot_pin(snapshot_id, path, kind, obj_id,"
-				   " name, error) VALUES (?,?,?,?,?,?)";
-
-static int write_snap_fd(sqlite3_stmt *st, int64_t id, const struct bpfleak_snap_fd *f)
-{
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int(st, 2, f->fd);
-	sqlite3_bind_int(st, 3, f->kind);
-	bind_opt_int(st, 4, f->obj_id != 0, f->obj_id);
-	sqlite3_bind_text(st, 5, f->target, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 6, f->cloexec);
-	sqlite3_bind_text(st, 7, f->fdinfo, -1, SQLITE_STATIC);
-	return run(st);
-}
-
-static int write_snap_pin(sqlite3_stmt *st, int64_t id, const struct bpfleak_snap_pin *p)
-{
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_text(st, 2, p->path, -1, SQLITE_STATIC);
-	bind_opt_int(st, 3, p->error == 0, p->kind);
-	bind_opt_int(st, 4, p->error == 0, p->obj_id);
-	if (p->name[0])
-		sqlite3_bind_text(st, 5, p->name, (int)strnlen(p->name, sizeof(p->name)),
-				  SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(st, 5);
-	bind_opt_int(st, 6, p->error != 0, p->error);
-	return run(st);
-}
-
-int jw_snapshot_fd(struct jw *j, int64_t snapshot_id, const struct bpfleak_snap_fd *f)
-{
-	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(j->db, snap_fd_sql, -1, &st, NULL);
-	if (rc == SQLITE_OK)
-		rc = write_snap_fd(st, snapshot_id, f);
-	sqlite3_finalize(st);
-	return rc;
-}
-
-int jw_snapshot_pin(struct jw *j, int64_t snapshot_id, const struct bpfleak_snap_pin *p)
-{
-	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(j->db, snap_pin_sql, -1, &st, NULL);
-	if (rc == SQLITE_OK)
-		rc = write_snap_pin(st, snapshot_id, p);
-	sqlite3_finalize(st);
-	return rc;
-}
-
-int jw_snapshot(struct jw *j, const struct bpfleak_snapshot *s, const struct jw_snapshot_info *info)
-{
-	int64_t id = jw_snapshot_begin(j, s->pid, s->n_mounts, info);
-	if (id < 0)
-		return jw_errcode(j);
-	sqlite3_stmt *fd = NULL, *pin = NULL;
-	int rc = sqlite3_prepare_v2(j->db, snap_fd_sql, -1, &fd, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_prepare_v2(j->db, snap_pin_sql, -1, &pin, NULL);
-	for (size_t i = 0; i < s->n_fds && rc == SQLITE_OK; i++)
-		rc = write_snap_fd(fd, id, &s->fds[i]);
-	for (size_t i = 0; i < s->n_pins && rc == SQLITE_OK; i++)
-		rc = write_snap_pin(pin, id, &s->pins[i]);
-	sqlite3_finalize(fd);
-	sqlite3_finalize(pin);
-	return rc;
-}
-
-struct frame_args {
-	const char *key;
-	uint64_t offset;
-	int depth;
-	const char *function, *file;
-	int line;
-};
-
-static void bind_frame(sqlite3_stmt *st, const void *arg)
-{
-	const struct frame_args *a = arg;
-	sqlite3_bind_text(st, 1, a->key, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (int64_t)a->offset);
-	sqlite3_bind_int(st, 3, a->depth);
-	bind_opt_text(st, 4, a->function);
-	bind_opt_text(st, 5, a->file);
-	bind_opt_int(st, 6, a->line > 0, a->line);
-}
-
-int jw_frame(struct jw *j, const char *module_key, uint64_t offset, int inline_depth,
-	     const char *function, const char *file, int line)
-{
-	struct frame_args a = { module_key, offset, inline_depth, function, file, line };
-	return once(j->db, "INSERT OR REPLACE INTO frame(module_key, offset, inline_depth,"
-			   " function, file, line) VALUES (?,?,?,?,?,?)", bind_frame, &a);
-}

@@ -14,7 +14,8 @@ SHIM_SRCS := preload/real.c preload/state.c preload/config.c preload/log.c prelo
              preload/journal.c preload/writer.c preload/writer_requests.c preload/exitsnap.c preload/heldscan.c preload/lifecycle.c preload/interpose.c
 SHIM_OBJS := $(SHIM_SRCS:%.c=$(B)/pic/%.o)
 # The shim's part of common/: no sqlite (that is the module's), no JSON.
-SHIM_COMMON_OBJS := $(filter-out $(B)/pic/common/journal_writer.o $(B)/pic/common/sqlquery.o \
+SHIM_COMMON_OBJS := $(filter-out $(B)/pic/common/journal_writer.o $(B)/pic/common/journal_writer_rows.o \
+                    $(B)/pic/common/sqlquery.o \
                     $(B)/pic/common/jsonw.o,$(COMMON_PIC_OBJS))
 SQLITE_A  := $(shell $(PKG_CONFIG) --variable=libdir sqlite3 2>/dev/null)/libsqlite3.a
 # The soname unwinder.c opens: the one -lunwind would link.
@@ -24,6 +25,7 @@ $(B)/pic/preload/unwinder.o: EXTRA_CFLAGS += -DBPFLEAK_UNWIND_SONAME=\"$(or $(UN
 
 JOURNAL_MODULE := $(B)/libbpfleak-journal.so
 JOURNAL_MODULE_OBJS := $(B)/pic/preload/jwmodule.o $(B)/pic/common/journal_writer.o \
+                       $(B)/pic/common/journal_writer_rows.o \
                        $(B)/pic/common/sqlquery.o $(SHIM_COMMON_OBJS)
 
 $(JOURNAL_MODULE): $(JOURNAL_MODULE_OBJS)

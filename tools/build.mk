@@ -12,8 +12,9 @@ $(B)/tools/libdir.stamp: FORCE-libdir
 FORCE-libdir:
 
 # The kernel recorder is linked in (recorder/build.mk sets BPFLEAK_LINK_*).
-$(B)/bpfleak: tools/bpfleak.c $(B)/tools/libdir.stamp $(B)/.deps-ok
-	$(CC) $(ALL_CFLAGS) -Irecorder -DBPFLEAK_LIBDIR='"$(BPFLEAK_LIBDIR)"' -o $@ $< \
+$(B)/bpfleak: tools/bpfleak.c tools/report_cmd.c tools/front.h $(B)/tools/libdir.stamp $(B)/.deps-ok
+	$(CC) $(ALL_CFLAGS) -Irecorder -DBPFLEAK_LIBDIR='"$(BPFLEAK_LIBDIR)"' -o $@ \
+		tools/bpfleak.c tools/report_cmd.c \
 		$(BPFLEAK_LINK_OBJS) $(LDFLAGS) $(BPFLEAK_LINK_LIBS)
 
 ALL_TARGETS += $(B)/bpfleak

@@ -77,12 +77,14 @@ stop() {
 	assert_cleaned_up
 }
 
-# until_fds N WHAT: wait (up to 5 s) until the gateway holds N map FDs.
+# until_fds N WHAT: wait (up to 10 s) until the gateway holds at most N map
+# FDs.  "At most": a tick's own lookup is open until the GC after it has
+# run its finalizer, which on a loaded machine can be any moment we look.
 until_fds() {
 	i=0
-	while [ "$(map_fds "$pid")" != "$1" ]; do
+	while [ "$(map_fds "$pid")" -gt "$1" ]; do
 		i=$((i + 1))
-		[ $i -le 50 ] || fail "$variant: $2: holds $(map_fds "$pid") map FDs, expected $1"
+		[ $i -le 100 ] || fail "$variant: $2: holds $(map_fds "$pid") map FDs, expected at most $1"
 		sleep 0.1
 	done
 }
@@ -141,7 +143,9 @@ for variant in gateway-go gateway-go-cgo; do
 	kill -HUP "$pid"
 	wait_for "$out" '^gateway-go: reload 1 (SIGHUP)' "a reload"
 	wait_for "$out" '^gateway-go: tick 3:' "three ticks"
-	until_fds "$base" "the finalizers did not close the dropped handles"
+	# The reload dropped 4 maps and each tick one: without the finalizers
+	# that is base + 4 + 3 or more by now; with them, at most the tick's own.
+	until_fds $((base + 1)) "the finalizers did not close the dropped handles"
 	stop TERM Terminated
 
 	note "$variant: 4. a timed run, then SIGINT"

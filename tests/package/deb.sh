@@ -107,8 +107,10 @@ zcat "$T/x/usr/share/man/man7/libbpfleak.7.gz" | grep -q "/usr/lib/$MA/bpfleak/l
 E=$T/x/usr/share/doc/bpfleak/examples
 grep -qx "Environment=LD_PRELOAD=/usr/lib/$MA/bpfleak/libbpfleak.so" "$E/bpfleak-preload.conf" ||
 	fail "the drop-in does not preload /usr/lib/$MA/bpfleak/libbpfleak.so"
-grep -q '/usr/bin/bpfleak-report --format json' "$E/bpfleak-preload.conf" ||
-	fail "the drop-in does not run /usr/bin/bpfleak-report"
+for f in bpfleak-preload.conf bpfleak-attach@.service; do
+	grep -q '/usr/bin/bpfleak report -o /var/lib/bpfleak/%[Ni].report.md' "$E/$f" ||
+		fail "$f does not write its markdown report with /usr/bin/bpfleak report -o"
+done
 grep -q '/usr/bin/bpfleak attach -o /var/lib/bpfleak/%i.db' "$E/bpfleak-attach@.service" ||
 	fail "the companion unit does not run /usr/bin/bpfleak attach"
 if grep -n '@[A-Z]*@' "$E"/*; then fail "unfilled @PLACEHOLDERS@ in the examples"; fi
