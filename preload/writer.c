@@ -33,6 +33,7 @@
 #include <bpfleak/snapshot.h>
 #include "journal_writer.h"
 #include "consumer.h"
+#include "jwapi.h"
 #include "shim.h"
 #include "writer_requests.h"
 
@@ -356,10 +357,16 @@ static void drain(enum drain_mode mode)
  */
 bool writer_prepare_journal(void)
 {
+	char why[400];
+	/* Before the turn's lock file: a shim without its journal module
+	 * leaves no file behind. */
+	if (!journal_writer_load(why, sizeof(why))) {
+		shim_fail(why);
+		return false;
+	}
 	shim_internal++;
 	journal_turn_take();
 	pthread_mutex_lock(&writer_mutex);
-	char why[400];
 	bool ok = journal_open(why, sizeof(why));
 	if (ok) {
 		ever_opened = true;

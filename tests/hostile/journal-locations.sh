@@ -92,6 +92,16 @@ check foreign-sqlite "$T/foreign.db"
 [ "$(cksum <"$T/foreign.db")" = "$sum_before" ] || problem "foreign-sqlite: the database was changed"
 [ -e "$T/foreign.db-wal" ] && problem "foreign-sqlite: a -wal file was created beside it"
 
+# The shim copied alone, without libbpfleak-journal.so beside it: it
+# cannot record, says so once, and leaves no file (not even the lock).
+mkdir -p "$T/solo"
+cp "$SHIM" "$T/solo/libbpfleak.so"
+SHIM_KEPT=$SHIM SHIM=$T/solo/libbpfleak.so
+check module-missing "$T/solo/j.db"
+SHIM=$SHIM_KEPT
+grep -q 'libbpfleak-journal.so' "$T/err" || problem "module-missing: the warning does not name the journal module: $(cat "$T/err")"
+left=$(ls "$T/solo" | grep -v '^libbpfleak.so$' | tr '\n' ' ')
+[ -z "$left" ] || problem "module-missing: files left behind: $left"
 # -wal / -shm planted as symlinks: sqlite may refuse or replace them, but
 # must never write through them.
 printf 'victim\n' >"$T/victim"
