@@ -179,7 +179,7 @@ void figures_loops(void)
 				    median(ab.c, ab.n), median(ab.c, ab.n) / ma,
 				    median(ab.tc, ab.n) / median(ab.ta, ab.n),
 				    median(ab.cc, ab.n) / median(ab.ca, ab.n));
-			else {
+			else if (!l->inproc) {   /* an in-process row has no CPU of its own */
 				say("  %-3s %-38s %3s %8s %10.1f %10.1f %7.3f   CPU of the calling thread(s)\n",
 				    "", "", "", "", median(ab.ta, ab.n), median(ab.tb, ab.n), thr_ratio);
 				say("  %-3s %-38s %3s %8s %10.1f %10.1f %7.3f   CPU of the whole process\n",
