@@ -80,10 +80,19 @@ def rows(r):
                     "", ""])
     a = r.get("analyzer") or {}
     for run in a.get("runs") or []:
-        if num(run.get("budget_s")) and num(run.get("report_wall_s")):
-            out.append([f"`bpfleak-report` on {run['events']:,.0f} events, {run['open_fds']:,.0f} open FDs", "",
-                        f"{run['report_wall_s']:.1f} s, {run['report_peak_rss_mib']:.0f} MiB peak",
-                        f"{run['budget_s']:.0f} s", "", ""])
+        # The rows a budget applies to: us per event at 1M, seconds at 10M.
+        if not num(run.get("report_wall_s")):
+            continue
+        if num(run.get("budget_us_per_event")):
+            budget_text = f"{run['budget_us_per_event']:g} us/event"
+        elif num(run.get("budget_s")):
+            budget_text = f"{run['budget_s']:.0f} s"
+        else:
+            continue
+        out.append([f"`bpfleak-report` on {run['events']:,.0f} events, {run['open_fds']:,.0f} open FDs, "
+                    f"{run['call_sites']:,.0f} call sites", "",
+                    f"{run['report_wall_s']:.2f} s ({run['report_us_per_event']:.2f} us/event), "
+                    f"{run['report_peak_rss_mib']:.0f} MiB peak", budget_text, "", ""])
     return out
 
 
