@@ -42,7 +42,7 @@ static const char *when(const struct model *m, const struct proc *p, int64_t ns,
 {
 	char d[32];
 	if (p->realtime_base) {
-		int64_t wall = ns + p->realtime_base;
+		int64_t wall = ns_add(ns, p->realtime_base);
 		time_t sec = (time_t)(wall / 1000000000);
 		struct tm tm;
 		localtime_r(&sec, &tm);
