@@ -62,26 +62,13 @@ static int spread(struct site *s, int64_t span)
 	return windows > episodes ? windows : episodes;
 }
 
-/* The process's last sign of life: its span ends there, not at its last event. */
-static int64_t span_end(const struct proc *p)
-{
-	int64_t end = p->end_ns > p->last_ns ? p->end_ns : p->last_ns;
-	if (p->snap && p->snap->ts > end)
-		end = p->snap->ts;
-	if (p->exited_ns > end)
-		end = p->exited_ns;
-	if (p->flushed_ns > end)
-		end = p->flushed_ns;
-	return end;
-}
-
 void classify_growth(struct finding_sink *sink, const struct opts *o)
 {
 	struct proc *p = sink->p;
 	struct hmap idx = { 0 };
 	struct site *sites = NULL;
 	size_t n_sites = 0, cap = 0;
-	int64_t start = p->first_ns, end = span_end(p);
+	int64_t start = p->first_ns, end = proc_span_end(p);
 	/* Timestamps come from a file that may lie: no signed overflow here. */
 	if (end <= start || (start < 0 && end > INT64_MAX + start))
 		return;

@@ -85,6 +85,18 @@ void proc_warn(struct proc *p, const char *fmt, ...)
 	warn_into(&p->warns, &p->n_warns, &p->cap_warns, buf);
 }
 
+int64_t proc_span_end(const struct proc *p)
+{
+	int64_t end = p->end_ns > p->last_ns ? p->end_ns : p->last_ns;
+	if (p->snap && p->snap->ts > end)
+		end = p->snap->ts;
+	if (p->exited_ns > end)
+		end = p->exited_ns;
+	if (p->flushed_ns > end)
+		end = p->flushed_ns;
+	return end;
+}
+
 void model_warn(struct model *m, const char *fmt, ...)
 {
 	char buf[512];

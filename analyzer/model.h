@@ -356,6 +356,8 @@ size_t open_fds(const struct proc *p);
 /* model.c: warnings (the same text again is counted) and blind spots */
 void proc_warn(struct proc *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void model_warn(struct model *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The process's last sign of life (event, exit, snapshot or flush): its span ends there. */
+int64_t proc_span_end(const struct proc *p);
 void blind_add(struct blind **b, size_t *n, size_t *cap, const char *kind, int pid, int spoils,
 	       const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 

@@ -38,16 +38,6 @@ static size_t add_series(struct timeline *tl, int kind, size_t site)
 	return tl->n++;
 }
 
-static int64_t span_end(const struct proc *p)
-{
-	int64_t end = p->end_ns > p->last_ns ? p->end_ns : p->last_ns;
-	if (p->snap && p->snap->ts > end)
-		end = p->snap->ts;
-	if (p->exited_ns > end)
-		end = p->exited_ns;
-	return end;
-}
-
 static size_t column(const struct timeline *tl, int64_t t)
 {
 	double x = ((double)t - (double)tl->t0) / ((double)tl->t1 - (double)tl->t0) * (double)tl->cols;
@@ -92,7 +82,7 @@ int timeline_build(const struct model *m, const struct siteset *ss, const struct
 	tl->p = p;
 	tl->cols = cols ? cols : 1;
 	tl->t0 = p->first_ns;
-	tl->t1 = span_end(p);
+	tl->t1 = proc_span_end(p);
 	if (tl->t1 <= tl->t0)
 		tl->t1 = tl->t0 + 1000000;
 	site_series(m, ss, p, tl, &by_key);
