@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 /*
- * Journal paths for the kernel recorder, named and rotated the way
- * `bpfleak run` does it for the shim, so a user finds them in the same place.
+ * Journal paths, named and rotated the same way for the shim (`bpfleak
+ * run`) and the kernel recorder, so a user finds them in the same place.
  */
 #include <errno.h>
 #include <limits.h>
@@ -78,8 +78,13 @@ int journal_absolute(const char *path, char *out, size_t cap, char *err, size_t 
 		snprintf(err, errcap, "journal must name a file: %s", path);
 		return -1;
 	}
+	struct stat st;
 	if (!realpath(dir, real)) {
 		snprintf(err, errcap, "journal directory %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (stat(real, &st) || !S_ISDIR(st.st_mode)) {
+		snprintf(err, errcap, "journal directory %s is not a directory", dir);
 		return -1;
 	}
 	if ((size_t)snprintf(out, cap, "%s%s%s", real, strcmp(real, "/") ? "/" : "", base) >= cap) {

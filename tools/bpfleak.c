@@ -37,6 +37,7 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "journal_path.h"
 #include "kernel_recorder.h"
 #include "front.h"
 
@@ -164,82 +165,6 @@ static int find_shim(char *out, size_t len)
 	}
 	fprintf(stderr, "%s: cannot find %s (looked at %s)\n", prog, SHIM_NAME, tried);
 	return -1;
-}
-
-/* Rename JOURNAL and its sqlite side files to JOURNAL.old*, so the shim
- * starts a fresh file and never replays a stale -wal into it. */
-static int rotate_journal(const char *path, bool quiet)
-{
-	static const char *const side[] = { "", "-wal", "-shm", "-journal" };
-	char from[PATH_MAX + 16], to[PATH_MAX + 32];
-	struct stat st;
-
-	if (lstat(path, &st) != 0)
-		return errno == ENOENT ? 0 : -1;
-	/* Never move a directory, device or symlink aside: only an old journal. */
-	if (!S_ISREG(st.st_mode)) {
-		errno = EEXIST;
-		return -1;
-	}
-	for (size_t i = 0; i < sizeof(side) / sizeof(side[0]); i++) {
-		snprintf(from, sizeof(from), "%s%s", path, side[i]);
-		snprintf(to, sizeof(to), "%s.old%s", path, side[i]);
-		if (rename(from, to) != 0 && errno != ENOENT)
-			return -1;
-		if (i > 0)
-			continue;
-		if (!quiet)
-			fprintf(stderr, "%s: %s existed: renamed to %s\n", prog, from, to);
-	}
-	return 0;
-}
-
-/* Make PATH absolute without resolving its last component, which may not
- * exist yet; its directory must. */
-static void absolute_journal(const char *path, char *out, size_t len)
-{
-	char dir[PATH_MAX], real[PATH_MAX];
-	const char *base = strrchr(path, '/');
-	struct stat st;
-
-	if (base) {
-		size_t n = (size_t)(base - path);
-
-		if (n == 0)
-			n = 1;  /* "/x.db" */
-		if (n >= sizeof(dir))
-			die(EXIT_FAIL, "journal path too long: %s", path);
-		memcpy(dir, path, n);
-		dir[n] = '\0';
-		base++;
-	} else {
-		strcpy(dir, ".");
-		base = path;
-	}
-	if (!*base || !strcmp(base, ".") || !strcmp(base, ".."))
-		die(EXIT_FAIL, "journal must name a file: %s", path);
-	if (!realpath(dir, real))
-		die(EXIT_FAIL, "journal directory %s: %s", dir, strerror(errno));
-	if (stat(real, &st) || !S_ISDIR(st.st_mode))
-		die(EXIT_FAIL, "journal directory %s is not a directory", dir);
-	if ((size_t)snprintf(out, len, "%s%s%s", real, strcmp(real, "/") ? "/" : "", base) >= len)
-		die(EXIT_FAIL, "journal path too long: %s", path);
-}
-
-/*
- * The shim's own default name (preload/lifecycle.c): bpfleak.NAME.PID.db in
- * the working directory, NAME being the basename of CMD's argv[0] (glibc's
- * program_invocation_short_name, not truncated like the kernel's comm) and
- * PID the child's.
- */
-static void default_journal(const char *cwd, const char *cmd, pid_t pid, char *out, size_t len)
-{
-	const char *base = strrchr(cmd, '/');
-
-	base = base ? base + 1 : cmd;
-	if ((size_t)snprintf(out, len, "%s%sbpfleak.%s.%d.db", cwd, strcmp(cwd, "/") ? "/" : "",
-			     base, (int)pid) >= len)
-		snprintf(out, len, "/tmp/bpfleak.%d.db", (int)pid);
 }
 
 static int setenv_append_preload(const char *shim)
@@ -417,8 +342,10 @@ static int cmd_run(int argc, char **argv, const char *argv0)
 		return rc;
 	}
 	if (output) {
-		absolute_journal(output, journal, sizeof(journal));
-		if (!append && rotate_journal(journal, quiet))
+		char why[PATH_MAX + 64];
+		if (journal_absolute(output, journal, sizeof(journal), why, sizeof(why)))
+			die(EXIT_FAIL, "%s", why);
+		if (!append && journal_rotate(journal, quiet, prog))
 			die(EXIT_FAIL, "cannot move %s aside: %s", journal,
 			    errno == EEXIST ? "it is not a regular file" : strerror(errno));
 	}
@@ -461,8 +388,8 @@ static int cmd_run(int argc, char **argv, const char *argv0)
 			sigaction(forwarded[i], &sa, NULL);
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		if (!output) {
-			default_journal(cwd, argv[0], getpid(), journal, sizeof(journal));
-			if ((!append && rotate_journal(journal, true)) ||
+			journal_default_path(cwd, argv[0], getpid(), journal, sizeof(journal));
+			if ((!append && journal_rotate(journal, true, prog)) ||
 			    setenv("BPFLEAK_JOURNAL", journal, 1))
 				e = errno;
 			else
@@ -481,7 +408,7 @@ static int cmd_run(int argc, char **argv, const char *argv0)
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	close(errpipe[1]);
 	if (!output)
-		default_journal(cwd, argv[0], pid, journal, sizeof(journal));
+		journal_default_path(cwd, argv[0], pid, journal, sizeof(journal));
 
 	do
 		n = read(errpipe[0], &child_errno, sizeof(child_errno));
