@@ -160,6 +160,15 @@ for o in adir alink; do
 done
 [ -d adir ] && [ -L alink ] || fail "-o moved a directory or a symlink"
 
+# A journal whose directory is a file, does not exist, or with no file name.
+: >afile
+for o in afile/j.db:"journal directory afile is not a directory" \
+	 nodir/j.db:"journal directory nodir: No such file or directory" adir/:"journal must name a file"; do
+	"$BL" run -o "${o%%:*}" -- true 2>err
+	expect_rc 125 $? "run -o ${o%%:*}"
+	grep -q "${o#*:}" err || { cat err; fail "-o ${o%%:*}: the error does not say '${o#*:}'"; }
+done
+
 note "where the shim is found"
 mkdir -p inst/bin inst/lib/bpfleak bare
 cp "$BL" inst/bin/bpfleak
