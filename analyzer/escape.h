@@ -19,11 +19,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/*
- * The UTF-8 sequence at s: its length (1-4) and code point, or 0 when the
- * bytes there are not valid UTF-8 (overlong, surrogate, truncated).
- */
-size_t utf8_next(const unsigned char *s, uint32_t *cp);
+#include "utf8.h"
 
 /* Plain text and terminals: the visible escapes only.  NULL prints nothing. */
 void esc_text(FILE *out, const char *s);

@@ -10,11 +10,12 @@
 #include "analyzer.h"
 #include "report.h"
 #include "sites.h"
+#include "jsonw.h"
 
 static void kv_str(FILE *f, const char *k, const char *v, int comma)
 {
 	fprintf(f, "%s\"%s\": ", comma ? ", " : "", k);
-	json_str(f, v);
+	jsonw_quote(f, v);
 }
 
 static void kv_i64(FILE *f, const char *k, int64_t v, int comma)
@@ -30,7 +31,7 @@ static void warnings(FILE *out, const struct warning *w, size_t n)
 			fputs(", ", out);
 		char *s = w[i].count > 1 ? xasprintf("%s (%ld times)", w[i].text, w[i].count)
 					 : xstrdup(w[i].text);
-		json_str(out, s);
+		jsonw_quote(out, s);
 		free(s);
 	}
 	fputc(']', out);
@@ -90,7 +91,7 @@ static void fd_obj(FILE *out, const struct model *m, const struct finding *f, si
 		for (char *const *s = v.pins; *s; s++) {
 			if (s != v.pins)
 				fputs(", ", out);
-			json_str(out, *s);
+			jsonw_quote(out, *s);
 		}
 	fputc(']', out);
 	kv_str(out, "origin", origin_name(r->origin), 1);
@@ -205,7 +206,7 @@ static void strings(FILE *out, const char *key, char **v, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		if (i)
 			fputs(", ", out);
-		json_str(out, v[i]);
+		jsonw_quote(out, v[i]);
 	}
 	fputc(']', out);
 }
@@ -217,7 +218,7 @@ static void class_list(FILE *out, const char *key, unsigned bits)
 	for (int c = 0; c < CLS_MAX; c++)
 		if (bits & (1u << c)) {
 			fputs(first ? "" : ", ", out);
-			json_str(out, cls_name(c));
+			jsonw_quote(out, cls_name(c));
 			first = 0;
 		}
 	fputc(']', out);

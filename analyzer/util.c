@@ -128,40 +128,6 @@ const char *path_base(const char *path)
 	return s ? s + 1 : path;
 }
 
-void json_str(FILE *f, const char *s)
-{
-	if (!s) {
-		fputs("null", f);
-		return;
-	}
-	fputc('"', f);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		switch (*p) {
-		case '"': fputs("\\\"", f); break;
-		case '\\': fputs("\\\\", f); break;
-		case '\n': fputs("\\n", f); break;
-		case '\r': fputs("\\r", f); break;
-		case '\t': fputs("\\t", f); break;
-		default:
-			if (*p < 0x20) {
-				fprintf(f, "\\u%04x", *p);
-			} else if (*p >= 0x80) {
-				/* JSON is UTF-8: a byte that is not stands for itself as U+FFFD. */
-				uint32_t cp;
-				size_t n = utf8_next(p, &cp);
-				if (n)
-					fwrite(p, 1, n, f);
-				else
-					fputs("\\ufffd", f);
-				p += n ? n - 1 : 0;
-			} else {
-				fputc(*p, f);
-			}
-		}
-	}
-	fputc('"', f);
-}
-
 int64_t now_monotonic_ns(void)
 {
 	struct timespec ts;

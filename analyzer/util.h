@@ -46,9 +46,6 @@ static inline int64_t ns_add(int64_t a, int64_t b)
 
 const char *path_base(const char *path);
 
-/* JSON string literal with escapes (NULL prints null). */
-void json_str(FILE *f, const char *s);
-
 int64_t now_monotonic_ns(void);
 
 #endif

@@ -38,9 +38,9 @@ $(B)/bench/gen_journal: bench/gen_journal.c include/bpfleak/journal.h $(GEN_JOUR
 BENCH_SRCS := bench/bench.c bench/harness.c bench/figure_loops.c bench/figure_journal.c \
               bench/figure_analyzer.c bench/figure_rss.c bench/figure_peers.c \
               bench/figure_startup.c
-$(B)/bench/bench: $(BENCH_SRCS) bench/bench.h $(B)/obj/common/jsonw.o $(B)/.deps-ok
+$(B)/bench/bench: $(BENCH_SRCS) bench/bench.h $(B)/obj/common/jsonw.o $(B)/obj/common/utf8.o $(B)/.deps-ok
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $(BENCH_SRCS) $(B)/obj/common/jsonw.o $(LDFLAGS) $(SQLITE_LIBS) -lm
+	$(CC) $(ALL_CFLAGS) -o $@ $(BENCH_SRCS) $(B)/obj/common/jsonw.o $(B)/obj/common/utf8.o $(LDFLAGS) $(SQLITE_LIBS) -lm
 
 bench: all $(BENCH_BINS) $(B)/bench/bench_kernel
 	$(B)/bench/bench --build $(B) --json bench/results.json \

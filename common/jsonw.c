@@ -2,6 +2,7 @@
 /* The JSON writer (see jsonw.h). */
 #include <math.h>
 #include "jsonw.h"
+#include "utf8.h"
 
 void jsonw_quote(FILE *f, const char *s)
 {
@@ -18,10 +19,20 @@ void jsonw_quote(FILE *f, const char *s)
 		case '\r': fputs("\\r", f); break;
 		case '\t': fputs("\\t", f); break;
 		default:
-			if (*p < 0x20)
+			if (*p < 0x20) {
 				fprintf(f, "\\u%04x", *p);
-			else
+			} else if (*p >= 0x80) {
+				/* JSON is UTF-8: a byte that is not stands for itself as U+FFFD. */
+				uint32_t cp;
+				size_t n = utf8_next(p, &cp);
+				if (n)
+					fwrite(p, 1, n, f);
+				else
+					fputs("\\ufffd", f);
+				p += n ? n - 1 : 0;
+			} else {
 				fputc(*p, f);
+			}
 		}
 	}
 	fputc('"', f);

@@ -16,7 +16,7 @@ SHIM_OBJS := $(SHIM_SRCS:%.c=$(B)/pic/%.o)
 # The shim's part of common/: no sqlite (that is the module's), no JSON.
 SHIM_COMMON_OBJS := $(filter-out $(B)/pic/common/journal_writer.o $(B)/pic/common/journal_writer_rows.o \
                     $(B)/pic/common/sqlquery.o \
-                    $(B)/pic/common/jsonw.o,$(COMMON_PIC_OBJS))
+                    $(B)/pic/common/jsonw.o $(B)/pic/common/utf8.o,$(COMMON_PIC_OBJS))
 SQLITE_A  := $(shell $(PKG_CONFIG) --variable=libdir sqlite3 2>/dev/null)/libsqlite3.a
 # The soname unwinder.c opens: the one -lunwind would link.
 UNWIND_SONAME := $(shell objdump -p "$$($(CC) -print-file-name=libunwind.so)" 2>/dev/null | \

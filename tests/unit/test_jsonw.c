@@ -85,12 +85,24 @@ static void test_escaping(void **state)
 	expect(&o, "\"a\\\"b\\\\c\\nd\\re\\tf\\u0001g\x7f\xc3\xa9\"null");
 }
 
+/* JSON is UTF-8: each byte of a stray byte, a truncated or an overlong
+ * sequence becomes U+FFFD, as in the report's JSON; valid ones pass whole. */
+static void test_invalid_utf8(void **state)
+{
+	(void)state;
+	struct out o;
+	start(&o);
+	jsonw_quote(o.f, "a\xff" "b\xe2\x82" "c\xc0\xaf" "d\xf0\x9f\x98\x80");
+	expect(&o, "\"a\\ufffdb\\ufffd\\ufffdc\\ufffd\\ufffdd\xf0\x9f\x98\x80\"");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_members_and_nesting),
 		cmocka_unit_test(test_records_and_arrays),
 		cmocka_unit_test(test_escaping),
+		cmocka_unit_test(test_invalid_utf8),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
