@@ -9,6 +9,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <bpfleak/duration.h>
 #include "analyzer.h"
 
 static const char usage_text[] =
@@ -151,7 +152,7 @@ static int parse_opts(int argc, char **argv, struct opts *o, FILE *out, char *er
 			o->expect_pinned = 1;
 			break;
 		case OPT_MIN_AGE:
-			o->min_age_ns = parse_duration_ns(optarg);
+			o->min_age_ns = bpfleak_parse_duration_ns(optarg);
 			if (o->min_age_ns < 0) {
 				snprintf(err, errlen, "--min-age needs a duration like 30s or 500ms, not '%s'",
 					 optarg);
@@ -162,7 +163,7 @@ static int parse_opts(int argc, char **argv, struct opts *o, FILE *out, char *er
 			o->symbolize = 1;
 			break;
 		case OPT_FLUSH_WAIT:
-			o->flush_wait_ns = parse_duration_ns(optarg);
+			o->flush_wait_ns = bpfleak_parse_duration_ns(optarg);
 			if (o->flush_wait_ns < 0) {
 				snprintf(err, errlen, "--flush-wait needs a duration like 2s or 500ms, "
 					 "not '%s'", optarg);

@@ -80,27 +80,6 @@ void grow_array(void *arr, size_t *cap, size_t need, size_t sz)
 		memset((char *)*(void **)arr + old * sz, 0, (*cap - old) * sz);
 }
 
-int64_t parse_duration_ns(const char *s)
-{
-	static const struct { const char *unit; double mul; } units[] = {
-		{ "ns", 1 }, { "us", 1e3 }, { "ms", 1e6 }, { "s", 1e9 },
-		{ "m", 60e9 }, { "h", 3600e9 }, { "", 1e9 },
-	};
-	char *end;
-	if (!s || !*s)
-		return -1;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (errno || end == s || v < 0)
-		return -1;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-		if (strcmp(end, units[i].unit) == 0) {
-			double ns = v * units[i].mul;
-			return ns > 9.2e18 ? -1 : (int64_t)ns;
-		}
-	return -1;
-}
-
 const char *fmt_duration(int64_t ns, char *buf, size_t len)
 {
 	if (ns < 0)

@@ -19,8 +19,6 @@ void grow_array(void *arr, size_t *cap, size_t need, size_t sz);
 void grow_array_raw(void *arr, size_t *cap, size_t need, size_t sz);
 #define GROW_RAW(arr, cap, need) grow_array_raw(&(arr), &(cap), (need), sizeof(*(arr)))
 
-/* "30s", "500ms", "2m", "1h", "250us", "10ns", or bare seconds. -1 on error. */
-int64_t parse_duration_ns(const char *s);
 /* "1.25s", "340ms", "12us" into buf. */
 const char *fmt_duration(int64_t ns, char *buf, size_t len);
 /*
