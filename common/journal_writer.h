@@ -140,4 +140,20 @@ int jw_frame(struct jw *j, const char *module_key, uint64_t offset, int inline_d
 	     const char *function, const char *file, int line);
 int jw_meta(struct jw *j, const char *key, const char *value);
 
+/*
+ * Folding (common/journal_fold.c): one pass over at most max_rows of the
+ * oldest events not yet looked at, in the caller's transaction.  Pairs
+ * whose close is older than now_ns - age_ns become counts in the
+ * lifetime_fold table, per site and per JW_FOLD_INTERVAL_NS of creates.
+ * `more`: the pass stopped at max_rows; another would find more to read.
+ */
+#define JW_FOLD_INTERVAL_NS (60 * 1000000000ll)
+#define JW_FOLD_PASS_ROWS 8192
+struct jw_fold_result {
+	size_t scanned, folded;
+	bool more;
+};
+int jw_fold(struct jw *j, uint64_t now_ns, uint64_t age_ns, size_t max_rows,
+	    struct jw_fold_result *res);
+
 #endif

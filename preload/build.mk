@@ -14,8 +14,9 @@ SHIM_SRCS := preload/real.c preload/state.c preload/config.c preload/log.c prelo
              preload/journal.c preload/writer.c preload/writer_requests.c preload/exitsnap.c preload/heldscan.c preload/lifecycle.c preload/interpose.c
 SHIM_OBJS := $(SHIM_SRCS:%.c=$(B)/pic/%.o)
 # The shim's part of common/: no sqlite (that is the module's), no JSON.
-SHIM_COMMON_OBJS := $(filter-out $(B)/pic/common/journal_writer.o $(B)/pic/common/journal_writer_rows.o \
-                    $(B)/pic/common/sqlquery.o \
+JOURNAL_WRITER_PIC_OBJS := $(B)/pic/common/journal_writer.o $(B)/pic/common/journal_writer_rows.o \
+                           $(B)/pic/common/journal_fold.o $(B)/pic/common/sqlquery.o
+SHIM_COMMON_OBJS := $(filter-out $(JOURNAL_WRITER_PIC_OBJS) \
                     $(B)/pic/common/jsonw.o $(B)/pic/common/utf8.o,$(COMMON_PIC_OBJS))
 SQLITE_A  := $(shell $(PKG_CONFIG) --variable=libdir sqlite3 2>/dev/null)/libsqlite3.a
 # The soname unwinder.c opens: the one -lunwind would link.
@@ -24,9 +25,7 @@ UNWIND_SONAME := $(shell objdump -p "$$($(CC) -print-file-name=libunwind.so)" 2>
 $(B)/pic/preload/unwinder.o: EXTRA_CFLAGS += -DBPFLEAK_UNWIND_SONAME=\"$(or $(UNWIND_SONAME),libunwind.so.8)\"
 
 JOURNAL_MODULE := $(B)/libbpfleak-journal.so
-JOURNAL_MODULE_OBJS := $(B)/pic/preload/jwmodule.o $(B)/pic/common/journal_writer.o \
-                       $(B)/pic/common/journal_writer_rows.o \
-                       $(B)/pic/common/sqlquery.o $(SHIM_COMMON_OBJS)
+JOURNAL_MODULE_OBJS := $(B)/pic/preload/jwmodule.o $(JOURNAL_WRITER_PIC_OBJS) $(SHIM_COMMON_OBJS)
 
 $(JOURNAL_MODULE): $(JOURNAL_MODULE_OBJS)
 	$(CC) -shared -fPIC -Wl,-z,now -Wl,-z,relro -Wl,--no-undefined -o $@ $^ \

@@ -16,7 +16,8 @@
 
 #include <linux/bpf.h>
 
-#define BPFLEAK_SCHEMA_VERSION 2
+/* 3: the lifetime_fold table (folded create/close pairs; readers of 2 would miss them). */
+#define BPFLEAK_SCHEMA_VERSION 3
 /* "BPFL" as a big-endian 32-bit integer, stored in PRAGMA application_id. */
 #define BPFLEAK_APPLICATION_ID 0x4250464c
 
@@ -187,6 +188,12 @@ static const struct bpfleak_cmd bpfleak_cmds[BPFLEAK_CMD_MAX] = {
  * Object type/name live once per kernel object in `object`, not per event.
  * The name tables are filled by the writer (common/journal_writer.c) from
  * the X-macro lists above, so there is one list of codes.
+ *
+ * lifetime_fold: a long run's balanced churn.  A create and the close that
+ * ended it, both older than the recorder's fold age, may leave `event` and
+ * be counted here instead (common/journal_fold.c says which pairs qualify:
+ * never an open FD, nothing a finding could need).  meta keys fold_age_ns
+ * and fold_interval_ns say how; folded_pairs counts them all.
  */
 #define BPFLEAK_SCHEMA_SQL \
 "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;\n" \
@@ -232,6 +239,15 @@ static const struct bpfleak_cmd bpfleak_cmds[BPFLEAK_CMD_MAX] = {
 "  obj_kind INTEGER, obj_id INTEGER, stack_id INTEGER, result INTEGER,\n" \
 "  flags INTEGER, detail TEXT,\n" \
 "  end_ns INTEGER);             -- drop: the end of the gap\n" \
+"CREATE TABLE IF NOT EXISTS lifetime_fold(\n" \
+"  pid INTEGER NOT NULL, stack_id INTEGER NOT NULL,  -- the create's; 0: none\n" \
+"  cmd INTEGER NOT NULL, obj_kind INTEGER NOT NULL,\n" \
+"  interval_ns INTEGER NOT NULL, -- the creates were made in [interval_ns,\n" \
+"                               -- interval_ns + meta fold_interval_ns)\n" \
+"  count INTEGER NOT NULL,      -- create/close pairs folded into this row\n" \
+"  min_life_ns INTEGER NOT NULL, max_life_ns INTEGER NOT NULL,\n" \
+"  first_ns INTEGER NOT NULL, last_ns INTEGER NOT NULL, -- first and last create\n" \
+"  PRIMARY KEY(pid, stack_id, cmd, obj_kind, interval_ns)) WITHOUT ROWID;\n" \
 "CREATE TABLE IF NOT EXISTS snapshot(\n" \
 "  id INTEGER PRIMARY KEY, pid INTEGER NOT NULL,\n" \
 "  ts_ns INTEGER,               -- the scan of the FD table began\n" \
