@@ -3,7 +3,8 @@
  * growth: call sites whose open-FD count only climbs over the process's
  * journal span -- the shape of a per-request leak.
  *
- * "Only climbs" means no FD made at the site was ever closed.  That alone
+ * "Only climbs" means no FD made at the site was ever closed (an FD whose
+ * create and close the recorder folded was closed).  That alone
  * would also flag a start-up burst (libbpf creating all maps of an object
  * from one stack), so the climb must also be spread over time, in at least
  * GROWTH_MIN_SPREAD moments by either measure:
@@ -99,6 +100,23 @@ void classify_growth(struct finding_sink *sink, const struct opts *o)
 		s->windows |= 1u << w;
 		GROW(s->times, s->cap_times, s->n_times + 1);
 		s->times[s->n_times++] = r->created_ns;
+	}
+	/* Folded pairs were made and closed at their site: it did not only climb. */
+	for (size_t i = 0; i < p->n_folds; i++) {
+		const struct fold *fo = &p->folds[i];
+		bool fresh;
+		if (fo->stack_id <= 0)
+			continue;
+		uint64_t *slot = hmap_slot(&idx, (uint64_t)fo->stack_id, n_sites, &fresh);
+		if (fresh) {
+			GROW(sites, cap, n_sites + 1);
+			memset(&sites[n_sites], 0, sizeof(*sites));
+			sites[n_sites].first = fo->first_ns;
+			sites[n_sites].last = fo->last_ns;
+			n_sites++;
+		}
+		sites[*slot].n += (size_t)fo->count;
+		sites[*slot].closed += (size_t)fo->count;
 	}
 	for (size_t i = 0; i < n_sites; i++) {
 		struct site *s = &sites[i];

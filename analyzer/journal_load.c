@@ -69,6 +69,8 @@ static int meta_row(struct load *ld, sqlite3_stmt *st)
 	if (k && strcmp(k, "boot_id") == 0) {
 		free(m->boot_id);
 		m->boot_id = xstrdup(col_text(st, 1));
+	} else if (k && strcmp(k, "fold_age_ns") == 0) {
+		m->fold_age_ns = sqlite3_column_int64(st, 1);
 	}
 	return 0;
 }
@@ -172,6 +174,49 @@ static int event_row(struct load *ld, sqlite3_stmt *st)
 	return 0;
 }
 
+/* A lifetime_fold row; one that cannot be true (a file that lies) is skipped. */
+static int fold_row(struct load *ld, sqlite3_stmt *st)
+{
+	struct fold f = {
+		.stack_id = sqlite3_column_int64(st, 1), .cmd = sqlite3_column_int(st, 2),
+		.kind = sqlite3_column_int(st, 3), .interval_ns = sqlite3_column_int64(st, 4),
+		.count = sqlite3_column_int64(st, 5), .min_life_ns = sqlite3_column_int64(st, 6),
+		.max_life_ns = sqlite3_column_int64(st, 7), .first_ns = sqlite3_column_int64(st, 8),
+		.last_ns = sqlite3_column_int64(st, 9),
+	};
+	if (f.count < 1 || f.count > INT64_MAX / 4 || f.min_life_ns < 0 ||
+	    f.max_life_ns < f.min_life_ns || f.first_ns < 0 || f.last_ns < f.first_ns ||
+	    f.kind < 0 || f.kind >= BPFLEAK_KIND_MAX) {
+		model_warn(ld->m, "a lifetime_fold row that cannot be true was skipped");
+		return 0;
+	}
+	struct proc *p = model_proc(ld->m, sqlite3_column_int(st, 0), 1);
+	p->in_journal = 1;
+	GROW(p->folds, p->cap_folds, p->n_folds + 1);
+	p->folds[p->n_folds++] = f;
+	if (p->folded <= INT64_MAX / 2 - f.count)
+		p->folded += f.count;
+	return 0;
+}
+
+/* Folded creates are part of the spans: a week's first hour is mostly folded. */
+static void span_folds(struct model *m, struct proc *p)
+{
+	for (size_t k = 0; k < p->n_folds; k++) {
+		const struct fold *f = &p->folds[k];
+		if ((!p->n_ev && !k) || f->first_ns < p->first_ns)
+			p->first_ns = f->first_ns;
+		if ((!p->n_ev && !k) || f->last_ns > p->last_ns)
+			p->last_ns = f->last_ns;
+		if ((!m->n_events && !m->folded_pairs) || f->first_ns < m->first_ns)
+			m->first_ns = f->first_ns;
+		if ((!m->n_events && !m->folded_pairs) || f->last_ns > m->last_ns)
+			m->last_ns = f->last_ns;
+		if (m->folded_pairs <= INT64_MAX / 2 - f->count)
+			m->folded_pairs += f->count;
+	}
+}
+
 static int object_row(struct load *ld, sqlite3_stmt *st)
 {
 	struct object_info *o = model_add_object(ld->m, sqlite3_column_int(st, 0),
@@ -252,6 +297,10 @@ int journal_load(struct model *m, char *err, size_t errlen)
 			" tag, prog_id FROM object", object_row, err, errlen) < 0 ||
 	    each_row(&ld, mod_sql, module_row, err, errlen) < 0)
 		return -1;
+	if (has_column(m, "lifetime_fold", "count") &&
+	    each_row(&ld, "SELECT pid, stack_id, cmd, obj_kind, interval_ns, count, min_life_ns,"
+			" max_life_ns, first_ns, last_ns FROM lifetime_fold", fold_row, err, errlen) < 0)
+		return -1;
 	for (size_t i = 0; i < m->n_procs; i++) {
 		struct proc *p = m->procs[i];
 		for (size_t k = 1; k < p->n_ev; k++)
@@ -263,6 +312,7 @@ int journal_load(struct model *m, char *err, size_t errlen)
 			p->first_ns = p->evs[0].ts;
 			p->last_ns = p->evs[p->n_ev - 1].ts;
 		}
+		span_folds(m, p);
 	}
 	rc = sqlite3_prepare_v2(m->db, "SELECT depth, ips FROM stack WHERE id = ?", -1,
 				&m->st_stack, NULL);

@@ -197,6 +197,7 @@ static void proc_free(struct model *m, struct proc *p)
 		free(p->drops[k].why);
 	free(p->drops);
 	free(p->notes);
+	free(p->folds);
 	free(p->exec_path);
 	free(p->exec_note);
 	free_blinds(p->blinds, p->n_blinds);

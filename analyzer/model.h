@@ -182,6 +182,16 @@ struct blind {
 	int spoils;
 };
 
+/*
+ * A lifetime_fold row: `count` FDs made at one site in one interval whose
+ * create and close the recorder folded into this count (common/journal_fold.c).
+ */
+struct fold {
+	int64_t stack_id;        /* 0 = none */
+	int64_t interval_ns, count, min_life_ns, max_life_ns, first_ns, last_ns;
+	int cmd, kind;
+};
+
 enum replay_state { REPLAY_NOT_YET, REPLAY_RUNNING, REPLAY_DONE };
 
 struct proc {
@@ -204,6 +214,9 @@ struct proc {
 	struct ev *evs;
 	size_t n_ev, cap_ev;
 	int64_t first_ns, last_ns;
+	struct fold *folds;      /* its lifetime_fold rows */
+	size_t n_folds, cap_folds;
+	int64_t folded;          /* create/close pairs in them */
 	uint64_t dropped;
 	int64_t first_drop_ns;   /* 0 = no drop */
 	long failed_creates;
@@ -320,7 +333,9 @@ struct model {
 	/* what it holds (journal_load.c) */
 	char *boot_id;
 	long n_events;
-	int64_t first_ns, last_ns;
+	int64_t first_ns, last_ns;   /* of events and folded creates */
+	int64_t folded_pairs;        /* create/close pairs folded (lifetime_fold) */
+	int64_t fold_age_ns;         /* meta fold_age_ns, -1 unknown */
 	uint64_t dropped;
 	struct proc **procs;
 	size_t n_procs, cap_procs;

@@ -303,6 +303,8 @@ void report_json(const struct model *m, const struct opts *o, FILE *out)
 	kv_i64(out, "first_ns", m->first_ns, 1);
 	kv_i64(out, "last_ns", m->last_ns, 1);
 	kv_i64(out, "dropped", (int64_t)m->dropped, 1);
+	kv_i64(out, "folded_pairs", m->folded_pairs, 1);
+	kv_i64(out, "fold_age_ns", m->fold_age_ns > 0 ? m->fold_age_ns : -1, 1);
 	kv_i64(out, "schema", m->schema_version, 1);
 	kv_str(out, "boot_id", m->boot_id, 1);
 	fputs(", \"warnings\": ", out);
@@ -332,6 +334,7 @@ void report_json(const struct model *m, const struct opts *o, FILE *out)
 		kv_i64(out, "ppid", p->ppid, 1);
 		fprintf(out, ", \"exited\": %s", p->exited ? "true" : "false");
 		kv_i64(out, "events", (int64_t)p->n_ev, 1);
+		kv_i64(out, "folded_pairs", p->folded, 1);
 		kv_i64(out, "open_bpf_fds", (int64_t)open_fds(p), 1);
 		kv_i64(out, "dropped", (int64_t)p->dropped, 1);
 		kv_i64(out, "failed_creates", p->failed_creates, 1);

@@ -22,12 +22,30 @@ char *journal_meta(const struct model *m, const char *key)
 char *journal_span_text(const struct model *m)
 {
 	char a[32];
-	const char *span = fmt_duration(m->n_events ? ns_between(m->first_ns, m->last_ns) : 0, a,
-					sizeof(a));
+	const char *span = fmt_duration(m->n_events || m->folded_pairs
+					? ns_between(m->first_ns, m->last_ns) : 0, a, sizeof(a));
+	char *folded = journal_folded_text(m);
+	char *t;
 	if (m->dropped)
-		return xasprintf("%ld events over %s, %llu DROPPED: results after the drop may be "
-				 "incomplete", m->n_events, span, (unsigned long long)m->dropped);
-	return xasprintf("%ld events over %s", m->n_events, span);
+		t = xasprintf("%ld events over %s%s, %llu DROPPED: results after the drop may be "
+			      "incomplete", m->n_events, span, folded, (unsigned long long)m->dropped);
+	else
+		t = xasprintf("%ld events over %s%s", m->n_events, span, folded);
+	free(folded);
+	return t;
+}
+
+char *journal_folded_text(const struct model *m)
+{
+	char a[32];
+	if (!m->folded_pairs)
+		return xstrdup("");
+	if (m->fold_age_ns <= 0)
+		return xasprintf(", and %lld create/close pairs folded into per-minute counts",
+				 (long long)m->folded_pairs);
+	return xasprintf(", and %lld create/close pairs closed over %s before they were "
+			 "folded into per-minute counts", (long long)m->folded_pairs,
+			 fmt_duration(m->fold_age_ns, a, sizeof(a)));
 }
 
 char *journal_host_text(const struct model *m)

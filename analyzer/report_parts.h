@@ -13,6 +13,8 @@
 char *journal_meta(const struct model *m, const char *key);
 /* "68 events over 533.5ms" (and the drops, if any). */
 char *journal_span_text(const struct model *m);
+/* ", and 827699 create/close pairs closed over 1.0h before ..." or "". */
+char *journal_folded_text(const struct model *m);
 /* "recorded on vm, kernel 6.18.44 (x86_64)", or NULL when the journal does not say. */
 char *journal_host_text(const struct model *m);
 /*

@@ -84,17 +84,14 @@ static void print_snapshot(FILE *out, const struct proc *p)
 
 void report_text(const struct model *m, const struct opts *o, FILE *out)
 {
-	char a[32], b[32];
+	char b[32];
 	struct siteset ss;
 
 	fprintf(out, "bpfleak-report %s: ", BPFLEAK_VERSION);
 	esc_text(out, m->path);
-	fprintf(out, "\njournal: %ld events over %s", m->n_events,
-		fmt_duration(m->n_events ? ns_between(m->first_ns, m->last_ns) : 0, a, sizeof(a)));
-	if (m->dropped)
-		fprintf(out, ", %llu DROPPED: results after the drop may be incomplete",
-			(unsigned long long)m->dropped);
-	fputc('\n', out);
+	char *span = journal_span_text(m);
+	fprintf(out, "\njournal: %s\n", span);
+	free(span);
 	print_blind_spots(out, m, o);
 	print_warnings(out, m->warns, m->n_warns, "");
 	for (size_t i = 0; i < m->n_procs; i++) {
@@ -111,9 +108,13 @@ void report_text(const struct model *m, const struct opts *o, FILE *out)
 			esc_text(out, p->cmdline);
 			fputc('\n', out);
 		}
-		if (p->n_ev)
-			fprintf(out, "  events: %zu over %s\n", p->n_ev,
+		if (p->n_ev || p->folded) {
+			fprintf(out, "  events: %zu over %s", p->n_ev,
 				fmt_duration(ns_between(p->first_ns, p->last_ns), b, sizeof(b)));
+			if (p->folded)
+				fprintf(out, ", and %lld create/close pairs folded", (long long)p->folded);
+			fputc('\n', out);
+		}
 		print_snapshot(out, p);
 		if (p->n_uncertain)
 			fprintf(out, "  %zu FD number%s changed while the snapshot was taken: not "
