@@ -15,9 +15,10 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <bpfleak/duration.h>
 #include "shim.h"
 
-struct shim_config shim_cfg = { .depth = SHIM_DEFAULT_DEPTH };
+struct shim_config shim_cfg = { .depth = SHIM_DEFAULT_DEPTH, .fold_age_ns = SHIM_DEFAULT_FOLD_AGE_NS };
 
 extern char **environ;
 
@@ -106,6 +107,14 @@ void config_load(void)
 	if (d && *d) {
 		long v = strtol(d, NULL, 10);
 		shim_cfg.depth = v < 1 ? 1 : v > SHIM_MAX_DEPTH ? SHIM_MAX_DEPTH : (int)v;
+	}
+	const char *f = env("BPFLEAK_FOLD_AGE");
+	if (f && *f) {
+		int64_t ns = strcmp(f, "off") == 0 ? 0 : bpfleak_parse_duration_ns(f);
+		if (ns >= 0)
+			shim_cfg.fold_age_ns = (uint64_t)ns;
+		else
+			shim_cfg.fold_age_bad = true;
 	}
 	shim_cfg.close_stacks = env_flag("BPFLEAK_CLOSE_STACKS");
 	shim_cfg.quiet = env_flag("BPFLEAK_QUIET");

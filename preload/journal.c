@@ -435,6 +435,25 @@ void journal_checkpoint(void)
 		jw_exec(&jw, "PRAGMA wal_checkpoint(PASSIVE)");
 }
 
+bool journal_fold(uint64_t now, uint64_t age_ns, int *err)
+{
+	struct jw_fold_result res = { .more = false };
+	*err = 0;
+	if (!is_open)
+		return false;
+	if (jw_begin(&jw) != SQLITE_OK) {
+		int code = jw_errcode(&jw);
+		*err = (code & 0xff) == SQLITE_BUSY ? 0 : code;
+		return false;
+	}
+	int rc = jw_fold(&jw, now, age_ns, JW_FOLD_PASS_ROWS, &res);
+	if (rc == SQLITE_OK && jw_commit(&jw) == SQLITE_OK)
+		return res.more;
+	*err = jw_errcode(&jw);
+	jw_rollback(&jw);
+	return false;
+}
+
 void journal_finish(void)
 {
 	if (is_open)

@@ -16,7 +16,7 @@
 
 #include "journal_writer.h"
 
-#define JW_API_VERSION 1
+#define JW_API_VERSION 2
 #define JW_API_SYMBOL "bpfleak_journal_api"
 
 #define JW_API(F, V)                                                                             \
@@ -51,7 +51,9 @@
 				int status), (j, row, ts_ns, have_status, status))               \
 	F(int, process_flushed, (struct jw *j, int64_t row, uint64_t ts_ns), (j, row, ts_ns))    \
 	F(int, snapshot, (struct jw *j, const struct bpfleak_snapshot *s,                        \
-			  const struct jw_snapshot_info *info), (j, s, info))
+			  const struct jw_snapshot_info *info), (j, s, info))                    \
+	F(int, fold, (struct jw *j, uint64_t now_ns, uint64_t age_ns, size_t max_rows,           \
+		      struct jw_fold_result *res), (j, now_ns, age_ns, max_rows, res))
 
 struct jw_api {
 	int version;

@@ -30,6 +30,8 @@
 
 #define SHIM_MAX_DEPTH 128
 #define SHIM_DEFAULT_DEPTH 32
+/* Create/close pairs closed longer ago than this are folded (common/journal_fold.c). */
+#define SHIM_DEFAULT_FOLD_AGE_NS (3600ull * 1000000000ull)
 
 /* ---- libc's functions (real.c) ----
  * Until dlsym has found them, each points to a raw system call, so a hook
@@ -77,6 +79,8 @@ struct shim_config {
 	bool close_stacks;
 	bool quiet;
 	bool journal_given;      /* BPFLEAK_JOURNAL was set */
+	uint64_t fold_age_ns;    /* BPFLEAK_FOLD_AGE: fold pairs older than this; 0 never */
+	bool fold_age_bad;       /* ... was not a duration (the default is used) */
 };
 extern struct shim_config shim_cfg;
 void config_load(void);
@@ -428,6 +432,11 @@ int journal_process_flushed(int64_t row, uint64_t ts);
 void journal_finish(void);
 /* Fold what the WAL holds into the file, without waiting for anyone. */
 void journal_checkpoint(void);
+/*
+ * One folding pass (common/journal_fold.c) in its own transaction: true
+ * when it stopped with more to read.  *err: the sqlite error that undid it.
+ */
+bool journal_fold(uint64_t now, uint64_t age_ns, int *err);
 
 /* ---- hooks (hooks_bpf.c, hooks_fd.c, hooks_process.c) ---- */
 long hook_bpf(int cmd, void *attr, unsigned int size, bool via_bpf_symbol);

@@ -261,6 +261,41 @@ static void checkpoint_now_and_then(void)
 }
 
 /*
+ * Fold old create/close pairs (common/journal_fold.c) now and then: a week
+ * of balanced churn stays a few megabytes.  A pass every quarter of the
+ * fold age (at most a minute), or at once while one found more to read.
+ * A failed pass loses nothing: the rows stay as they are.
+ */
+#define FOLD_EVERY_MAX_NS (60 * 1000000000ull)
+#define FOLD_EVERY_MIN_NS (250 * 1000000ull)
+
+static void fold_now_and_then(void)
+{
+	static uint64_t last;
+	static bool more, warned;
+	uint64_t age = shim_cfg.fold_age_ns, every = age / 4;
+	if (!age)
+		return;
+	if (shim_cfg.fold_age_bad && !warned) {
+		warned = true;
+		shim_warn("BPFLEAK_FOLD_AGE is not a duration (like 1h, 30m or off); folding after 1h");
+	}
+	every = every > FOLD_EVERY_MAX_NS ? FOLD_EVERY_MAX_NS
+	      : every < FOLD_EVERY_MIN_NS ? FOLD_EVERY_MIN_NS : every;
+	uint64_t now = shim_now_ns();
+	if ((!more && now - last < every) || journal_turn_contended())
+		return;
+	last = now;
+	int err;
+	more = journal_fold(now, age, &err);
+	if (err && !warned) {
+		warned = true;
+		shim_warn("folding old events into summaries failed (%s); they stay as rows",
+			  journal_errstr(err));
+	}
+}
+
+/*
  * Write what is queued (and, in exit mode, the exit snapshot).  Called by
  * the writer thread, or by the exiting thread itself when there is none.
  *
@@ -331,6 +366,7 @@ static void drain(enum drain_mode mode)
 			journal_finish();
 			journal_close();
 		} else if (!more) {
+			fold_now_and_then();
 			checkpoint_now_and_then();
 		}
 		/* After a failed write the next drain starts on a new connection. */

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <bpfleak/duration.h>
 #include "journal_path.h"
 #include "session.h"
 
@@ -44,6 +45,8 @@ static void usage(FILE *f, const char *prog)
 "  -c, --close-stacks    also keep the stack of every close\n"
 "  -q, --quiet           no summary lines\n"
 "      --ring-size BYTES the kernel ring buffer (default 64 MiB)\n"
+"      --fold-age AGE    fold create/close pairs closed more than AGE ago into\n"
+"                        per-minute counts (default 1h; off: never)\n"
 "  -h, --help            show this help and exit\n"
 "Needs root (CAP_BPF and CAP_PERFMON).  Exit status: 0 when PID exited or\n"
 "tracing was stopped, 2 when PID cannot be traced here.\n",
@@ -75,6 +78,15 @@ static int parse_size(const char *s, size_t *out)
 	if (*end || v == 0 || v > (1ull << 30))
 		return -1;
 	*out = (size_t)v;
+	return 0;
+}
+
+int recorder_parse_fold_age(const char *s, uint64_t *out)
+{
+	int64_t ns = strcmp(s, "off") == 0 ? 0 : bpfleak_parse_duration_ns(s);
+	if (ns < 0)
+		return -1;
+	*out = (uint64_t)ns;
 	return 0;
 }
 
@@ -121,6 +133,7 @@ int recorder_attach_main(int argc, char **argv, const char *prog)
 		{ "close-stacks", no_argument, NULL, 'c' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "ring-size", required_argument, NULL, 'R' },
+		{ "fold-age", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -158,6 +171,13 @@ int recorder_attach_main(int argc, char **argv, const char *prog)
 			if (parse_size(optarg, &o.ring_bytes)) {
 				fprintf(stderr, "%s attach: --ring-size wants a size in bytes (K, M), not '%s'\n",
 					prog, optarg);
+				return 2;
+			}
+			break;
+		case 'F':
+			if (recorder_parse_fold_age(optarg, &o.fold_age_ns)) {
+				fprintf(stderr, "%s attach: --fold-age wants a duration like 1h, 30m or off, "
+					"not '%s'\n", prog, optarg);
 				return 2;
 			}
 			break;

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /* Exit status when the kernel recorder cannot run here (no privileges, no BTF, ...). */
@@ -26,16 +27,23 @@ int tracer_parse(const char *s, enum tracer *out);
  */
 enum tracer tracer_choose(const char *cmd, char *why, size_t whycap);
 
+/* As the shim's BPFLEAK_FOLD_AGE default. */
+#define RECORDER_DEFAULT_FOLD_AGE_NS (3600ull * 1000000000ull)
+
 struct recorder_opts {
 	const char *journal;       /* path; NULL: CWD/bpfleak.NAME.PID.db */
 	const char *cwd;           /* for the default journal name */
 	bool append, quiet, close_stacks;
 	int depth;                 /* frames per stack, 1..128 */
 	size_t ring_bytes;         /* ring buffer size (tiny values force drops: tests) */
+	uint64_t fold_age_ns;      /* fold create/close pairs closed before this; 0 never */
 	const char *prog;          /* the front end's name, for messages */
 	char *journal_used;        /* if set: the journal's path is copied here (run --report) */
 	size_t journal_used_cap;
 };
+
+/* "1h", "30m", "off": the --fold-age option; 0 or -1. */
+int recorder_parse_fold_age(const char *s, uint64_t *out);
 
 /* "65536", "64K", "16M": the ring buffer size option; 0 or -1. */
 int recorder_parse_ring_size(const char *s, size_t *out);

@@ -210,5 +210,6 @@ void recorder_opts_init(struct recorder_opts *o, const char *prog)
 	memset(o, 0, sizeof(*o));
 	o->depth = 32;
 	o->ring_bytes = 64u << 20;
+	o->fold_age_ns = RECORDER_DEFAULT_FOLD_AGE_NS;
 	o->prog = prog;
 }

@@ -107,6 +107,36 @@ static void prune(struct session *s)
 	s->n_procs = kept;
 }
 
+/*
+ * Old create/close pairs become counts (common/journal_fold.c), as the
+ * shim does it (preload/writer.c): a pass every quarter of the fold age,
+ * at most a minute apart, or at once while one found more to read.  A
+ * failed pass loses nothing; it is said once.
+ */
+static void fold_now_and_then(struct session *s)
+{
+	uint64_t age = s->opts.fold_age_ns, every = age / 4, now = now_ns();
+	if (!age || s->failed)
+		return;
+	every = every > 60000000000ull ? 60000000000ull : every < 250000000ull ? 250000000ull : every;
+	if (!s->fold_more && now - s->fold_last < every)
+		return;
+	s->fold_last = now;
+	struct jw_fold_result res = { .more = false };
+	if (jw_begin(&s->j) == 0 && jw_fold(&s->j, now, age, JW_FOLD_PASS_ROWS, &res) == 0 &&
+	    jw_commit(&s->j) == 0) {
+		s->fold_more = res.more;
+		s->folded += res.folded;
+		return;
+	}
+	s->fold_more = false;
+	if (!s->fold_warned && !s->opts.quiet)
+		fprintf(stderr, "%s: journal %s: folding old events failed (%s); they stay as rows\n",
+			s->opts.prog, s->journal_path, jw_errstr(jw_errcode(&s->j)));
+	s->fold_warned = true;
+	jw_rollback(&s->j);
+}
+
 void session_commit(struct session *s)
 {
 	if (!s->in_batch)
@@ -128,6 +158,7 @@ void session_commit(struct session *s)
 		jw_rollback(&s->j);
 	}
 	prune(s);
+	fold_now_and_then(s);
 }
 
 static void write_drop(struct session *s, pid_t pid, uint64_t count, uint64_t first,

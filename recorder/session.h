@@ -101,6 +101,8 @@ struct session {
 	uint64_t unwound, unwind_failed;   /* stack copies the DWARF unwinder did / did not walk */
 	struct finalizer_cache *fin;       /* where runtime.runfinq is, per module (finalizer.c) */
 	uint64_t finalized;                /* closes made by GC finalizers */
+	uint64_t fold_last, folded;        /* the last folding pass; pairs folded */
+	bool fold_more, fold_warned;
 };
 
 uint64_t now_ns(void);

@@ -75,6 +75,8 @@ static void usage(FILE *f)
 "  -t, --tracer WHICH    auto (default): the kernel recorder for static and Go\n"
 "                        binaries, the shim otherwise; preload; kernel (root)\n"
 "      --ring-size BYTES kernel recorder: its ring buffer (default 64M)\n"
+"      --fold-age AGE    fold create/close pairs closed more than AGE ago into\n"
+"                        per-minute counts (BPFLEAK_FOLD_AGE; default 1h; off)\n"
 "      --report FILE     when CMD exits, write the report of its journal to FILE,\n"
 "                        in the format its extension names (as report -o)\n"
 "\n"
@@ -240,6 +242,7 @@ static int cmd_run(int argc, char **argv, const char *argv0)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "tracer", required_argument, NULL, 't' },
 		{ "ring-size", required_argument, NULL, 'R' },
+		{ "fold-age", required_argument, NULL, 'F' },
 		{ "report", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -248,7 +251,7 @@ static int cmd_run(int argc, char **argv, const char *argv0)
 	struct recorder_opts kopts;
 	enum tracer tracer = TRACER_AUTO;
 	char shim[PATH_MAX], journal[PATH_MAX], cwd[PATH_MAX - 64];
-	const char *output = NULL, *depth = NULL, *report = NULL;
+	const char *output = NULL, *depth = NULL, *report = NULL, *fold_age = NULL;
 	bool append = false, close_stacks = false, quiet = false;
 	struct sigaction sa;
 	sigset_t block, old;
@@ -292,6 +295,12 @@ static int cmd_run(int argc, char **argv, const char *argv0)
 		case 'R':
 			if (recorder_parse_ring_size(optarg, &kopts.ring_bytes))
 				die(EXIT_FAIL, "--ring-size wants a size in bytes (K, M), not '%s'", optarg);
+			break;
+		case 'F':
+			if (recorder_parse_fold_age(optarg, &kopts.fold_age_ns))
+				die(EXIT_FAIL, "--fold-age wants a duration like 1h, 30m or off, not '%s'",
+				    optarg);
+			fold_age = optarg;
 			break;
 		case 'r':
 			if (!*optarg)
@@ -353,6 +362,7 @@ static int cmd_run(int argc, char **argv, const char *argv0)
 	if (setenv_append_preload(shim) ||
 	    (depth && setenv("BPFLEAK_DEPTH", depth, 1)) ||
 	    (close_stacks && setenv("BPFLEAK_CLOSE_STACKS", "1", 1)) ||
+	    (fold_age && setenv("BPFLEAK_FOLD_AGE", fold_age, 1)) ||
 	    /* bpfleak announces the journal itself: the shim's own line would repeat it. */
 	    setenv("BPFLEAK_QUIET", "1", 1) ||
 	    (output && setenv("BPFLEAK_JOURNAL", journal, 1)))

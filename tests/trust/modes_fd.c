@@ -12,8 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/bpf.h>
+#include <bpf/bpf.h>
 #include <linux/close_range.h>
 #include "host_trust.h"
 
@@ -162,11 +164,51 @@ static int churn_mode(int argc, char **argv)
 	return 0;
 }
 
+/* The slow leak: re-opened by ID every 200 ms and kept (tests/trust/fold.sh). */
+static int reopen_config(unsigned int id)
+{
+	return bpf_map_get_fd_by_id(id);
+}
+
+/*
+ * A stats exporter with a slow leak, for folding: a map made and closed
+ * every 5 ms (balanced churn), and the held map re-opened by ID and
+ * forgotten every 200 ms, for SECONDS.
+ */
+static int slow_leak_mode(int argc, char **argv)
+{
+	long seconds = argc > 0 ? atol(argv[0]) : 4;
+	int held = trust_map("tr_config");
+	if (held < 0)
+		trust_die("map");
+	unsigned int id = trust_map_id(held);
+	long churn = 0, leaked = 0;
+	struct timespec t0, now;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (long tick = 0;; tick++) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - t0.tv_sec >= seconds)
+			break;
+		int fd = trust_map("tr_stats");
+		if (fd >= 0) {
+			close(fd);
+			churn++;
+		}
+		if (tick % 40 == 39 && reopen_config(id) >= 0)
+			leaked++;
+		trust_sleep_ms(5);
+	}
+	out("churn %ld", churn);
+	out("leaked %ld", leaked);
+	return 0;
+}
+
 const struct trust_mode trust_fd_modes[] = {
 	{ "unshare", "[close_range]", unshare_mode },
 	{ "io-uring-close", "", io_uring_close_mode },
 	{ "raw-create", "[exit_group|high]", raw_create_mode },
 	{ "pulse", "[MS]", pulse_mode },
 	{ "churn", "[SECONDS]", churn_mode },
+	{ "slow-leak", "[SECONDS]", slow_leak_mode },
 	{ NULL, NULL, NULL },
 };
