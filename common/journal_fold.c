@@ -11,10 +11,12 @@
  * A pair is folded only when nothing could ever need it as a row:
  *  - the create is a plain success (no flag but CLOEXEC/NO_STACK), the
  *    close a plain close that succeeded (no flag at all), both older than
- *    the cutoff and settled: more than a slack (2 s, or half the age when
- *    that is shorter) before the last event the pass read, since rows reach
- *    the file up to a batch late (rows written later still are younger
- *    than the cutoff as long as the age is longer than the slack);
+ *    the cutoff and settled: rows reach the file up to a batch late, so a
+ *    row the pass did not read may be older than the last one it did by a
+ *    slack (2 s, or half the age when that is shorter); the pair must be
+ *    older than that, counted from the newest row read when the pass
+ *    stopped at max_rows, else from the cutoff (rows still to be written
+ *    are younger than now minus the slack);
  *  - they are consecutive in the history of that FD number of that process
  *    (nothing dup'd, pinned or marked it in between) and the number was
  *    used again afterwards, so a later EBADF close of it is attributed to
@@ -452,7 +454,7 @@ int jw_fold(struct jw *j, uint64_t now_ns, uint64_t age_ns, size_t max_rows,
 		rc = SQLITE_NOMEM;
 		goto out;
 	}
-	int64_t oldest = INT64_MAX, newest = INT64_MIN, last_ts = p.ev[p.n_ev - 1].ts;
+	int64_t oldest = INT64_MAX, newest = INT64_MIN;
 	for (size_t i = 0; i < p.n_ev && !rc; i++) {
 		oldest = p.ev[i].ts < oldest ? p.ev[i].ts : oldest;
 		newest = p.ev[i].ts > newest ? p.ev[i].ts : newest;
@@ -467,9 +469,11 @@ int jw_fold(struct jw *j, uint64_t now_ns, uint64_t age_ns, size_t max_rows,
 	qsort(p.steps, p.n_steps, sizeof(*p.steps), cmp_step);
 	int64_t last_seq = p.ev[p.n_ev - 1].seq;
 	int64_t slack = age_ns / 2 < FOLD_SLACK_NS ? (int64_t)(age_ns / 2) : FOLD_SLACK_NS;
-	int64_t next_from = find_pairs(&p, last_ts - slack, seen, last_seq);
-	if (next_from <= from)
-		next_from = last_seq;   /* all of it unsettled: move on, or passes would spin */
+	int64_t settled = (res->more ? newest : (int64_t)(now_ns - age_ns)) - slack;
+	int64_t next_from = find_pairs(&p, settled, seen, last_seq);
+	/* A full pass that settled nothing is read again at once: move on, or passes would spin. */
+	if (res->more && next_from <= from)
+		next_from = last_seq;
 	rc = delete_rows(j, &p);
 	if (!rc)
 		rc = write_summaries(j, &p);

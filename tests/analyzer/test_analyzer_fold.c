@@ -91,14 +91,13 @@ static void test_what_folds(void **state)
 	assert_int_equal(count(&j, "SELECT min_life_ns FROM lifetime_fold LIMIT 1"), SEC);
 	assert_int_equal(count(&j, "SELECT count(*) FROM lifetime_fold WHERE stack_id != 1"), 0);
 	/*
-	 * Later, the young pairs are old: they fold but the last life of fd 3
-	 * and the pair within the slack of the journal's last row.  The pair
-	 * that was fd 3's last life at the first look stays a row: undecided
-	 * creates get one more look, not one per pass.
+	 * Later, the young pairs are old: they fold but the last life of fd 3.
+	 * The pair that was fd 3's last life at the first look stays a row:
+	 * undecided creates get one more look, not one per pass.
 	 */
 	folded = fold_all(&j, j.ts + 2 * HOUR, HOUR);
-	assert_int_equal(folded, 3);
-	assert_int_equal(count(&j, "SELECT count(*) FROM event WHERE fd = 3"), 6);
+	assert_int_equal(folded, 4);
+	assert_int_equal(count(&j, "SELECT count(*) FROM event WHERE fd = 3"), 4);
 	assert_int_equal(count(&j, "SELECT count(*) FROM event WHERE fd IN (4, 6, 7, 8)"), 12);
 	assert_int_equal(count(&j, "SELECT count(*) FROM event WHERE fd = 5"), 4);
 	jb_done(&j);
