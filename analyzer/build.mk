@@ -77,7 +77,7 @@ $(B)/tests/analyzer/live_host: tests/analyzer/live_host.c | $(B)/.deps-ok
 	$(CC) $(BASE_CFLAGS) -O1 -g -o $@ $< $(LDLIBS_BPF)
 
 ANALYZER_SCRIPTS := tests/analyzer/e2e_leaks.sh tests/analyzer/live-pid.sh tests/analyzer/readonly.sh \
-                    tests/golden/golden.sh
+                    tests/analyzer/fold-week.sh tests/golden/golden.sh
 TEST_BINS += $(ANALYZER_TESTS) $(ANALYZER_ASAN_TESTS)
 TEST_SCRIPTS += $(ANALYZER_SCRIPTS)
 check: $(B)/tests/analyzer/e2e_leaks $(B)/tests/analyzer/live_host

@@ -41,7 +41,8 @@ static void usage(int status)
 		"                (default: the build directory this program is in)\n"
 		"  --json FILE   write the figures there (default bench/results.json)\n"
 		"  --only LIST   only these figures: 1 pass-through, 2 creates, 3 threads,\n"
-		"                4 journal, 5 analyzer, 6 memory, 7 peers, 8 start-up\n"
+		"                4 journal, 5 analyzer, 6 memory, 7 peers, 8 start-up,\n"
+		"                9 a week of staging\n"
 		"  --cpus LIST   pin the children to these CPUs (e.g. 1 or 0-1)\n"
 		"  --no-peers    skip valgrind and strace\n"
 		"  --label TEXT  stored with the results (make bench: git describe)\n"
@@ -248,6 +249,10 @@ int main(int argc, char **argv)
 	if (want(8))
 		figure_startup();
 	jsonw_end_array(&json);
+	if (want(9))
+		figure_week();
+	else
+		jsonw_null(&json, "week");
 	jsonw_number(&json, "settle_s", settled.seconds);
 	jsonw_number(&json, "runs_started_busy", settled.busy);
 	jsonw_int_array(&json, "runs_started_busy_by_figure", settled.busy_by_figure + 1, N_FIGURES);

@@ -131,5 +131,6 @@ void figure_analyzer(void);  /* 5: bpfleak-report on synthetic journals */
 void figure_rss(void);       /* 6: memory with 100,000 tracked FDs */
 void figure_peers(void);     /* 7: valgrind and strace on the same loops */
 void figure_startup(void);   /* 8: start-up of a process that makes no bpf FD */
+void figure_week(void);      /* 9: a simulated week, folded */
 
 #endif

@@ -11,7 +11,7 @@
 # BENCH_FLAGS passes options through, e.g. make bench BENCH_FLAGS='--reps 9 --only 1,2'.
 # A full run (not --short, --only or --no-peers) rewrites README.md's table
 # from bench/results.json (bench/readme_table.py).
-BENCH_BINS := $(B)/bench/bench_loops $(B)/bench/gen_journal $(B)/bench/bench
+BENCH_BINS := $(B)/bench/bench_loops $(B)/bench/gen_journal $(B)/bench/gen_week $(B)/bench/bench
 BENCH_FLAGS ?=
 # e.g. --before DIR: K1-K3 also traced by DIR/bpfleak (another build), side by side.
 BENCH_KERNEL_FLAGS ?=
@@ -31,13 +31,19 @@ $(GEN_JOURNAL_LIB): $(COMMON_SRCS) $(B)/.deps-ok
 	$(CC) $(ALL_CFLAGS) -fPIC -shared -Wl,-soname,$(notdir $@) -o $@ $(COMMON_SRCS) $(LDFLAGS) \
 		$(LDLIBS_BPF) $(SQLITE_LIBS)
 
-$(B)/bench/gen_journal: bench/gen_journal.c include/bpfleak/journal.h $(GEN_JOURNAL_LIB) $(B)/.deps-ok
+GEN_MODULES := bench/gen_modules.c bench/gen_modules.h
+$(B)/bench/gen_journal: bench/gen_journal.c $(GEN_MODULES) include/bpfleak/journal.h $(GEN_JOURNAL_LIB) $(B)/.deps-ok
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(GEN_JOURNAL_LIB) -Wl,-rpath,'$$ORIGIN' $(LDFLAGS) $(SQLITE_LIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $< bench/gen_modules.c $(GEN_JOURNAL_LIB) -Wl,-rpath,'$$ORIGIN' $(LDFLAGS) $(SQLITE_LIBS)
+
+# A simulated week of churn and a slow leak, folded as the shim folds (figure 9).
+$(B)/bench/gen_week: bench/gen_week.c $(GEN_MODULES) include/bpfleak/journal.h $(GEN_JOURNAL_LIB) $(B)/.deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< bench/gen_modules.c $(GEN_JOURNAL_LIB) -Wl,-rpath,'$$ORIGIN' $(LDFLAGS) $(SQLITE_LIBS)
 
 BENCH_SRCS := bench/bench.c bench/harness.c bench/figure_loops.c bench/figure_journal.c \
               bench/figure_analyzer.c bench/figure_rss.c bench/figure_peers.c \
-              bench/figure_startup.c
+              bench/figure_startup.c bench/figure_week.c
 $(B)/bench/bench: $(BENCH_SRCS) bench/bench.h $(B)/obj/common/jsonw.o $(B)/obj/common/utf8.o $(B)/.deps-ok
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $(BENCH_SRCS) $(B)/obj/common/jsonw.o $(B)/obj/common/utf8.o $(LDFLAGS) $(SQLITE_LIBS) -lm

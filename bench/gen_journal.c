@@ -22,8 +22,6 @@
  * The generator must stay where it is while the journal is read: its
  * module rows point at it.  Exit status 0 done, 2 usage, 3 failure.
  */
-#include <elf.h>
-#include <link.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -37,23 +35,12 @@
 #include <bpfleak/journal.h>
 #include <bpfleak/objinfo.h>
 #include <bpfleak/snapshot.h>
+#include "gen_modules.h"
 #include "journal_writer.h"
 
 #define STACK_DEPTH 12
 #define SERVICE_MAPS 1000
 #define PINS 16
-#define MAX_MODS 64
-
-struct mod {
-	char path[4096];
-	char build_id[130];
-	uint64_t base, size;
-	uint64_t text_lo, text_hi;   /* absolute addresses of the executable PT_LOAD */
-};
-
-static struct mod mods[MAX_MODS];
-static int n_mods;
-static char exe_path[4096];
 
 static struct jw journal;
 
@@ -78,45 +65,6 @@ static void check(int rc, const char *what)
 		fail(what);
 }
 
-static int on_module(struct dl_phdr_info *info, size_t size, void *ctx)
-{
-	(void)size;
-	(void)ctx;
-	const char *path = info->dlpi_name && info->dlpi_name[0] ? info->dlpi_name : exe_path;
-	if (!path[0] || !strncmp(path, "linux-vdso", 10) || n_mods == MAX_MODS)
-		return 0;
-	struct mod *m = &mods[n_mods];
-	memset(m, 0, sizeof(*m));
-	uint64_t hi = 0;
-	for (int i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		if (ph->p_type != PT_LOAD)
-			continue;
-		if (ph->p_vaddr + ph->p_memsz > hi)
-			hi = ph->p_vaddr + ph->p_memsz;
-		if ((ph->p_flags & PF_X) && !m->text_lo) {
-			m->text_lo = info->dlpi_addr + ph->p_vaddr;
-			m->text_hi = m->text_lo + ph->p_memsz;
-		}
-	}
-	if (!hi || !m->text_lo)
-		return 0;
-	snprintf(m->path, sizeof(m->path), "%s", path);
-	m->base = info->dlpi_addr;
-	m->size = hi;
-	bpfleak_build_id_hex(info, m->build_id, sizeof(m->build_id));
-	n_mods++;
-	return 0;
-}
-
-static const struct mod *find_mod(const char *needle)
-{
-	for (int i = 0; i < n_mods; i++)
-		if (needle ? strstr(mods[i].path, needle) != NULL : !strcmp(mods[i].path, exe_path))
-			return &mods[i];
-	return NULL;
-}
-
 /* splitmix64: deterministic per site, so every run writes the same file. */
 static uint64_t mix(uint64_t x)
 {
@@ -126,7 +74,7 @@ static uint64_t mix(uint64_t x)
 	return x ^ (x >> 31);
 }
 
-static uint64_t ip_in(const struct mod *m, uint64_t seed)
+static uint64_t ip_in(const struct gen_mod *m, uint64_t seed)
 {
 	uint64_t span = m->text_hi - m->text_lo;
 	return m->text_lo + 16 + mix(seed) % (span > 32 ? span - 32 : 1);
@@ -150,24 +98,13 @@ static int64_t realtime_base_ns(void)
 
 OUT_OF_LINE static void write_modules(int pid, uint64_t ts)
 {
-	for (int i = 0; i < n_mods; i++) {
-		struct jw_module m = {
-			.pid = pid, .ts_ns = ts, .path = mods[i].path, .build_id = mods[i].build_id,
-			.base = mods[i].base, .size = mods[i].size, .file_size = -1, .mtime_ns = -1,
-		};
-		struct stat sb;
-		if (stat(mods[i].path, &sb) == 0) {
-			m.file_size = (int64_t)sb.st_size;
-			m.mtime_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000ll + sb.st_mtim.tv_nsec;
-		}
-		if (jw_module(&journal, &m) < 0)
-			fail("module");
-	}
+	if (gen_modules_write(&journal, pid, ts))
+		fail("module");
 }
 
 /* SITES call sites; returns their stack ids, indexed by site. */
-OUT_OF_LINE static int64_t *write_stacks(long sites, const struct mod *m_exe, const struct mod *m_libc,
-			     const struct mod *m_lib)
+OUT_OF_LINE static int64_t *write_stacks(long sites, const struct gen_mod *m_exe,
+					 const struct gen_mod *m_libc, const struct gen_mod *m_lib)
 {
 	int64_t *ids = malloc((size_t)sites * sizeof(*ids));
 	if (!ids)
@@ -266,11 +203,9 @@ int main(int argc, char **argv)
 	}
 	long pairs = (events - open_fds) / 2;
 
-	ssize_t n = readlink("/proc/self/exe", exe_path, sizeof(exe_path) - 1);
-	exe_path[n > 0 ? n : 0] = '\0';
-	dl_iterate_phdr(on_module, NULL);
-	const struct mod *m_exe = find_mod(NULL), *m_libc = find_mod("libc.so");
-	const struct mod *m_lib = find_mod("libsqlite3");
+	gen_modules_scan();
+	const struct gen_mod *m_exe = gen_module_find(NULL), *m_libc = gen_module_find("libc.so");
+	const struct gen_mod *m_lib = gen_module_find("libsqlite3");
 	if (!m_exe || !m_libc || !m_lib) {
 		fprintf(stderr, "gen_journal: cannot find my own, libc's or libsqlite3's mappings\n");
 		return 3;
@@ -298,7 +233,7 @@ int main(int argc, char **argv)
 	bpfleak_boot_id(boot_id, sizeof(boot_id));
 	int pid = (int)getpid();
 	struct jw_process proc = {
-		.pid = pid, .ppid = getppid(), .exe = exe_path,
+		.pid = pid, .ppid = getppid(), .exe = gen_exe_path(),
 		.cmdline = "gateway --serve --workers 4", .boot_id = boot_id, .origin = "start",
 		.start_ticks = 12345, .started_ns = t0 - 500000, .realtime_base_ns = realtime_base_ns(),
 	};

@@ -10,7 +10,7 @@ B=${BPFLEAK_BUILD:-$ROOT/build}
 T=$(mktemp -d "${TMPDIR:-/tmp}/bpfleak-bench-smoke.XXXXXX") || exit 1
 trap 'rm -rf "$T"' EXIT
 
-for f in libbpfleak.so bench/bench bench/bench_loops bench/gen_journal; do
+for f in libbpfleak.so bench/bench bench/bench_loops bench/gen_journal bench/gen_week; do
 	[ -x "$B/$f" ] || [ -r "$B/$f" ] || { echo "FAIL: $B/$f is missing (run make)"; exit 1; }
 done
 
@@ -24,7 +24,7 @@ esac
 
 # Every section is in the JSON, and it parses (sqlite's json() is on the
 # machine anyway: the shim links sqlite).
-for key in '"loops"' '"journal"' '"analyzer"' '"rss"' '"peers"' '"harness_errors": 0'; do
+for key in '"loops"' '"journal"' '"analyzer"' '"rss"' '"peers"' '"week"' '"harness_errors": 0'; do
 	grep -q "$key" "$T/results.json" || { echo "FAIL: $key not in results.json"; exit 1; }
 done
 if command -v sqlite3 >/dev/null 2>&1; then
