@@ -290,7 +290,8 @@ static bool crosses_barrier(const struct pass *p, int32_t pid, int64_t a, int64_
 
 static int prepare_barriers(struct pass *p)
 {
-	qsort(p->bar, p->n_bar, sizeof(*p->bar), cmp_barrier);
+	if (p->n_bar)
+		qsort(p->bar, p->n_bar, sizeof(*p->bar), cmp_barrier);
 	p->bar_max_end = malloc((p->n_bar + 1) * sizeof(*p->bar_max_end));
 	if (!p->bar_max_end)
 		return SQLITE_NOMEM;

@@ -435,6 +435,17 @@ void journal_checkpoint(void)
 		jw_exec(&jw, "PRAGMA wal_checkpoint(PASSIVE)");
 }
 
+bool journal_err_is_io(int code)
+{
+	switch (code & 0xff) {
+	case SQLITE_FULL: case SQLITE_IOERR: case SQLITE_CANTOPEN: case SQLITE_BUSY:
+	case SQLITE_LOCKED: case SQLITE_READONLY:
+		return true;
+	default:
+		return false;
+	}
+}
+
 bool journal_fold(uint64_t now, uint64_t age_ns, int *err)
 {
 	struct jw_fold_result res = { .more = false };

@@ -437,6 +437,8 @@ void journal_checkpoint(void);
  * when it stopped with more to read.  *err: the sqlite error that undid it.
  */
 bool journal_fold(uint64_t now, uint64_t age_ns, int *err);
+/* The sqlite error is about the file (full, unwritable, gone, locked). */
+bool journal_err_is_io(int code);
 
 /* ---- hooks (hooks_bpf.c, hooks_fd.c, hooks_process.c) ---- */
 long hook_bpf(int cmd, void *attr, unsigned int size, bool via_bpf_symbol);

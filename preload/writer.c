@@ -263,8 +263,10 @@ static void checkpoint_now_and_then(void)
 /*
  * Fold old create/close pairs (common/journal_fold.c) now and then: a week
  * of balanced churn stays a few megabytes.  A pass every quarter of the
- * fold age (at most a minute), or at once while one found more to read.
- * A failed pass loses nothing: the rows stay as they are.
+ * fold age (at most a minute), or at once while one found more to read,
+ * and only after a batch was written: a journal that cannot be written is
+ * said once, by the write.  A failed pass loses nothing (the rows stay);
+ * one that failed for another reason than the file is said once.
  */
 #define FOLD_EVERY_MAX_NS (60 * 1000000000ull)
 #define FOLD_EVERY_MIN_NS (250 * 1000000ull)
@@ -288,7 +290,7 @@ static void fold_now_and_then(void)
 	last = now;
 	int err;
 	more = journal_fold(now, age, &err);
-	if (err && !warned) {
+	if (err && !journal_err_is_io(err) && !warned) {
 		warned = true;
 		shim_warn("folding old events into summaries failed (%s); they stay as rows",
 			  journal_errstr(err));
@@ -366,7 +368,8 @@ static void drain(enum drain_mode mode)
 			journal_finish();
 			journal_close();
 		} else if (!more) {
-			fold_now_and_then();
+			if (!rc)
+				fold_now_and_then();
 			checkpoint_now_and_then();
 		}
 		/* After a failed write the next drain starts on a new connection. */
