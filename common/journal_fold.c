@@ -323,7 +323,8 @@ static int64_t find_pairs(struct pass *p, int64_t settled, int64_t seen_before, 
 		const struct step *reuse = x && i + 2 < p->n_steps && same_fd(c, c + 2) ? c + 2 : NULL;
 		bool unsettled = c->ts >= settled || (x && x->ts >= settled);
 		if (!x || (x->role == STEP_CLOSE && !reuse) || unsettled) {
-			if ((c->seq > seen_before || unsettled) && c->seq - 1 < next_from)
+			if ((c->seq > seen_before || unsettled) && c->seq > INT64_MIN &&
+			    c->seq - 1 < next_from)
 				next_from = c->seq - 1;
 			continue;
 		}

@@ -295,6 +295,33 @@ static void bind_frame(sqlite3_stmt *st, struct rd *r, void *ctx)
 	bind_i(st, 6, r, PICK(r, lines), 1);
 }
 
+/* A lifetime_fold row, lying or not (the loader must skip what cannot be true). */
+static void bind_fold(sqlite3_stmt *st, struct rd *r, void *ctx)
+{
+	struct gen *g = ctx;
+	static const int64_t counts[] = { 1, 3, 0, -2, INT64_MAX, 1000000 };
+	static const int64_t lives[] = { 0, 1000, -5, INT64_MAX, 2000000000 };
+	bind_i(st, 1, r, PICK(r, pids), 0);
+	bind_i(st, 2, r, PICK(r, stack_ids), 0);
+	bind_i(st, 3, r, PICK(r, cmds), 0);
+	bind_i(st, 4, r, (int64_t)(u8(r) % 9), 0);
+	bind_i(st, 5, r, clock_step(r, &g->now), 0);
+	bind_i(st, 6, r, PICK(r, counts), 0);
+	bind_i(st, 7, r, PICK(r, lives), 0);
+	bind_i(st, 8, r, PICK(r, lives), 0);
+	bind_i(st, 9, r, clock_step(r, &g->now), 0);
+	bind_i(st, 10, r, clock_step(r, &g->now), 0);
+}
+
+/* A folding pass over whatever the journal holds so far: it must not trip on lies either. */
+static void fold_pass(struct jw *j, struct rd *r, const struct gen *g)
+{
+	static const uint64_t ages[] = { 1000000000ull, 1ull, 3600000000000ull };
+	struct jw_fold_result res;
+	uint64_t age = PICK(r, ages);
+	jw_fold(j, (uint64_t)g->now + age + (uint64_t)u16(r) * 1000000ull, age, 1 + u8(r) % 64, &res);
+}
+
 static void bind_meta(sqlite3_stmt *st, struct rd *r, void *ctx)
 {
 	(void)ctx;
@@ -391,6 +418,12 @@ int jgen_build(const char *path, const uint8_t *data, size_t size, const char *e
 			unsigned k = u8(&r);
 			if (k == 255)
 				wal = 1;
+			else if (k == 254)
+				run_stmt(db, "INSERT OR REPLACE INTO lifetime_fold(pid, stack_id, cmd, obj_kind,"
+					 " interval_ns, count, min_life_ns, max_life_ns, first_ns, last_ns)"
+					 " VALUES (?,?,?,?,?,?,?,?,?,?)", bind_fold, &r, &g);
+			else if (k == 253)
+				fold_pass(&j, &r, &g);
 			else
 				sqlite3_exec(db, PICK(&r, raw_sql), NULL, NULL, NULL);
 			break;
