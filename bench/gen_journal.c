@@ -211,18 +211,9 @@ int main(int argc, char **argv)
 		return 3;
 	}
 
-	unlink(out);
-	char side[4200], err[512];
-	snprintf(side, sizeof(side), "%s-wal", out);
-	unlink(side);
-	snprintf(side, sizeof(side), "%s-shm", out);
-	unlink(side);
-	if (jw_open(&journal, out, JW_CREATE, err, sizeof(err))) {
-		fprintf(stderr, "gen_journal: %s\n", err);
-		return 3;
-	}
 	/* The shim's journals are WAL files; build this one fast, then fold the WAL in. */
-	check(jw_exec(&journal, "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF;"), "pragmas");
+	if (gen_journal_create(&journal, out, "gen_journal"))
+		return 3;
 	check(jw_begin(&journal), "begin");
 	check(jw_meta(&journal, "synthetic", "bench/gen_journal"), "meta");
 

@@ -68,6 +68,26 @@ const char *gen_exe_path(void)
 	return exe_path;
 }
 
+int gen_journal_create(struct jw *j, const char *path, const char *who)
+{
+	char side[4200], err[512];
+	unlink(path);
+	snprintf(side, sizeof(side), "%s-wal", path);
+	unlink(side);
+	snprintf(side, sizeof(side), "%s-shm", path);
+	unlink(side);
+	if (jw_open(j, path, JW_CREATE, err, sizeof(err))) {
+		fprintf(stderr, "%s: %s\n", who, err);
+		return -1;
+	}
+	if (jw_exec(j, "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF;")) {
+		fprintf(stderr, "%s: %s: %s\n", who, path, jw_errstr(jw_errcode(j)));
+		jw_close(j);
+		return -1;
+	}
+	return 0;
+}
+
 int gen_modules_write(struct jw *j, int pid, uint64_t ts)
 {
 	for (int i = 0; i < n_mods; i++) {

@@ -25,5 +25,11 @@ const struct gen_mod *gen_module_find(const char *needle);
 const char *gen_exe_path(void);
 /* Their rows for pid, mapped at ts; 0 or -1. */
 int gen_modules_write(struct jw *j, int pid, uint64_t ts);
+/*
+ * A new journal at path (any old one and its -wal/-shm removed), in WAL
+ * mode as the shim's are, without fsyncs: built fast.  0, or -1 with a
+ * line on stderr naming `who`.
+ */
+int gen_journal_create(struct jw *j, const char *path, const char *who);
 
 #endif

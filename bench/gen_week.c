@@ -161,17 +161,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "gen_week: cannot find my own mappings\n");
 		return 3;
 	}
-	char side[4200], err[512];
-	unlink(out);
-	snprintf(side, sizeof(side), "%s-wal", out);
-	unlink(side);
-	snprintf(side, sizeof(side), "%s-shm", out);
-	unlink(side);
-	if (jw_open(&journal, out, JW_CREATE, err, sizeof(err))) {
-		fprintf(stderr, "gen_week: %s\n", err);
+	if (gen_journal_create(&journal, out, "gen_week"))
 		return 3;
-	}
-	check(jw_exec(&journal, "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF;"), "pragmas");
 
 	/* Monotonic time starts at boot; the simulated week starts a second after one. */
 	uint64_t t0 = NS_PER_S, t_end = t0 + (uint64_t)days * 86400 * NS_PER_S;
