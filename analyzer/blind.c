@@ -32,6 +32,8 @@ const char *note_sentence(int kind)
 	case BPFLEAK_NOTE_PRIVATE_MAIN:
 		return "the main thread's FD table is its own: comparisons with the snapshot are "
 		       "not trusted";
+	case BPFLEAK_NOTE_CHILD:
+		return "it started child processes";
 	}
 	return "?";
 }
@@ -107,6 +109,8 @@ static void notes(const struct model *m, struct proc *p)
 		case BPFLEAK_NOTE_GO:
 		case BPFLEAK_NOTE_PRIVATE_MAIN:
 			add(p, bpfleak_note_name(n->kind), 1, "%s", note_sentence(n->kind));
+			break;
+		case BPFLEAK_NOTE_CHILD:   /* a moment for folding, nothing the report missed */
 			break;
 		default:
 			add(p, bpfleak_note_name(n->kind), 0, "%s", note_sentence(n->kind));

@@ -2,7 +2,7 @@
 # journal writer, /proc and bpffs readers, a JSON writer.
 COMMON_SRCS := common/buildid.c common/fdinfo.c common/mountinfo.c common/objinfo.c \
                common/procfs.c common/duration.c common/snapshot.c common/sqlquery.c common/journal_writer.c \
-               common/journal_writer_rows.c common/journal_fold.c common/jsonw.c common/utf8.c
+               common/journal_writer_rows.c common/journal_fold.c common/journal_fold_pairs.c common/jsonw.c common/utf8.c
 # Built twice: PIC + hidden for the shim, plain for the analyzer and tests.
 COMMON_PIC_OBJS := $(COMMON_SRCS:%.c=$(B)/pic/%.o)
 COMMON_OBJS     := $(COMMON_SRCS:%.c=$(B)/obj/%.o)

@@ -8,30 +8,19 @@
  * create/close pairs among them and replaces each pair by one more count
  * in a per-site, per-interval summary row.
  *
- * A pair is folded only when nothing could ever need it as a row:
- *  - the create is a plain success (no flag but CLOEXEC/NO_STACK), the
- *    close a plain close that succeeded (no flag at all), both older than
- *    the cutoff and settled: rows reach the file up to a batch late, so a
- *    row the pass did not read may be older than the last one it did by a
- *    slack (2 s, or half the age when that is shorter); the pair must be
- *    older than that, counted from the newest row read when the pass
- *    stopped at max_rows, else from the cutoff (rows still to be written
- *    are younger than now minus the slack);
- *  - they are consecutive in the history of that FD number of that process
- *    (nothing dup'd, pinned or marked it in between) and the number was
- *    used again afterwards, so a later EBADF close of it is attributed to
- *    that later FD, as it was before folding;
- *  - no exec, fork, drop, note or snapshot of the process falls between
- *    them: whatever the replay needs around those moments stays.
- * An FD still open is never folded, nor is its stack or object row.
+ * Which pairs fold is journal_fold_pairs.c's part; this file runs the
+ * pass: reads the rows and the moments around them, deletes what folds and
+ * adds it to the summaries, and keeps its place in meta.
  *
  * meta fold_from is the last seq a pass does not need to read again;
  * creates a pass could not decide (the scan ended before their close or
  * before the number was reused) are read once more by the next pass, then
  * left as rows: a long-lived FD costs one extra read, not one per pass.
  * Those not settled yet are read again until they are, as long as passes
- * move on: a pass of max_rows that is all slack (above ~4,000 events a
- * second) leaves them as rows.
+ * move on: a full pass widens to 8 times max_rows while its rows span less
+ * than twice the slack, and moves on by a quarter of its rows at least, so
+ * churn folds up to ~16,000 events a second (65,536 rows spanning 4 s) and
+ * some of it stays as rows above that.
  */
 #include <stdbool.h>
 #include <stdlib.h>
@@ -40,72 +29,7 @@
 #include <bpfleak/journal.h>
 #include "journal_writer.h"
 #include "journal_writer_sql.h"
-
-#define FOLD_SLACK_NS (2 * 1000000000ll)
-
-struct fold_ev {
-	int64_t seq, ts, end, stack_id;
-	int32_t pid, fd, fd2, cmd, result, flags, op, kind;
-};
-
-enum step_role {
-	STEP_CREATE,   /* a create that may fold */
-	STEP_CLOSE,    /* a plain, successful close */
-	STEP_OPENS,    /* anything else that puts an FD at this number */
-	STEP_OTHER,    /* anything else that touches it */
-};
-
-/* One event in the history of one FD number of one process. */
-struct step {
-	int64_t ts, seq;
-	int32_t pid, fd;
-	uint32_t ev;
-	uint8_t role;
-};
-
-/* A stretch of a process's time no pair may span. */
-struct barrier {
-	int32_t pid;             /* 0: every process */
-	int64_t start, end;
-};
-
-struct folded {
-	int32_t pid, cmd, kind;
-	int64_t stack_id, interval, life, ts;
-};
-
-struct pass {
-	struct fold_ev *ev;
-	size_t n_ev;
-	struct step *steps;
-	size_t n_steps;
-	struct barrier *bar;
-	size_t n_bar, cap_bar;
-	int64_t *bar_max_end;    /* running max of end over bar[0..i] */
-	struct folded *fold;
-	size_t n_fold;
-	bool *dead;              /* by index in ev: the row folds */
-};
-
-static int cmp_step(const void *a, const void *b)
-{
-	const struct step *x = a, *y = b;
-	if (x->pid != y->pid)
-		return x->pid < y->pid ? -1 : 1;
-	if (x->fd != y->fd)
-		return x->fd < y->fd ? -1 : 1;
-	if (x->ts != y->ts)
-		return x->ts < y->ts ? -1 : 1;
-	return (x->seq > y->seq) - (x->seq < y->seq);
-}
-
-static int cmp_barrier(const void *a, const void *b)
-{
-	const struct barrier *x = a, *y = b;
-	if (x->pid != y->pid)
-		return x->pid < y->pid ? -1 : 1;
-	return (x->start > y->start) - (x->start < y->start);
-}
+#include "journal_fold.h"
 
 static int cmp_folded(const void *a, const void *b)
 {
@@ -150,64 +74,6 @@ static int meta_set(struct jw *j, const char *key, int64_t v)
 	return rc;
 }
 
-static int add_barrier(struct pass *p, int32_t pid, int64_t start, int64_t end)
-{
-	if (p->n_bar == p->cap_bar) {
-		size_t cap = p->cap_bar ? p->cap_bar * 2 : 64;
-		struct barrier *v = realloc(p->bar, cap * sizeof(*v));
-		if (!v)
-			return SQLITE_NOMEM;
-		p->bar = v;
-		p->cap_bar = cap;
-	}
-	p->bar[p->n_bar++] = (struct barrier){ .pid = pid, .start = start,
-					      .end = end > start ? end : start };
-	return SQLITE_OK;
-}
-
-static void add_step(struct pass *p, const struct fold_ev *e, int32_t fd, enum step_role role)
-{
-	if (fd < 0)
-		return;
-	p->steps[p->n_steps++] = (struct step){ .ts = e->ts, .seq = e->seq, .pid = e->pid,
-						.fd = fd, .ev = (uint32_t)(e - p->ev),
-						.role = (uint8_t)role };
-}
-
-/* What one event means for the FD numbers it names, or a barrier. */
-static int classify(struct pass *p, const struct fold_ev *e)
-{
-	const int create_ok = BPFLEAK_EF_CLOEXEC | BPFLEAK_EF_NO_STACK;
-	switch (e->op) {
-	case BPFLEAK_OP_CREATE:
-		add_step(p, e, e->fd, e->result >= 0 && !(e->flags & ~create_ok) ? STEP_CREATE
-										 : STEP_OPENS);
-		return SQLITE_OK;
-	case BPFLEAK_OP_CLOSE:
-		add_step(p, e, e->fd, e->result == 0 && !e->flags ? STEP_CLOSE : STEP_OTHER);
-		return SQLITE_OK;
-	case BPFLEAK_OP_DUP:
-		add_step(p, e, e->fd, STEP_OPENS);
-		add_step(p, e, e->fd2, STEP_OTHER);
-		return SQLITE_OK;
-	case BPFLEAK_OP_INHERITED:
-		add_step(p, e, e->fd, STEP_OPENS);
-		return SQLITE_OK;
-	case BPFLEAK_OP_PIN:
-	case BPFLEAK_OP_CLOEXEC:
-		add_step(p, e, e->fd, STEP_OTHER);
-		return SQLITE_OK;
-	case BPFLEAK_OP_ERROR:
-		return SQLITE_OK;
-	case BPFLEAK_OP_FORK: {
-		int rc = add_barrier(p, e->pid, e->ts, e->ts);
-		return rc ? rc : add_barrier(p, e->fd2 > 0 ? e->fd2 : 0, e->ts, e->ts);
-	}
-	default:   /* exec, drop, note, and codes from a newer writer */
-		return add_barrier(p, e->pid > 0 ? e->pid : 0, e->ts, e->end);
-	}
-}
-
 static int read_events(struct jw *j, struct pass *p, int64_t from, uint64_t cutoff,
 		       size_t max_rows, bool *more)
 {
@@ -215,8 +81,8 @@ static int read_events(struct jw *j, struct pass *p, int64_t from, uint64_t cuto
 	int rc = sqlite3_prepare_v2(j->db,
 		"SELECT seq, ts_ns, pid, op, coalesce(fd, -1), coalesce(fd2, -1), coalesce(cmd, -1),"
 		" coalesce(obj_kind, 0), coalesce(stack_id, 0), coalesce(result, 0),"
-		" coalesce(flags, 0), coalesce(end_ns, ts_ns) FROM event WHERE seq > ?"
-		" ORDER BY seq LIMIT ?", -1, &st, NULL);
+		" coalesce(flags, 0), coalesce(end_ns, ts_ns), coalesce(obj_id, 0), detail IS NOT NULL"
+		" FROM event WHERE seq > ? ORDER BY seq LIMIT ?", -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return rc;
 	p->ev = malloc(max_rows * sizeof(*p->ev));
@@ -230,7 +96,7 @@ static int read_events(struct jw *j, struct pass *p, int64_t from, uint64_t cuto
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t ts = sqlite3_column_int64(st, 1);
 		/* The first row too young ends the pass: later seqs are younger. */
-		if (ts < 0 || (uint64_t)ts >= cutoff)
+		if (ts >= 0 && (uint64_t)ts >= cutoff)
 			break;
 		p->ev[p->n_ev++] = (struct fold_ev){
 			.seq = sqlite3_column_int64(st, 0), .ts = ts,
@@ -239,6 +105,8 @@ static int read_events(struct jw *j, struct pass *p, int64_t from, uint64_t cuto
 			.cmd = sqlite3_column_int(st, 6), .kind = sqlite3_column_int(st, 7),
 			.stack_id = sqlite3_column_int64(st, 8), .result = sqlite3_column_int(st, 9),
 			.flags = sqlite3_column_int(st, 10), .end = sqlite3_column_int64(st, 11),
+			.obj_id = (uint32_t)sqlite3_column_int64(st, 12),
+			.detail = sqlite3_column_int(st, 13) != 0,
 		};
 		if (p->n_ev == max_rows)
 			*more = true;
@@ -247,18 +115,18 @@ static int read_events(struct jw *j, struct pass *p, int64_t from, uint64_t cuto
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
-/* Snapshots bracket moments the replay compares with the kernel's view. */
-static int read_snapshots(struct jw *j, struct pass *p, int64_t lo, int64_t hi)
+/* A query's rows as barriers: (pid, start, end) per row. */
+static int query_barriers(struct jw *j, struct pass *p, const char *sql, int64_t lo, int64_t hi)
 {
 	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(j->db, "SELECT pid, ts_ns, coalesce(end_ns, ts_ns) FROM snapshot"
-				    " WHERE coalesce(end_ns, ts_ns) >= ? AND ts_ns <= ?", -1, &st, NULL);
+	int rc = sqlite3_prepare_v2(j->db, sql, -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return rc;
 	sqlite3_bind_int64(st, 1, lo);
 	sqlite3_bind_int64(st, 2, hi);
+	sqlite3_bind_int64(st, 3, IMAGE_SETTLE_NS);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if (add_barrier(p, sqlite3_column_int(st, 0), sqlite3_column_int64(st, 1),
+		if (fold_add_barrier(p, sqlite3_column_int(st, 0), sqlite3_column_int64(st, 1),
 				sqlite3_column_int64(st, 2)) != SQLITE_OK) {
 			rc = SQLITE_NOMEM;
 			break;
@@ -267,81 +135,24 @@ static int read_snapshots(struct jw *j, struct pass *p, int64_t lo, int64_t hi)
 	return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
-/* Barriers of pid (or of every process) overlapping [a, b]. */
-static bool crosses_barrier(const struct pass *p, int32_t pid, int64_t a, int64_t b)
-{
-	for (int32_t who = 0;; who = pid) {
-		/* bar is sorted by (pid, start): the last of who's starting at or before b. */
-		size_t lo = 0, hi = p->n_bar;
-		while (lo < hi) {
-			size_t mid = (lo + hi) / 2;
-			const struct barrier *m = &p->bar[mid];
-			if (m->pid < who || (m->pid == who && m->start <= b))
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		if (lo > 0 && p->bar[lo - 1].pid == who && p->bar_max_end[lo - 1] >= a)
-			return true;
-		if (who == pid)
-			return false;
-	}
-}
-
-static int prepare_barriers(struct pass *p)
-{
-	if (p->n_bar)
-		qsort(p->bar, p->n_bar, sizeof(*p->bar), cmp_barrier);
-	p->bar_max_end = malloc((p->n_bar + 1) * sizeof(*p->bar_max_end));
-	if (!p->bar_max_end)
-		return SQLITE_NOMEM;
-	for (size_t i = 0; i < p->n_bar; i++) {
-		int64_t end = p->bar[i].end;
-		if (i && p->bar[i - 1].pid == p->bar[i].pid && p->bar_max_end[i - 1] > end)
-			end = p->bar_max_end[i - 1];
-		p->bar_max_end[i] = end;
-	}
-	return SQLITE_OK;
-}
-
-static bool same_fd(const struct step *a, const struct step *b)
-{
-	return a->pid == b->pid && a->fd == b->fd;
-}
-
 /*
- * Pairs to fold, and the seq the next pass starts after: before any create
- * this pass could not decide, unless an earlier pass already had its look.
+ * The moments around the pass the replay compares or connects things at:
+ * snapshots of the kernel's view; a child's start (a spawned child writes
+ * no fork event, and finds its parent's FD through the parent's record
+ * open then); a new image's start, the minute before it included (the
+ * exec that made it was pending that long at most).
  */
-static int64_t find_pairs(struct pass *p, int64_t settled, int64_t seen_before, int64_t next_from)
+static int read_moments(struct jw *j, struct pass *p, int64_t lo, int64_t hi)
 {
-	for (size_t i = 0; i < p->n_steps; i++) {
-		const struct step *c = &p->steps[i];
-		if (c->role != STEP_CREATE)
-			continue;
-		const struct step *x = i + 1 < p->n_steps && same_fd(c, c + 1) ? c + 1 : NULL;
-		const struct step *reuse = x && i + 2 < p->n_steps && same_fd(c, c + 2) ? c + 2 : NULL;
-		bool unsettled = c->ts >= settled || (x && x->ts >= settled);
-		if (!x || (x->role == STEP_CLOSE && !reuse) || unsettled) {
-			if ((c->seq > seen_before || unsettled) && c->seq > INT64_MIN &&
-			    c->seq - 1 < next_from)
-				next_from = c->seq - 1;
-			continue;
-		}
-		if (x->role != STEP_CLOSE || x->ts < c->ts ||
-		    (reuse->role != STEP_CREATE && reuse->role != STEP_OPENS) ||
-		    crosses_barrier(p, c->pid, c->ts, x->ts))
-			continue;
-		const struct fold_ev *e = &p->ev[c->ev];
-		int64_t interval = e->ts - e->ts % JW_FOLD_INTERVAL_NS;
-		p->fold[p->n_fold++] = (struct folded){
-			.pid = e->pid, .cmd = e->cmd, .kind = e->kind, .stack_id = e->stack_id,
-			.interval = interval, .life = x->ts - c->ts, .ts = c->ts,
-		};
-		p->dead[c->ev] = true;
-		p->dead[x->ev] = true;
-	}
-	return next_from;
+	int rc = query_barriers(j, p, "SELECT pid, ts_ns, coalesce(end_ns, ts_ns) FROM snapshot"
+				" WHERE coalesce(end_ns, ts_ns) >= ?1 AND ts_ns <= ?2", lo, hi);
+	if (!rc)
+		rc = query_barriers(j, p, "SELECT ppid, started_ns, started_ns FROM process"
+				    " WHERE ppid > 0 AND started_ns BETWEEN ?1 AND ?2", lo, hi);
+	if (!rc)
+		rc = query_barriers(j, p, "SELECT pid, started_ns - ?3, started_ns FROM process"
+				    " WHERE started_ns BETWEEN ?1 AND ?2 + ?3", lo, hi);
+	return rc;
 }
 
 /*
@@ -447,6 +258,19 @@ int jw_fold(struct jw *j, uint64_t now_ns, uint64_t age_ns, size_t max_rows,
 		rc = meta_get(j->db, "fold_seen", &seen);
 	if (!rc)
 		rc = read_events(j, &p, from, now_ns - age_ns, max_rows, &res->more);
+	int64_t slack = age_ns / 2 < FOLD_SLACK_NS ? (int64_t)(age_ns / 2) : FOLD_SLACK_NS;
+	/*
+	 * A full pass whose rows span less than twice the slack settles little
+	 * of them (a busy process): read more at once, up to WIDEST_PASS times
+	 * the rows, rather than crawl through the same rows pass after pass.
+	 */
+	for (size_t rows = max_rows * 2; !rc && res->more && rows <= max_rows * WIDEST_PASS &&
+	     p.ev[p.n_ev - 1].ts - p.ev[0].ts < 2 * slack; rows *= 2) {
+		free(p.ev);
+		p.ev = NULL;
+		p.n_ev = 0;
+		rc = read_events(j, &p, from, now_ns - age_ns, rows, &res->more);
+	}
 	if (rc || !p.n_ev)
 		goto out;
 	p.steps = malloc(2 * p.n_ev * sizeof(*p.steps));
@@ -460,22 +284,26 @@ int jw_fold(struct jw *j, uint64_t now_ns, uint64_t age_ns, size_t max_rows,
 	for (size_t i = 0; i < p.n_ev && !rc; i++) {
 		oldest = p.ev[i].ts < oldest ? p.ev[i].ts : oldest;
 		newest = p.ev[i].ts > newest ? p.ev[i].ts : newest;
-		rc = classify(&p, &p.ev[i]);
+		rc = fold_classify(&p, &p.ev[i]);
 	}
+	int64_t last_seq = p.ev[p.n_ev - 1].seq, exec_from = last_seq;
 	if (!rc)
-		rc = read_snapshots(j, &p, oldest, newest);
+		rc = read_moments(j, &p, oldest, newest);
 	if (!rc)
-		rc = prepare_barriers(&p);
+		rc = fold_settle_execs(&p, seen, &exec_from);
+	if (!rc)
+		rc = fold_prepare_barriers(&p);
 	if (rc)
 		goto out;
-	qsort(p.steps, p.n_steps, sizeof(*p.steps), cmp_step);
-	int64_t last_seq = p.ev[p.n_ev - 1].seq;
-	int64_t slack = age_ns / 2 < FOLD_SLACK_NS ? (int64_t)(age_ns / 2) : FOLD_SLACK_NS;
 	int64_t settled = (res->more ? newest : (int64_t)(now_ns - age_ns)) - slack;
-	int64_t next_from = find_pairs(&p, settled, seen, last_seq);
-	/* A full pass that settled nothing is read again at once: move on, or passes would spin. */
-	if (res->more && next_from <= from)
-		next_from = last_seq;
+	int64_t next_from = fold_find_pairs(j, &p, from, settled, seen, exec_from);
+	/*
+	 * A full pass is followed by another at once: it must move on by a
+	 * quarter of what it read at least, or passes would spin (all of it
+	 * unsettled) or crawl over the same rows.
+	 */
+	if (res->more && next_from < p.ev[p.n_ev / 4].seq)
+		next_from = p.ev[p.n_ev / 4].seq;
 	rc = delete_rows(j, &p);
 	if (!rc)
 		rc = write_summaries(j, &p);

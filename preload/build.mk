@@ -15,7 +15,8 @@ SHIM_SRCS := preload/real.c preload/state.c preload/config.c preload/log.c prelo
 SHIM_OBJS := $(SHIM_SRCS:%.c=$(B)/pic/%.o)
 # The shim's part of common/: no sqlite (that is the module's), no JSON.
 JOURNAL_WRITER_PIC_OBJS := $(B)/pic/common/journal_writer.o $(B)/pic/common/journal_writer_rows.o \
-                           $(B)/pic/common/journal_fold.o $(B)/pic/common/sqlquery.o
+                           $(B)/pic/common/journal_fold.o $(B)/pic/common/journal_fold_pairs.o \
+                           $(B)/pic/common/sqlquery.o
 SHIM_COMMON_OBJS := $(filter-out $(JOURNAL_WRITER_PIC_OBJS) \
                     $(B)/pic/common/jsonw.o $(B)/pic/common/utf8.o,$(COMMON_PIC_OBJS))
 SQLITE_A  := $(shell $(PKG_CONFIG) --variable=libdir sqlite3 2>/dev/null)/libsqlite3.a

@@ -293,17 +293,19 @@ EXPORT int execle(const char *path, const char *arg, ...)
 /*
  * posix_spawn's child runs inside libc on a stack of its own and execs
  * without passing through any of our symbols; only the environment needs
- * the journal's name.
+ * the journal's name, and the journal the moment it started.
  */
 EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
 		       const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
+	lifecycle_child_coming();
 	WITH_CHILD_ENV(envp, real.posix_spawn(pid, path, fa, attr, argv, env_));
 }
 
 EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
 			const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
+	lifecycle_child_coming();
 	WITH_CHILD_ENV(envp, real.posix_spawnp(pid, file, fa, attr, argv, env_));
 }
 
@@ -380,6 +382,7 @@ EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
 		 * execs or exits; meanwhile this thread is suspended.  The mark
 		 * makes every hook pass through in the child.
 		 */
+		lifecycle_child_coming();
 		shim_foreign++;
 		int r = real.clone(fn, stack, flags, arg, ptid, tls, ctid);
 		int err = errno;
@@ -389,6 +392,7 @@ EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
 	}
 	int active = shim_state_now() == SHIM_ACTIVE;
 	if (active) {
+		lifecycle_child_coming();
 		writer_fork_prepare();
 		modules_fork_prepare();
 		stack_fork_prepare();

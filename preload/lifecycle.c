@@ -130,6 +130,18 @@ void lifecycle_finish_setup(int new_fd)
 /* ---- fork ---- */
 
 /*
+ * Said before a child starts with copies of our FDs: the child is
+ * journaled only once it touches a bpf FD, maybe hours later, and until
+ * then nothing else in the journal marks the moment it took them, which
+ * folding must not fold across (common/journal_fold.c).
+ */
+void lifecycle_child_coming(void)
+{
+	if (!shim_foreign && !shim_guard)
+		record_note(BPFLEAK_NOTE_CHILD, 0);
+}
+
+/*
  * Nothing the child will need may be held by a thread that does not exist
  * there: the writer's mutex (an open sqlite connection), the module list
  * (the loader's lock), the unwinder (its global mutex).
@@ -138,6 +150,7 @@ static void on_fork_prepare(void)
 {
 	if (shim_state_now() != SHIM_ACTIVE)
 		return;
+	lifecycle_child_coming();
 	writer_fork_prepare();
 	modules_fork_prepare();
 	stack_fork_prepare();

@@ -324,6 +324,8 @@ uint32_t record_take_unrecorded(void);
 extern _Atomic int shim_setup_pending;
 void lifecycle_finish_setup(int new_fd);
 void lifecycle_fork_child(void);
+/* A child is about to start with copies of our FDs: a `child` note. */
+void lifecycle_child_coming(void);
 void lifecycle_before_exec(const char *path);
 void lifecycle_exit_now(int status);     /* _exit / _Exit */
 void lifecycle_main_thread_exit(void);   /* pthread_exit from main */

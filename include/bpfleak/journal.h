@@ -84,7 +84,11 @@ enum bpfleak_kind {
 	X(PRIVATE_MAIN, "private_main") /* the main thread's FD table differs   \
 					from the one the shim tracks */           \
 	X(SMALL_STACK, "small_stack") /* fd2 bpf() calls ran on a signal stack \
-					too small to record them */
+					too small to record them */               \
+	X(CHILD, "child")            /* a child starts (fork, clone,            \
+					posix_spawn) with copies of the FDs open  \
+					now; it is journaled only if it touches   \
+					a bpf FD, maybe much later */
 
 enum bpfleak_note {
 #define BPFLEAK_NOTE_ENUM(id, name) BPFLEAK_NOTE_##id,
