@@ -415,16 +415,26 @@ static void spawned_helper(struct jb *j, bool fold)
 		fold_all(j, j->ts + 2 * HOUR, HOUR);
 }
 
-/* An exec written before the call while another thread churns; the new image lists fd 4. */
-static void exec_while_churning(struct jb *j, bool fold)
+/*
+ * Churn on fd 5 (stack returned), map 7 on fd 4 without CLOEXEC, then an
+ * exec written before its call.
+ */
+static int64_t churn_then_exec(struct jb *j)
 {
 	int64_t s0 = jb_stack1(j, 0xa000), s1 = jb_stack1(j, 0xb000);
 	for (int i = 0; i < 3; i++)
 		pair(j, 5, 7, s1);
-	j->ts += 10 * 60 * SEC;
+	j->ts += 10 * 60 * SEC;   /* the first pairs long before the new image's start */
 	pair(j, 5, 7, s1);
 	jb_ev(j, 100, BPFLEAK_OP_CREATE, 4, 0, 0, MAP, 7, s0, 4, 0, NULL);
 	jb_ev(j, 100, BPFLEAK_OP_EXEC, -1, 0, -1, 0, 0, 0, 0, BPFLEAK_EF_BEFORE_EXEC, "/usr/bin/new");
+	return s1;
+}
+
+/* Another thread churns while the exec runs; the new image lists fd 4. */
+static void exec_while_churning(struct jb *j, bool fold)
+{
+	int64_t s1 = churn_then_exec(j);
 	pair(j, 5, 8, s1);
 	jb_process(j, 100, 1, "/usr/bin/new", "exec", 1);
 	jb_inherited(j, 100, 4, MAP, 7, "exec");
@@ -442,13 +452,7 @@ static void exec_while_churning(struct jb *j, bool fold)
  */
 static void exec_image_journaled_late(struct jb *j, bool fold)
 {
-	int64_t s0 = jb_stack1(j, 0xa000), s1 = jb_stack1(j, 0xb000);
-	for (int i = 0; i < 3; i++)
-		pair(j, 5, 7, s1);
-	j->ts += 10 * 60 * SEC;
-	pair(j, 5, 7, s1);
-	jb_ev(j, 100, BPFLEAK_OP_CREATE, 4, 0, 0, MAP, 7, s0, 4, 0, NULL);
-	jb_ev(j, 100, BPFLEAK_OP_EXEC, -1, 0, -1, 0, 0, 0, 0, BPFLEAK_EF_BEFORE_EXEC, "/usr/bin/new");
+	int64_t s1 = churn_then_exec(j);
 	int64_t exec_ts = j->ts;
 	pair(j, 5, 8, s1);
 	pair(j, 5, 8, s1);
@@ -479,16 +483,19 @@ static void two_failed_execs(struct jb *j, bool fold)
 		fold_all(j, j->ts + 2 * HOUR, HOUR);
 }
 
-/* A map closed unseen (raw syscall); its number reused by a pair; a drop before the next reuse. */
-static void unseen_close_then_drop(struct jb *j, bool fold)
+/*
+ * A map closed unseen (raw syscall); its number reused by a pair (the
+ * replay finds the unseen close there); maybe a drop before the next reuse.
+ */
+static void unseen_close_with(struct jb *j, bool fold, bool drop)
 {
 	int64_t s0 = jb_stack1(j, 0xa000), s1 = jb_stack1(j, 0xb000);
 	for (int i = 0; i < 3; i++)
 		pair(j, 3, 9, s1);
 	jb_create(j, 100, 3, MAP, 1, s0);
-	jb_create(j, 100, 3, MAP, 2, s1);
-	jb_close(j, 100, 3, MAP, 2, 0, 0);
-	jb_drop(j, 100, 3, j->ts, j->ts + 1, "queue full");
+	pair(j, 3, 2, s1);
+	if (drop)
+		jb_drop(j, 100, 3, j->ts, j->ts + 1, "queue full");
 	j->ts += 2 * SEC;
 	pair(j, 3, 3, s1);
 	pair(j, 3, 3, s1);
@@ -497,20 +504,14 @@ static void unseen_close_then_drop(struct jb *j, bool fold)
 		fold_all(j, j->ts + 2 * HOUR, HOUR);
 }
 
-/* The same without the drop: the replay finds the unseen close at the create that reused 3. */
+static void unseen_close_then_drop(struct jb *j, bool fold)
+{
+	unseen_close_with(j, fold, true);
+}
+
 static void unseen_close(struct jb *j, bool fold)
 {
-	int64_t s0 = jb_stack1(j, 0xa000), s1 = jb_stack1(j, 0xb000);
-	for (int i = 0; i < 3; i++)
-		pair(j, 3, 9, s1);
-	jb_create(j, 100, 3, MAP, 1, s0);
-	pair(j, 3, 2, s1);
-	j->ts += 2 * SEC;
-	pair(j, 3, 3, s1);
-	pair(j, 3, 3, s1);
-	jb_snapshot(j, 100);
-	if (fold)
-		fold_all(j, j->ts + 2 * HOUR, HOUR);
+	unseen_close_with(j, fold, false);
 }
 
 /* The close saw another object than the create made. */
