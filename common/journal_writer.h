@@ -149,6 +149,15 @@ int jw_meta(struct jw *j, const char *key, const char *value);
  */
 #define JW_FOLD_INTERVAL_NS (60 * 1000000000ll)
 #define JW_FOLD_PASS_ROWS 8192
+/*
+ * How often a recorder runs a pass for a fold age: a quarter of it, at
+ * least every minute, at most every 250 ms (both recorders keep to this).
+ */
+static inline uint64_t jw_fold_every_ns(uint64_t age_ns)
+{
+	uint64_t every = age_ns / 4;
+	return every > 60000000000ull ? 60000000000ull : every < 250000000ull ? 250000000ull : every;
+}
 struct jw_fold_result {
 	size_t scanned, folded;
 	bool more;

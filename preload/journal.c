@@ -452,16 +452,15 @@ bool journal_fold(uint64_t now, uint64_t age_ns, int *err)
 	*err = 0;
 	if (!is_open)
 		return false;
-	if (jw_begin(&jw) != SQLITE_OK) {
-		int code = jw_errcode(&jw);
-		*err = (code & 0xff) == SQLITE_BUSY ? 0 : code;
+	int rc = journal_begin();
+	if (rc) {
+		*err = rc == JOURNAL_BUSY ? 0 : rc;   /* busy: another process's turn, next time */
 		return false;
 	}
-	int rc = jw_fold(&jw, now, age_ns, JW_FOLD_PASS_ROWS, &res);
-	if (rc == SQLITE_OK && jw_commit(&jw) == SQLITE_OK)
+	if (jw_fold(&jw, now, age_ns, JW_FOLD_PASS_ROWS, &res) == SQLITE_OK && !journal_commit())
 		return res.more;
 	*err = jw_errcode(&jw);
-	jw_rollback(&jw);
+	journal_rollback();
 	return false;
 }
 

@@ -268,30 +268,25 @@ static void checkpoint_now_and_then(void)
  * said once, by the write.  A failed pass loses nothing (the rows stay);
  * one that failed for another reason than the file is said once.
  */
-#define FOLD_EVERY_MAX_NS (60 * 1000000000ull)
-#define FOLD_EVERY_MIN_NS (250 * 1000000ull)
-
 static void fold_now_and_then(void)
 {
 	static uint64_t last;
-	static bool more, warned;
-	uint64_t age = shim_cfg.fold_age_ns, every = age / 4;
+	static bool more, said_setting, said_failure;
+	uint64_t age = shim_cfg.fold_age_ns;
 	if (!age)
 		return;
-	if (shim_cfg.fold_age_bad && !warned) {
-		warned = true;
+	if (shim_cfg.fold_age_bad && !said_setting) {
+		said_setting = true;
 		shim_warn("BPFLEAK_FOLD_AGE is not a duration (like 1h, 30m or off); folding after 1h");
 	}
-	every = every > FOLD_EVERY_MAX_NS ? FOLD_EVERY_MAX_NS
-	      : every < FOLD_EVERY_MIN_NS ? FOLD_EVERY_MIN_NS : every;
 	uint64_t now = shim_now_ns();
-	if ((!more && now - last < every) || journal_turn_contended())
+	if ((!more && now - last < jw_fold_every_ns(age)) || journal_turn_contended())
 		return;
 	last = now;
 	int err;
 	more = journal_fold(now, age, &err);
-	if (err && !journal_err_is_io(err) && !warned) {
-		warned = true;
+	if (err && !journal_err_is_io(err) && !said_failure) {
+		said_failure = true;
 		shim_warn("folding old events into summaries failed (%s); they stay as rows",
 			  journal_errstr(err));
 	}

@@ -115,11 +115,8 @@ static void prune(struct session *s)
  */
 static void fold_now_and_then(struct session *s)
 {
-	uint64_t age = s->opts.fold_age_ns, every = age / 4, now = now_ns();
-	if (!age || s->failed)
-		return;
-	every = every > 60000000000ull ? 60000000000ull : every < 250000000ull ? 250000000ull : every;
-	if (!s->fold_more && now - s->fold_last < every)
+	uint64_t age = s->opts.fold_age_ns, now = now_ns();
+	if (!age || s->failed || (!s->fold_more && now - s->fold_last < jw_fold_every_ns(age)))
 		return;
 	s->fold_last = now;
 	struct jw_fold_result res = { .more = false };

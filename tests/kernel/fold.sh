@@ -10,7 +10,7 @@ kr_sandbox
 HOST=$B/tests/trust/host_trust
 [ -x "$HOST" ] || fail "$HOST is missing (run make check)"
 
-"$BPFLEAK" run --tracer=kernel -q --fold-age 1s -o "$T/k.db" -- "$HOST" slow-leak 4 >"$T/run.out" 2>&1
+"$BPFLEAK" run --tracer=kernel -q --fold-age 1s -o "$T/k.db" -- "$HOST" slow-leak 6 >"$T/run.out" 2>&1
 rc=$?
 [ "$rc" = 0 ] || { cat "$T/run.out"; fail "slow-leak under the kernel recorder exited $rc"; }
 J=$T/k.db
