@@ -280,6 +280,8 @@ static void fold_now_and_then(void)
 		shim_warn("BPFLEAK_FOLD_AGE is not a duration (like 1h, 30m or off); folding after 1h");
 	}
 	uint64_t now = shim_now_ns();
+	if (!last)
+		last = now;   /* the first pass a period after recording began, not with its first batch */
 	if ((!more && now - last < jw_fold_every_ns(age)) || journal_turn_contended())
 		return;
 	last = now;

@@ -116,6 +116,8 @@ static void prune(struct session *s)
 static void fold_now_and_then(struct session *s)
 {
 	uint64_t age = s->opts.fold_age_ns, now = now_ns();
+	if (!s->fold_last)
+		s->fold_last = now;   /* the first pass a period after recording began */
 	if (!age || s->failed || (!s->fold_more && now - s->fold_last < jw_fold_every_ns(age)))
 		return;
 	s->fold_last = now;
