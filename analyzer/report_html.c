@@ -72,33 +72,25 @@ static void header(FILE *out, const struct model *m, const struct opts *o, const
 	free(host);
 }
 
+static void blind_spot_item(FILE *out, int pid, const char *text)
+{
+	fputs("<li>", out);
+	if (pid)
+		fprintf(out, "pid %d: ", pid);
+	esc_html(out, text);
+	fputs("</li>\n", out);
+}
+
 static void blind_spots(FILE *out, const struct model *m, const struct opts *o)
 {
-	int any = m->n_blinds > 0;
-	for (size_t i = 0; i < m->n_procs; i++)
-		any |= proc_shown(m->procs[i], o) && m->procs[i]->n_blinds;
-	if (!any)
+	if (!report_blind_spots(m, o, NULL, NULL))
 		return;
 	fputs("<section class=\"blind\">\n<p><b>Blind spots</b>: the recorder could not see "
 	      "everything", out);
 	fputs(report_exit_code(m, o) == 3 ? "; no leak was found, but the report cannot vouch for it "
 					    "(exit status 3)." : ".", out);
 	fputs("</p>\n<ul>\n", out);
-	for (size_t i = 0; i < m->n_blinds; i++) {
-		fputs("<li>", out);
-		esc_html(out, m->blinds[i].text);
-		fputs("</li>\n", out);
-	}
-	for (size_t i = 0; i < m->n_procs; i++) {
-		const struct proc *p = m->procs[i];
-		if (!proc_shown(p, o))
-			continue;
-		for (size_t k = 0; k < p->n_blinds; k++) {
-			fprintf(out, "<li>pid %d: ", p->pid);
-			esc_html(out, p->blinds[k].text);
-			fputs("</li>\n", out);
-		}
-	}
+	report_blind_spots(m, o, blind_spot_item, out);
 	fputs("</ul>\n</section>\n", out);
 }
 
@@ -114,33 +106,28 @@ static void table(FILE *out, const struct model *m, const struct siteset *ss)
 	for (size_t i = 0; i < ss->shown; i++) {
 		const struct site *s = &ss->v[i];
 		const struct frame *fr = site_frame(s);
-		char *place = site_place(s), *pids = site_pids_text(s);
-		char *lc = site_classes_text(s, 1), *ic = site_classes_text(s, 0);
-		char *objs = site_objects_brief(m, s);
+		struct site_cells c;
+		site_cells_get(m, s, &c);
 		fprintf(out, "<tr class=\"%s\"><td class=\"n\"><a href=\"#site-%zu\">%zu</a></td><td>"
 			"<span class=\"tag%s\">%s</span> ", s->leak ? "leak" : "info", i + 1, i + 1,
 			s->leak ? " leak" : "", s->leak ? "LEAK" : "info");
 		if (fr && fr->function)
 			code(out, fr->function);
 		fputs("</td><td>", out);
-		code(out, place);
+		code(out, c.place);
 		fprintf(out, "</td><td class=\"n\">%zu <small>(", s->n_fds);
-		esc_html(out, pids);
+		esc_html(out, c.pids);
 		fputs(")</small></td><td>", out);
-		if (*lc) {
+		if (*c.leak_classes) {
 			fputs("<b>", out);
-			esc_html(out, lc);
-			fputs(*ic ? "</b>; " : "</b>", out);
+			esc_html(out, c.leak_classes);
+			fputs(*c.info_classes ? "</b>; " : "</b>", out);
 		}
-		esc_html(out, ic);
+		esc_html(out, c.info_classes);
 		fputs("</td><td>", out);
-		esc_html(out, objs);
+		esc_html(out, c.objects);
 		fputs("</td></tr>\n", out);
-		free(place);
-		free(pids);
-		free(lc);
-		free(ic);
-		free(objs);
+		site_cells_free(&c);
 	}
 	fputs("</tbody>\n</table>\n", out);
 }

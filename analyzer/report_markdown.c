@@ -127,31 +127,23 @@ static void processes(FILE *out, const struct model *m, const struct opts *o)
 	}
 }
 
+static void blind_spot_item(FILE *out, int pid, const char *text)
+{
+	fputs("> - ", out);
+	if (pid)
+		fprintf(out, "pid %d: ", pid);
+	esc_md_code(out, text, 0);
+	fputc('\n', out);
+}
+
 static void blind_spots(FILE *out, const struct model *m, const struct opts *o)
 {
-	int any = m->n_blinds > 0;
-	for (size_t i = 0; i < m->n_procs; i++)
-		any |= proc_shown(m->procs[i], o) && m->procs[i]->n_blinds;
-	if (!any)
+	if (!report_blind_spots(m, o, NULL, NULL))
 		return;
 	fputs("\n> **Blind spots**: the recorder could not see everything", out);
 	fputs(report_exit_code(m, o) == 3 ? "; no leak was found, but the report cannot vouch for "
 					    "it (exit status 3)\n>\n" : "\n>\n", out);
-	for (size_t i = 0; i < m->n_blinds; i++) {
-		fputs("> - ", out);
-		esc_md_code(out, m->blinds[i].text, 0);
-		fputc('\n', out);
-	}
-	for (size_t i = 0; i < m->n_procs; i++) {
-		const struct proc *p = m->procs[i];
-		if (!proc_shown(p, o))
-			continue;
-		for (size_t k = 0; k < p->n_blinds; k++) {
-			fprintf(out, "> - pid %d: ", p->pid);
-			esc_md_code(out, p->blinds[k].text, 0);
-			fputc('\n', out);
-		}
-	}
+	report_blind_spots(m, o, blind_spot_item, out);
 }
 
 static void table(FILE *out, const struct model *m, const struct siteset *ss)
@@ -163,26 +155,21 @@ static void table(FILE *out, const struct model *m, const struct siteset *ss)
 	for (size_t i = 0; i < ss->shown; i++) {
 		const struct site *s = &ss->v[i];
 		const struct frame *fr = site_frame(s);
-		char *place = site_place(s), *pids = site_pids_text(s);
-		char *lc = site_classes_text(s, 1), *ic = site_classes_text(s, 0);
-		char *objs = site_objects_brief(m, s);
+		struct site_cells c;
+		site_cells_get(m, s, &c);
 		fprintf(out, "| %zu | %s ", i + 1, s->leak ? "**LEAK**" : "info");
 		if (fr && fr->function)
 			esc_md_code(out, fr->function, 1);
 		fputs(" | ", out);
-		esc_md_code(out, place, 1);
-		fprintf(out, " | %zu (%s) | ", s->n_fds, pids);
-		if (*lc)
-			fprintf(out, "**%s**%s", lc, *ic ? "; " : "");
-		fprintf(out, "%s | ", ic);
-		if (*objs)
-			esc_md_code(out, objs, 1);
+		esc_md_code(out, c.place, 1);
+		fprintf(out, " | %zu (%s) | ", s->n_fds, c.pids);
+		if (*c.leak_classes)
+			fprintf(out, "**%s**%s", c.leak_classes, *c.info_classes ? "; " : "");
+		fprintf(out, "%s | ", c.info_classes);
+		if (*c.objects)
+			esc_md_code(out, c.objects, 1);
 		fputs(" |\n", out);
-		free(place);
-		free(pids);
-		free(lc);
-		free(ic);
-		free(objs);
+		site_cells_free(&c);
 	}
 }
 

@@ -71,6 +71,42 @@ size_t shown_open_fds(const struct model *m, const struct opts *o)
 	return n;
 }
 
+size_t report_blind_spots(const struct model *m, const struct opts *o,
+			  void (*fn)(FILE *out, int pid, const char *text), FILE *out)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < m->n_blinds; i++, n++)
+		if (fn)
+			fn(out, 0, m->blinds[i].text);
+	for (size_t i = 0; i < m->n_procs; i++) {
+		const struct proc *p = m->procs[i];
+		if (!proc_shown(p, o))
+			continue;
+		for (size_t k = 0; k < p->n_blinds; k++, n++)
+			if (fn)
+				fn(out, p->pid, p->blinds[k].text);
+	}
+	return n;
+}
+
+void site_cells_get(const struct model *m, const struct site *s, struct site_cells *c)
+{
+	c->place = site_place(s);
+	c->pids = site_pids_text(s);
+	c->leak_classes = site_classes_text(s, 1);
+	c->info_classes = site_classes_text(s, 0);
+	c->objects = site_objects_brief(m, s);
+}
+
+void site_cells_free(struct site_cells *c)
+{
+	free(c->place);
+	free(c->pids);
+	free(c->leak_classes);
+	free(c->info_classes);
+	free(c->objects);
+}
+
 char *report_counts_text(const struct model *m, const struct opts *o, const struct siteset *ss)
 {
 	size_t leaks = 0, info = ss->n - ss->n_leak;

@@ -26,6 +26,24 @@ char *report_counts_text(const struct model *m, const struct opts *o, const stru
 char *proc_snapshot_text(const struct proc *p);
 /* Open bpf FDs of the processes shown. */
 size_t shown_open_fds(const struct model *m, const struct opts *o);
+/*
+ * The report's blind spots, journal-wide ones first (pid 0), then those of
+ * each process shown, in order: fn(out, pid, text) for each, text raw.
+ * Returns how many; fn NULL only counts.
+ */
+size_t report_blind_spots(const struct model *m, const struct opts *o,
+			  void (*fn)(FILE *out, int pid, const char *text), FILE *out);
+
+/* A call site's cells in the site tables (markdown, HTML), raw; site_cells_free frees them. */
+struct site_cells {
+	char *place;             /* "gateway.c:71" */
+	char *pids;              /* "pid 30144" */
+	char *leak_classes;      /* "duplicate, growth" or "" */
+	char *info_classes;      /* "unpinned, outstanding" or "" */
+	char *objects;           /* "map global_ep ×3, ..." or "" */
+};
+void site_cells_get(const struct model *m, const struct site *s, struct site_cells *c);
+void site_cells_free(struct site_cells *c);
 
 /*
  * The site's stack as lines, unescaped: "#1  acl_reload   samples/gateway.c:71",

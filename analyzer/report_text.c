@@ -14,23 +14,13 @@
 #include "report_parts.h"
 
 /* The first lines: what the report could not see, before anything it found. */
-static void print_blind_spots(FILE *out, const struct model *m, const struct opts *o)
+static void blind_spot_line(FILE *out, int pid, const char *text)
 {
-	for (size_t i = 0; i < m->n_blinds; i++) {
-		fputs("blind spot: ", out);
-		esc_text(out, m->blinds[i].text);
-		fputc('\n', out);
-	}
-	for (size_t i = 0; i < m->n_procs; i++) {
-		const struct proc *p = m->procs[i];
-		if (!proc_shown(p, o))
-			continue;
-		for (size_t k = 0; k < p->n_blinds; k++) {
-			fprintf(out, "blind spot: pid %d: ", p->pid);
-			esc_text(out, p->blinds[k].text);
-			fputc('\n', out);
-		}
-	}
+	fputs("blind spot: ", out);
+	if (pid)
+		fprintf(out, "pid %d: ", pid);
+	esc_text(out, text);
+	fputc('\n', out);
 }
 
 static void print_pins(FILE *out, const struct model *m, const struct proc *p)
@@ -92,7 +82,7 @@ void report_text(const struct model *m, const struct opts *o, FILE *out)
 	char *span = journal_span_text(m);
 	fprintf(out, "\njournal: %s\n", span);
 	free(span);
-	print_blind_spots(out, m, o);
+	report_blind_spots(m, o, blind_spot_line, out);
 	print_warnings(out, m->warns, m->n_warns, "");
 	for (size_t i = 0; i < m->n_procs; i++) {
 		const struct proc *p = m->procs[i];
