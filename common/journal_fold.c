@@ -27,6 +27,7 @@
 #include <string.h>
 #include <sqlite3.h>
 #include <bpfleak/journal.h>
+#include <bpfleak/sqlquery.h>
 #include "journal_writer.h"
 #include "journal_writer_sql.h"
 #include "journal_fold.h"
@@ -45,20 +46,6 @@ static int cmp_folded(const void *a, const void *b)
 	return (x->interval > y->interval) - (x->interval < y->interval);
 }
 
-static int meta_get(sqlite3 *db, const char *key, int64_t *out)
-{
-	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = ?", -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return rc;
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*out = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
-}
-
 /* jw_meta keeps a key's first value; the fold's keys move on. */
 static int meta_set(struct jw *j, const char *key, int64_t v)
 {
@@ -74,8 +61,12 @@ static int meta_set(struct jw *j, const char *key, int64_t v)
 	return rc;
 }
 
+/*
+ * Rows after seq `from`, in seq order, appended to p->ev until it holds
+ * `rows` (then *more) or a row is younger than the cutoff.
+ */
 static int read_events(struct jw *j, struct pass *p, int64_t from, uint64_t cutoff,
-		       size_t max_rows, bool *more)
+		       size_t rows, bool *more)
 {
 	sqlite3_stmt *st;
 	int rc = sqlite3_prepare_v2(j->db,
@@ -85,13 +76,14 @@ static int read_events(struct jw *j, struct pass *p, int64_t from, uint64_t cuto
 		" FROM event WHERE seq > ? ORDER BY seq LIMIT ?", -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return rc;
-	p->ev = malloc(max_rows * sizeof(*p->ev));
-	if (!p->ev) {
+	struct fold_ev *ev = realloc(p->ev, rows * sizeof(*p->ev));
+	if (!ev) {
 		sqlite3_finalize(st);
 		return SQLITE_NOMEM;
 	}
+	p->ev = ev;
 	sqlite3_bind_int64(st, 1, from);
-	sqlite3_bind_int64(st, 2, (int64_t)max_rows);
+	sqlite3_bind_int64(st, 2, (int64_t)(rows - p->n_ev));
 	*more = false;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t ts = sqlite3_column_int64(st, 1);
@@ -108,7 +100,7 @@ static int read_events(struct jw *j, struct pass *p, int64_t from, uint64_t cuto
 			.obj_id = (uint32_t)sqlite3_column_int64(st, 12),
 			.detail = sqlite3_column_int(st, 13) != 0,
 		};
-		if (p->n_ev == max_rows)
+		if (p->n_ev == rows)
 			*more = true;
 	}
 	sqlite3_finalize(st);
@@ -220,8 +212,8 @@ static int write_summaries(struct jw *j, struct pass *p)
 static int record_pass(struct jw *j, int64_t next_from, int64_t seen, size_t folded,
 		       uint64_t age_ns)
 {
-	int64_t total = 0;
-	int rc = meta_get(j->db, "folded_pairs", &total);
+	long long total = 0;
+	int rc = bpfleak_sql_int64(j->db, "SELECT value FROM meta WHERE key = 'folded_pairs'", &total);
 	if (!rc)
 		rc = meta_set(j, "fold_from", next_from);
 	if (!rc)
@@ -249,28 +241,24 @@ int jw_fold(struct jw *j, uint64_t now_ns, uint64_t age_ns, size_t max_rows,
 	    struct jw_fold_result *res)
 {
 	struct pass p = { 0 };
-	int64_t from = 0, seen = 0;
 	memset(res, 0, sizeof(*res));
 	if (now_ns <= age_ns || !max_rows)
 		return SQLITE_OK;
-	int rc = meta_get(j->db, "fold_from", &from);
+	long long from = 0, seen = 0;
+	int rc = bpfleak_sql_int64(j->db, "SELECT value FROM meta WHERE key = 'fold_from'", &from);
 	if (!rc)
-		rc = meta_get(j->db, "fold_seen", &seen);
+		rc = bpfleak_sql_int64(j->db, "SELECT value FROM meta WHERE key = 'fold_seen'", &seen);
 	if (!rc)
 		rc = read_events(j, &p, from, now_ns - age_ns, max_rows, &res->more);
 	int64_t slack = age_ns / 2 < FOLD_SLACK_NS ? (int64_t)(age_ns / 2) : FOLD_SLACK_NS;
 	/*
 	 * A full pass whose rows span less than twice the slack settles little
-	 * of them (a busy process): read more at once, up to WIDEST_PASS times
-	 * the rows, rather than crawl through the same rows pass after pass.
+	 * of them (a busy process): read on, up to WIDEST_PASS times the rows,
+	 * rather than crawl through the same rows pass after pass.
 	 */
 	for (size_t rows = max_rows * 2; !rc && res->more && rows <= max_rows * WIDEST_PASS &&
-	     p.ev[p.n_ev - 1].ts - p.ev[0].ts < 2 * slack; rows *= 2) {
-		free(p.ev);
-		p.ev = NULL;
-		p.n_ev = 0;
-		rc = read_events(j, &p, from, now_ns - age_ns, rows, &res->more);
-	}
+	     p.ev[p.n_ev - 1].ts - p.ev[0].ts < 2 * slack; rows *= 2)
+		rc = read_events(j, &p, p.ev[p.n_ev - 1].seq, now_ns - age_ns, rows, &res->more);
 	if (rc || !p.n_ev)
 		goto out;
 	p.steps = malloc(2 * p.n_ev * sizeof(*p.steps));

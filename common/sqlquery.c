@@ -12,6 +12,8 @@ int bpfleak_sql_int64(sqlite3 *db, const char *sql, long long *out)
 	if (rc == SQLITE_ROW) {
 		*out = sqlite3_column_int64(st, 0);
 		rc = SQLITE_OK;
+	} else if (rc == SQLITE_DONE) {
+		rc = SQLITE_OK;   /* no row, as the header says: *out untouched */
 	}
 	sqlite3_finalize(st);
 	return rc;
