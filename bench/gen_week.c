@@ -147,7 +147,7 @@ int main(int argc, char **argv)
 {
 	int64_t age = 3600 * (int64_t)NS_PER_S;
 	if (argc == 6 && !strcmp(argv[4], "--fold-age"))
-		age = !strcmp(argv[5], "off") ? 0 : bpfleak_parse_duration_ns(argv[5]);
+		age = bpfleak_parse_fold_age_ns(argv[5]);
 	long days = argc >= 4 ? strtol(argv[2], NULL, 10) : 0;
 	long rate = argc >= 4 ? strtol(argv[3], NULL, 10) : 0;
 	if ((argc != 4 && argc != 6) || days < 1 || days > 60 || rate < 2 || rate > 2000 ||

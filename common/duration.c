@@ -24,3 +24,8 @@ int64_t bpfleak_parse_duration_ns(const char *s)
 		}
 	return -1;
 }
+
+int64_t bpfleak_parse_fold_age_ns(const char *s)
+{
+	return s && strcmp(s, "off") == 0 ? 0 : bpfleak_parse_duration_ns(s);
+}

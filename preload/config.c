@@ -110,7 +110,7 @@ void config_load(void)
 	}
 	const char *f = env("BPFLEAK_FOLD_AGE");
 	if (f && *f) {
-		int64_t ns = strcmp(f, "off") == 0 ? 0 : bpfleak_parse_duration_ns(f);
+		int64_t ns = bpfleak_parse_fold_age_ns(f);
 		if (ns >= 0)
 			shim_cfg.fold_age_ns = (uint64_t)ns;
 		else

@@ -83,7 +83,7 @@ static int parse_size(const char *s, size_t *out)
 
 int recorder_parse_fold_age(const char *s, uint64_t *out)
 {
-	int64_t ns = strcmp(s, "off") == 0 ? 0 : bpfleak_parse_duration_ns(s);
+	int64_t ns = bpfleak_parse_fold_age_ns(s);
 	if (ns < 0)
 		return -1;
 	*out = (uint64_t)ns;

@@ -7,5 +7,7 @@
 
 /* "30s", "500ms", "2m", "1h", "250us", "10ns", or bare seconds; -1 when not one. */
 int64_t bpfleak_parse_duration_ns(const char *s);
+/* A fold age (BPFLEAK_FOLD_AGE, --fold-age): a duration, or "off" (0: never fold); -1 when neither. */
+int64_t bpfleak_parse_fold_age_ns(const char *s);
 
 #endif
